@@ -1,0 +1,112 @@
+"""The `socialdesk` command. User mistakes print one clear message and exit non-zero."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+
+from socialdesk import __version__
+from socialdesk.core.config import AppConfig, ConfigError, load_config
+from socialdesk.core.errors import DeskError
+from socialdesk.core.plugin_catalog import PluginCatalog, discover_plugins
+
+EXIT_PROBLEM = 1
+DEFAULT_CONFIG = "plugins.toml"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="socialdesk", description="A support desk for public mentions, in Slack.")
+    parser.add_argument("--version", action="version", version=f"socialdesk {__version__}")
+    parser.add_argument("--config", default=os.environ.get("SOCIALDESK_CONFIG", DEFAULT_CONFIG),
+                        help="path to plugins.toml (default: $SOCIALDESK_CONFIG or ./plugins.toml)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands.add_parser("run", help="run the desk: listeners, outbox workers, scheduler")
+    commands.add_parser("check", help="validate plugins.toml; one line per problem")
+    commands.add_parser("plugins", help="list installed plugins and the hooks each implements")
+    db = commands.add_parser("db", help="database schema")
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_commands.add_parser("upgrade", help="apply Alembic migrations up to the newest")
+    db_commands.add_parser("current", help="print the schema revision of the database")
+    return parser
+
+
+def _load(path: str, catalog: PluginCatalog) -> AppConfig:
+    return load_config(path, catalog)
+
+
+def cmd_check(args: argparse.Namespace, catalog: PluginCatalog) -> int:
+    config = _load(args.config, catalog)
+    print(f"{config.file}: OK; enabled plugins: {', '.join(config.enabled) or 'none'}")
+    return 0
+
+
+def cmd_plugins(args: argparse.Namespace, catalog: PluginCatalog) -> int:
+    from socialdesk.core.plugin_manager import build_plugin_manager, hooks_implemented
+
+    config = _load(args.config, catalog)
+    hooks = hooks_implemented(build_plugin_manager(catalog, config))
+    for entry in catalog.entries:
+        state = "enabled" if entry.name in config.enabled else "disabled"
+        origin = entry.source + (f" ({entry.distribution})" if entry.distribution else "")
+        print(f"{entry.name}  [{state}, {origin}]")
+        if entry.load_error:
+            print(f"    cannot be loaded: {entry.load_error}")
+        for hook in hooks.get(entry.name, []):
+            print(f"    {hook}")
+    return 0
+
+
+async def _db(args: argparse.Namespace, config: AppConfig) -> int:
+    from socialdesk.core.database import Database
+    from socialdesk.core.migrate import current_revision, head_revision, upgrade
+
+    database = Database(config.database_url())
+    try:
+        if args.db_command == "upgrade":
+            await upgrade(database)
+            print(f"{database.safe_url()}: schema at revision {head_revision()}")
+        else:
+            print(await current_revision(database) or "none")
+    finally:
+        await database.dispose()
+    return 0
+
+
+async def _run(config: AppConfig, catalog: PluginCatalog) -> int:
+    from socialdesk.core.app import DeskApp
+    from socialdesk.core.logging_setup import configure_logging
+    from socialdesk.core.runtime import install_signal_handlers, run_desk
+
+    configure_logging(config.desk.log_level)
+    stop = asyncio.Event()
+    install_signal_handlers(stop)
+    await run_desk(DeskApp.build(config, catalog), stop)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        catalog = discover_plugins()
+        if args.command == "check":
+            return cmd_check(args, catalog)
+        if args.command == "plugins":
+            return cmd_plugins(args, catalog)
+        config = _load(args.config, catalog)
+        if args.command == "db":
+            return asyncio.run(_db(args, config))
+        if args.command == "run":
+            return asyncio.run(_run(config, catalog))
+    except ConfigError as exc:
+        for line in exc.lines():
+            print(line, file=sys.stderr)
+        return EXIT_PROBLEM
+    except DeskError as exc:
+        print(f"socialdesk: {exc}", file=sys.stderr)
+        return EXIT_PROBLEM
+    except KeyboardInterrupt:
+        return 130
+    raise AssertionError(f"unhandled command {args.command}")

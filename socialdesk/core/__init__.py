@@ -1,0 +1,1 @@
+"""The desk's core: hook contract, configuration, store, ticket state machine, outbox."""

@@ -1,0 +1,274 @@
+"""plugins.toml: read once at start-up, validated with pydantic, every problem reported.
+
+Problems are collected (not raised one at a time) so that ``socialdesk check`` prints
+them all, one line each: ``plugins.toml: <key path>: <what is wrong and the fix>``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+
+from socialdesk.core.config_types import (
+    EnvVarName,
+    SlackChannelId,
+    SlackGroupId,
+    SlackUserId,
+    TimeZoneName,
+)
+from socialdesk.core.errors import DeskError
+from socialdesk.core.plugin_catalog import PluginCatalog
+from socialdesk.core.secrets import find_literal_secrets, read_secret
+from socialdesk.core.triage import HIGHEST_PRIORITY, LOWEST_PRIORITY
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///socialdesk.db"
+SUPPORTED_DATABASE_PREFIXES = ("sqlite+aiosqlite://", "postgresql+asyncpg://")
+
+
+class StrictModel(BaseModel):
+    """Base for every settings model: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RouteConfig(StrictModel):
+    """Cards matching ``platform`` and/or ``priorities`` go to ``channel``."""
+
+    channel: SlackChannelId
+    platform: str | None = None
+    priorities: list[int] | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> RouteConfig:
+        for p in self.priorities or []:
+            if not HIGHEST_PRIORITY <= p <= LOWEST_PRIORITY:
+                raise ValueError(f"priorities must be between {HIGHEST_PRIORITY} and {LOWEST_PRIORITY} (got {p})")
+        if self.platform is None and self.priorities is None:
+            raise ValueError("a route needs `platform` and/or `priorities`; use desk.channel for the default")
+        return self
+
+
+class OutboxConfig(StrictModel):
+    workers: int = Field(1, ge=1, le=32)
+    batch_size: int = Field(20, ge=1, le=500)
+    poll_interval_seconds: float = Field(0.5, gt=0, le=60)
+    lease_seconds: float = Field(120, ge=5, le=3600)
+    max_attempts: int = Field(8, ge=1, le=100)
+    backoff_base_seconds: float = Field(1.0, gt=0, le=600)
+    backoff_max_seconds: float = Field(300.0, gt=0, le=86_400)
+
+
+class DeskConfig(StrictModel):
+    database_url: str = DEFAULT_DATABASE_URL
+    database_url_env: EnvVarName | None = None
+    channel: SlackChannelId | None = None
+    routes: list[RouteConfig] = []
+    agents: list[SlackUserId] = []
+    agent_groups: list[SlackGroupId] = []
+    admins: list[SlackUserId] = []
+    admin_groups: list[SlackGroupId] = []
+    oncall_group: SlackGroupId | None = None
+    timezone: TimeZoneName = "UTC"
+    log_level: typing.Literal["debug", "info", "warning", "error"] = "info"
+    outbox: OutboxConfig = OutboxConfig()
+
+    @model_validator(mode="after")
+    def _check_database(self) -> DeskConfig:
+        if not self.database_url.startswith(SUPPORTED_DATABASE_PREFIXES):
+            raise ValueError(
+                f"database_url must start with one of {', '.join(SUPPORTED_DATABASE_PREFIXES)} "
+                f"(got {self.database_url.split('://')[0]!r}://...)"
+            )
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigProblem:
+    path: str
+    message: str
+
+    def render(self, file: str) -> str:
+        return f"{file}: {self.path}: {self.message}" if self.path else f"{file}: {self.message}"
+
+
+class ConfigError(DeskError):
+    def __init__(self, file: str, problems: list[ConfigProblem]) -> None:
+        self.file = file
+        self.problems = problems
+        super().__init__("\n".join(p.render(file) for p in problems))
+
+    def lines(self) -> list[str]:
+        return [p.render(self.file) for p in self.problems]
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """The validated configuration: the desk table and every known plugin's state."""
+
+    file: str
+    desk: DeskConfig
+    enabled: tuple[str, ...]  # plugin names, in catalog order
+    plugin_settings: Mapping[str, BaseModel | None] = field(default_factory=dict)
+
+    def settings(self, plugin: str) -> Any:
+        """The validated settings of ``plugin`` (``None`` if it declares none)."""
+        return self.plugin_settings.get(plugin)
+
+    def database_url(self, environ: Mapping[str, str] | None = None) -> str:
+        if self.desk.database_url_env:
+            return read_secret(self.desk.database_url_env, "desk.database_url_env", environ).get_secret_value()
+        return self.desk.database_url
+
+    def secret(self, env_name: str, named_by: str, environ: Mapping[str, str] | None = None) -> SecretStr:
+        return read_secret(env_name, named_by, environ)
+
+
+# --- error rendering ---------------------------------------------------------------------
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The BaseModel inside ``annotation`` (through Optional, list, Annotated), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    current: type[BaseModel] | None = model
+    for part in loc:
+        if current is None:
+            return None
+        if isinstance(part, int):
+            continue
+        info = current.model_fields.get(str(part))
+        if info is None:
+            return None
+        current = _model_in(info.annotation)
+    return current
+
+
+def _did_you_mean(word: str, candidates: list[str]) -> str:
+    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean '{close[0]}'?"
+    return f"; known keys: {', '.join(sorted(candidates))}" if candidates else ""
+
+
+def _pydantic_problems(model: type[BaseModel], error: ValidationError, prefix: str) -> list[ConfigProblem]:
+    problems: list[ConfigProblem] = []
+    for item in error.errors(include_url=False):
+        loc = tuple(item["loc"])
+        path = ".".join([prefix, *map(str, loc)]) if prefix else ".".join(map(str, loc))
+        if item["type"] == "extra_forbidden":
+            parent = _model_at(model, loc[:-1])
+            known = list(parent.model_fields) if parent else []
+            problems.append(ConfigProblem(path, "unknown key" + _did_you_mean(str(loc[-1]), known)))
+            continue
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] not in ("value_error", "missing") and "input" in item:
+            got = item["input"]
+            if not isinstance(got, (dict, list)):
+                message += f" (got {got!r})"
+        problems.append(ConfigProblem(path, message))
+    return problems
+
+
+# --- loading -----------------------------------------------------------------------------
+
+
+def _plugin_problems(
+    raw_plugins: Any, catalog: PluginCatalog
+) -> tuple[list[ConfigProblem], tuple[str, ...], dict[str, BaseModel | None]]:
+    problems: list[ConfigProblem] = []
+    if not isinstance(raw_plugins, Mapping):
+        return [ConfigProblem("plugins", "must be a table of [plugins.<name>] tables")], (), {}
+    enabled: list[str] = []
+    settings: dict[str, BaseModel | None] = {}
+    for name in raw_plugins:
+        if catalog.get(name) is None:
+            problems.append(ConfigProblem(
+                f"plugins.{name}",
+                "no such plugin is installed" + _did_you_mean(name, catalog.names())
+                + " (installed plugins are listed by `socialdesk plugins`)",
+            ))
+    for entry in catalog.entries:
+        table = raw_plugins.get(entry.name, {})
+        path = f"plugins.{entry.name}"
+        if not isinstance(table, Mapping):
+            problems.append(ConfigProblem(path, f"must be a table: write [plugins.{entry.name}] on its own line"))
+            continue
+        table = dict(table)
+        is_enabled = table.pop("enabled", entry.enabled_by_default)
+        if not isinstance(is_enabled, bool):
+            problems.append(ConfigProblem(f"{path}.enabled", f"must be true or false (got {is_enabled!r})"))
+            continue
+        if entry.load_error is not None:
+            if is_enabled or entry.name in raw_plugins:
+                problems.append(ConfigProblem(path, f"cannot be loaded: {entry.load_error}"))
+            continue
+        model = getattr(entry.plugin, "socialdesk_settings_model", None)
+        model_cls = model() if callable(model) else None
+        if model_cls is None:
+            if table:
+                problems.append(ConfigProblem(
+                    f"{path}.{next(iter(table))}", f"unknown key; the {entry.name} plugin takes no settings but `enabled`"
+                ))
+            settings[entry.name] = None
+        else:
+            try:
+                settings[entry.name] = model_cls.model_validate(table)
+            except ValidationError as exc:
+                problems.extend(_pydantic_problems(model_cls, exc, path))
+        if is_enabled:
+            enabled.append(entry.name)
+    return problems, tuple(enabled), settings
+
+
+def parse_config(raw: Mapping[str, Any], catalog: PluginCatalog, file: str = "plugins.toml") -> AppConfig:
+    """Validate an already-parsed TOML document; raise ConfigError listing every problem."""
+    problems: list[ConfigProblem] = []
+    for key in raw:
+        if key not in ("desk", "plugins"):
+            problems.append(ConfigProblem(str(key), "unknown top-level table" + _did_you_mean(str(key), ["desk", "plugins"])))
+    problems.extend(ConfigProblem(path, msg) for path, msg in find_literal_secrets(raw))
+    desk: DeskConfig | None = None
+    try:
+        desk = DeskConfig.model_validate(raw.get("desk", {}))
+    except ValidationError as exc:
+        problems.extend(_pydantic_problems(DeskConfig, exc, "desk"))
+    plugin_problems, enabled, settings = _plugin_problems(raw.get("plugins", {}), catalog)
+    problems.extend(plugin_problems)
+    if problems or desk is None:
+        # Secrets first would be nicer to read, but file order is what admins expect.
+        seen: set[tuple[str, str]] = set()
+        unique = [p for p in problems if (p.path, p.message) not in seen and not seen.add((p.path, p.message))]
+        raise ConfigError(file, unique)
+    return AppConfig(file=file, desk=desk, enabled=enabled, plugin_settings=types.MappingProxyType(settings))
+
+
+def load_config(path: str | Path, catalog: PluginCatalog) -> AppConfig:
+    path = Path(path)
+    file = path.name if path.parent == Path(".") else str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(file, [ConfigProblem("", "file not found; create it (see README, Configuration) or pass --config PATH")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(file, [ConfigProblem("", f"cannot be read: {exc}")]) from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(file, [ConfigProblem("", f"is not valid TOML: {exc}")]) from None
+    return parse_config(raw, catalog, file)

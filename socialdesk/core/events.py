@@ -1,0 +1,43 @@
+"""Ticket lifecycle events: written to the audit table and offered to observer plugins."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class EventKind(StrEnum):
+    CREATED = "created"
+    MESSAGE_ADDED = "message_added"  # a follow-up joined the ticket
+    TRIAGED = "triaged"
+    CLAIMED = "claimed"
+    UNCLAIMED = "unclaimed"
+    ASSIGNED = "assigned"
+    REPLY_QUEUED = "reply_queued"
+    REPLY_SENT = "reply_sent"
+    REPLY_FAILED = "reply_failed"
+    REPLY_UNCERTAIN = "reply_uncertain"
+    REPLY_RETRIED = "reply_retried"
+    REPLY_DISCARDED = "reply_discarded"
+    NOTE_ADDED = "note_added"
+    SNOOZED = "snoozed"
+    WOKEN = "woken"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+    MARKED_SPAM = "marked_spam"
+
+
+SYSTEM_ACTOR = "system"
+
+
+@dataclass(frozen=True, slots=True)
+class TicketEvent:
+    """One state change. ``actor`` is a Slack user id, or ``system`` for the desk itself."""
+
+    kind: EventKind
+    ticket_id: int
+    actor: str
+    at: datetime
+    details: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,171 @@
+"""The typed facade through which the core calls plugins (the only ``pm.hook`` call site).
+
+Hooks may return awaitables (await-me-maybe). Hooks that may be async are not
+``firstresult`` in pluggy; "first non-None" is applied here after awaiting.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import pluggy
+
+from socialdesk.core.errors import DeskError
+from socialdesk.core.events import TicketEvent
+from socialdesk.core.extensions import CardField, DeskSubcommand, JobPerformer
+from socialdesk.core.mention import Mention
+from socialdesk.core.platform import ReconciledReply, ReplyLimits, ReplyRequest, SentReply
+from socialdesk.core.ticket import TicketSnapshot
+from socialdesk.core.triage import TriageContribution, TriageResult, merge_triage
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from socialdesk.core.app import DeskApp
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+async def await_me_maybe(value: Any) -> Any:
+    if inspect.isawaitable(value):
+        return await value
+    return value
+
+
+async def _await_all(results: list[Any]) -> list[Any]:
+    return [await await_me_maybe(r) for r in results]
+
+
+def _first(results: list[T | None]) -> T | None:
+    return next((r for r in results if r is not None), None)
+
+
+class PluginConflict(DeskError):
+    """Two plugins claim what only one may own (a platform, a job kind, a subcommand)."""
+
+
+class DeskHooks:
+    def __init__(self, pm: pluggy.PluginManager, app: DeskApp) -> None:
+        self.pm = pm
+        self._app = app
+
+    def _each(self, hook_name: str) -> list[tuple[str, Any]]:
+        """(plugin name, implementation function) in pluggy's call order."""
+        caller = getattr(self.pm.hook, hook_name)
+        return [(impl.plugin_name, impl) for impl in reversed(caller.get_hookimpls())]
+
+    async def _call_each(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any | BaseException]]:
+        """Call every implementation separately so one failing plugin does not stop the rest."""
+        outcomes: list[tuple[str, Any | BaseException]] = []
+        for plugin_name, impl in self._each(hook_name):
+            try:
+                value = impl.function(**{a: kwargs[a] for a in impl.argnames})
+                outcomes.append((plugin_name, await await_me_maybe(value)))
+            except Exception as exc:
+                outcomes.append((plugin_name, exc))
+        return outcomes
+
+    # --- declarations (sync) --------------------------------------------------------
+
+    def platforms(self) -> dict[str, str]:
+        """Platform name -> the plugin that owns it."""
+        owners: dict[str, str] = {}
+        for plugin_name, impl in self._each("socialdesk_platform"):
+            platform = impl.function()
+            if platform is None:
+                continue
+            if platform in owners:
+                raise PluginConflict(f"plugins '{owners[platform]}' and '{plugin_name}' both own platform '{platform}'")
+            owners[platform] = plugin_name
+        return owners
+
+    def outbox_performers(self) -> dict[str, JobPerformer]:
+        performers: dict[str, JobPerformer] = {}
+        owners: dict[str, str] = {}
+        for plugin_name, impl in self._each("socialdesk_outbox_performers"):
+            for kind, func in (impl.function() or {}).items():
+                if kind in performers:
+                    raise PluginConflict(f"plugins '{owners[kind]}' and '{plugin_name}' both perform '{kind}' jobs")
+                performers[kind], owners[kind] = func, plugin_name
+        return performers
+
+    def desk_subcommands(self, reserved: frozenset[str] = frozenset()) -> dict[str, DeskSubcommand]:
+        commands: dict[str, DeskSubcommand] = {}
+        for plugin_name, impl in self._each("socialdesk_desk_subcommands"):
+            for command in impl.function() or []:
+                if command.name in reserved or command.name in commands:
+                    raise PluginConflict(f"plugin '{plugin_name}' declares /desk {command.name}, which is taken")
+                commands[command.name] = command
+        return commands
+
+    def register_jobs(self, scheduler: AsyncIOScheduler) -> None:
+        self.pm.hook.socialdesk_register_jobs(scheduler=scheduler, app=self._app)
+
+    # --- inbound ---------------------------------------------------------------------
+
+    async def start_listeners(self) -> list[str]:
+        """Start every plugin's listeners; on a failure stop those started and raise."""
+        started: list[str] = []
+        for plugin_name, impl in self._each("socialdesk_start_listeners"):
+            try:
+                await await_me_maybe(impl.function(**{a: self._app for a in impl.argnames}))
+            except Exception:
+                log.exception("listener start failed", extra={"plugin": plugin_name})
+                await self.stop_listeners(only=started)
+                raise
+            started.append(plugin_name)
+        return started
+
+    async def stop_listeners(self, only: list[str] | None = None) -> None:
+        for plugin_name, impl in reversed(self._each("socialdesk_stop_listeners")):
+            if only is not None and plugin_name not in only:
+                continue
+            try:
+                await await_me_maybe(impl.function(**{a: self._app for a in impl.argnames}))
+            except Exception:
+                log.exception("listener stop failed", extra={"plugin": plugin_name})
+
+    async def triage(self, mention: Mention) -> TriageResult:
+        results = await _await_all(self.pm.hook.socialdesk_triage(mention=mention, app=self._app))
+        contributions: list[TriageContribution | None] = results
+        return merge_triage(contributions)
+
+    # --- replies ---------------------------------------------------------------------
+
+    async def reply_limits(self, platform: str) -> ReplyLimits | None:
+        return _first(await _await_all(self.pm.hook.socialdesk_reply_limits(platform=platform)))
+
+    async def validate_reply(self, ticket: TicketSnapshot, text: str) -> list[str]:
+        results = await _await_all(self.pm.hook.socialdesk_validate_reply(ticket=ticket, text=text, app=self._app))
+        return [problem for result in results if result for problem in result]
+
+    async def send_reply(self, request: ReplyRequest) -> SentReply | None:
+        # Called one implementation at a time so that a reply can never be posted by two
+        # plugins: the first answer stops the round.
+        for _, impl in self._each("socialdesk_send_reply"):
+            kwargs = {"request": request, "app": self._app}
+            sent = await await_me_maybe(impl.function(**{a: kwargs[a] for a in impl.argnames}))
+            if sent is not None:
+                return sent
+        return None
+
+    async def reconcile_reply(self, request: ReplyRequest) -> ReconciledReply | None:
+        return _first(await _await_all(self.pm.hook.socialdesk_reconcile_reply(request=request, app=self._app)))
+
+    # --- cards and observers -----------------------------------------------------------
+
+    async def card_fields(self, ticket: TicketSnapshot) -> list[CardField]:
+        results = await _await_all(self.pm.hook.socialdesk_card_fields(ticket=ticket, app=self._app))
+        return [f for result in results if result for f in result]
+
+    async def ticket_event(self, event: TicketEvent) -> None:
+        for plugin_name, outcome in await self._call_each("socialdesk_ticket_event", event=event, app=self._app):
+            if isinstance(outcome, BaseException):
+                log.error(
+                    "ticket event observer failed",
+                    extra={"plugin": plugin_name, "event": event.kind.value, "error": repr(outcome)},
+                )
+

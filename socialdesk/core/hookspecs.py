@@ -1,0 +1,213 @@
+"""The socialdesk hook contract: every hook a plugin may implement, one docstring each.
+
+Conventions (datasette's and pytest's):
+
+* Implement a hook with ``@socialdesk.core.hookspecs.hookimpl`` (or
+  ``pluggy.HookimplMarker("socialdesk")``) on a module-level function or a method, naming
+  only the arguments you need.
+* "May be async" means the implementation may be a coroutine function (or return any
+  awaitable); the core awaits it. Hooks that may be async are never ``firstresult``:
+  the core awaits every result and then takes the first that is not ``None``.
+* The core never calls ``pm.hook.<name>`` directly outside :mod:`socialdesk.core.hooks`;
+  that facade is the only call site and is typed.
+* ``app`` is the running :class:`socialdesk.core.app.DeskApp`: its ``settings(name)``
+  returns a plugin's validated ``[plugins.<name>]`` table, ``service`` is the ticket state
+  machine, ``cursors`` the polling cursor store, ``clock()`` the current UTC time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+    from pydantic import BaseModel
+
+    from socialdesk.core.app import DeskApp
+    from socialdesk.core.events import TicketEvent
+    from socialdesk.core.extensions import CardField, DeskSubcommand, JobPerformer
+    from socialdesk.core.mention import Mention
+    from socialdesk.core.platform import ReconciledReply, ReplyLimits, ReplyRequest, SentReply
+    from socialdesk.core.ticket import TicketSnapshot
+    from socialdesk.core.triage import TriageContribution
+
+PROJECT_NAME = "socialdesk"
+ENTRY_POINT_GROUP = "socialdesk.plugins"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+# --- declaration -----------------------------------------------------------------------
+
+
+@hookspec
+def socialdesk_settings_model() -> type[BaseModel] | None:
+    """Declare the pydantic model of this plugin's ``[plugins.<name>]`` settings.
+
+    Called by the configuration loader once at start-up (and by ``socialdesk check``),
+    before anything runs, for every known plugin, enabled or not. Return a model class
+    (use ``extra="forbid"`` so typos are reported) or ``None`` when the plugin takes no
+    settings. The ``enabled`` key is handled by the core and must not be declared. The
+    validated instance is available later as ``app.settings("<name>")``. Must be sync.
+    """
+
+
+@hookspec
+def socialdesk_platform() -> str | None:
+    """Name the platform this plugin owns (``"x"``, ``"discord"``), or ``None``.
+
+    Called at start-up to route replies and limits to the owning plugin. A platform
+    plugin's mentions carry this name in ``Mention.platform``. Must be sync.
+    """
+
+
+# --- inbound mentions ------------------------------------------------------------------
+
+
+@hookspec
+def socialdesk_start_listeners(app: DeskApp) -> Any:
+    """Start receiving mentions (gateway connections, pollers, webhooks).
+
+    Called once by ``socialdesk run`` after the store is open and before the outbox
+    runner starts, on the replica that holds leadership. Start background tasks on the
+    running loop and return; hand each mention to ``await app.service.ingest(mention)``
+    (or ``ingest_many(mentions, cursor=...)`` so that a polling cursor advances in the
+    same transaction as the mentions it covers). May be async; returns nothing.
+    """
+
+
+@hookspec
+def socialdesk_stop_listeners(app: DeskApp) -> Any:
+    """Stop receiving mentions and release connections.
+
+    Called once at shutdown, in reverse order of start, even when start failed halfway.
+    Must not raise for listeners that never started. May be async; returns nothing.
+    """
+
+
+# --- triage ----------------------------------------------------------------------------
+
+
+@hookspec
+def socialdesk_triage(mention: Mention, app: DeskApp) -> TriageContribution | None:
+    """Say what you can about one mention: priority, category, sentiment, spam, tags...
+
+    Called by ``DeskService.ingest`` for every new inbound mention (follow-ups too),
+    before the store transaction begins. Return a
+    :class:`~socialdesk.core.triage.TriageContribution` or ``None``; the core merges all
+    contributions (:func:`socialdesk.core.triage.merge_triage`). May be async; keep it
+    fast, it is on the ingest path.
+    """
+
+
+# --- replies ---------------------------------------------------------------------------
+
+
+@hookspec
+def socialdesk_reply_limits(platform: str) -> ReplyLimits | None:
+    """Return the reply limits of ``platform`` if this plugin owns it, else ``None``.
+
+    Called when a reply is validated and when the reply modal shows the limit. The first
+    non-``None`` answer is used. May be async.
+    """
+
+
+@hookspec
+def socialdesk_validate_reply(ticket: TicketSnapshot, text: str, app: DeskApp) -> list[str] | None:
+    """Return the problems with sending ``text`` as the reply to ``ticket``.
+
+    Called by ``DeskService.reply`` before anything is written or sent; every plugin may
+    object (the owning platform checks its length counting, a policy plugin forbidden
+    content). Return a list of agent-readable messages ("280 characters at most on X,
+    this reply has 301"), or ``None``/``[]`` when it has no objection. Any problem refuses
+    the reply. May be async.
+    """
+
+
+@hookspec
+def socialdesk_send_reply(request: ReplyRequest, app: DeskApp) -> SentReply | None:
+    """Post one reply on the platform that owns the ticket.
+
+    Called by the outbox runner, exactly once per reply unless the previous attempt is
+    known to have posted nothing. Only the plugin owning ``request.platform`` answers;
+    every other plugin returns ``None``. Return :class:`~socialdesk.core.platform.SentReply`
+    with the platform's id and URL. Raise ``TransientPlatformError`` when nothing was
+    posted and a retry may work, ``PermanentPlatformError`` when nothing was posted and a
+    retry will not help, ``AmbiguousPlatformError`` when it may have been posted; any
+    other exception is treated as ambiguous. May be async.
+    """
+
+
+@hookspec
+def socialdesk_reconcile_reply(request: ReplyRequest, app: DeskApp) -> ReconciledReply | None:
+    """Look on the platform for an uncertain reply: was it posted after all?
+
+    Called by ``DeskService.reconcile_uncertain_replies`` (at start-up and on demand) for
+    replies in state ``uncertain``. The owning plugin searches the conversation for our
+    own post and returns ``ReconciledReply(found=True, sent=...)`` or
+    ``ReconciledReply(found=False)``; other plugins return ``None``. A found reply is
+    recorded as sent; a reply not found stays uncertain for an agent to resend or
+    discard. May be async.
+    """
+
+
+# --- Slack side ------------------------------------------------------------------------
+
+
+@hookspec
+def socialdesk_card_fields(ticket: TicketSnapshot, app: DeskApp) -> list[CardField] | None:
+    """Contribute labelled lines to a ticket's triage card.
+
+    Called by the card builder whenever the card is posted or updated. Return plain-text
+    fields (the builder escapes them) or ``None``. May be async.
+    """
+
+
+@hookspec
+def socialdesk_desk_subcommands() -> list[DeskSubcommand] | None:
+    """Declare extra ``/desk`` subcommands (name, usage, summary, handler).
+
+    Called once at start-up by the Slack app; names must not clash with built-in
+    subcommands or each other. Must be sync; the handlers may be async.
+    """
+
+
+@hookspec
+def socialdesk_outbox_performers() -> Mapping[str, JobPerformer] | None:
+    """Declare which outbox job kinds this plugin performs: ``{"post_card": func}``.
+
+    Called once when the outbox runner starts. ``func(job, app)`` is awaited for each due
+    job of that kind. It returns on success, raises
+    :class:`socialdesk.core.outbox.RetryJob` to be retried (with an optional delay),
+    :class:`socialdesk.core.outbox.JobFailed` to fail visibly; other exceptions are
+    retried with backoff until the attempts run out. A kind has exactly one performer;
+    jobs of a kind nobody performs wait in the outbox. Must be sync.
+    """
+
+
+# --- observers and time ----------------------------------------------------------------
+
+
+@hookspec
+def socialdesk_ticket_event(event: TicketEvent, app: DeskApp) -> Any:
+    """Observe a ticket lifecycle event (created, claimed, reply sent, closed...).
+
+    Called after the change is committed (the event is already in the audit table).
+    For metrics, logs and notifications only: work that must happen goes in the outbox,
+    because an event is not replayed if the process dies right after the commit.
+    Exceptions are logged and swallowed. May be async; returns nothing.
+    """
+
+
+@hookspec
+def socialdesk_register_jobs(scheduler: AsyncIOScheduler, app: DeskApp) -> None:
+    """Add scheduled jobs (pollers, sweeps, digests) to the desk's APScheduler.
+
+    Called once by ``socialdesk run`` on the leader replica before the scheduler starts.
+    Use ``scheduler.add_job(func, "interval", seconds=..., id="<plugin>.<job>",
+    replace_existing=True)``; coroutine functions run on the desk's loop. Must be sync.
+    """

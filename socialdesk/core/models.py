@@ -1,0 +1,217 @@
+"""The store's tables (SQLAlchemy 2 declarative). Schema changes go through Alembic."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from socialdesk.core.ticket import ACTIVE_STATUSES
+
+# Stable constraint names so Alembic migrations are the same on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+_ACTIVE_SQL = "status IN (" + ", ".join(f"'{s}'" for s in ACTIVE_STATUSES) + ")"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in Python, whatever the database keeps (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use aware UTC datetimes")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[str]: JSON}
+
+
+class Author(Base):
+    __tablename__ = "authors"
+    __table_args__ = (UniqueConstraint("platform", "external_id", name="uq_authors_platform_external_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(200))
+    handle: Mapped[str] = mapped_column(String(200))
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    followers: Mapped[int | None] = mapped_column(BigInteger)
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    profile_url: Mapped[str | None] = mapped_column(String(500))
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        # One active ticket per conversation: a follow-up joins it instead of making a card.
+        Index(
+            "uq_tickets_active_conversation",
+            "platform",
+            "conversation_id",
+            unique=True,
+            sqlite_where=text(_ACTIVE_SQL),
+            postgresql_where=text(_ACTIVE_SQL),
+        ),
+        Index("ix_tickets_status_priority", "status", "priority"),
+        Index("ix_tickets_snoozed_until", "snoozed_until"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)  # the short human id: #42
+    platform: Mapped[str] = mapped_column(String(32))
+    conversation_id: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[int] = mapped_column(Integer)
+    category: Mapped[str] = mapped_column(String(64))
+    tags: Mapped[list[str]] = mapped_column(default=list)
+    sentiment: Mapped[str | None] = mapped_column(String(16))
+    sentiment_score: Mapped[float | None]
+    language: Mapped[str | None] = mapped_column(String(16))
+    spam_suspected: Mapped[bool] = mapped_column(Boolean, default=False)
+    priority_reasons: Mapped[list[str]] = mapped_column(default=list)
+    suggested_macro: Mapped[str | None] = mapped_column(String(100))
+    assignee: Mapped[str | None] = mapped_column(String(32))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("authors.id"))
+    first_response_due: Mapped[datetime | None]
+    resolution_due: Mapped[datetime | None]
+    first_response_at: Mapped[datetime | None]
+    snoozed_until: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(32))
+    close_reason: Mapped[str | None] = mapped_column(String(500))
+    card_channel: Mapped[str | None] = mapped_column(String(32))
+    card_ts: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    last_message_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        # Exactly-once ingest: the platform's id is unique. Notes have no external id
+        # (NULLs are distinct on both databases).
+        UniqueConstraint("platform", "external_id", name="uq_messages_platform_external_id"),
+        Index("ix_messages_ticket_id", "ticket_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    platform: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    direction: Mapped[str] = mapped_column(String(16))  # inbound | outbound | note
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("authors.id"))
+    agent: Mapped[str | None] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(String(500))
+    public: Mapped[bool] = mapped_column(Boolean, default=True)
+    in_reply_to_id: Mapped[str | None] = mapped_column(String(200))
+    attachments: Mapped[list[str]] = mapped_column(default=list)
+    created_at: Mapped[datetime]  # when it was written on the platform
+    received_at: Mapped[datetime]  # when the desk stored it
+
+
+class Reply(Base):
+    __tablename__ = "replies"
+    __table_args__ = (Index("ix_replies_ticket_id", "ticket_id"), Index("ix_replies_status", "status"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    in_reply_to_message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    text: Mapped[str] = mapped_column(Text)
+    agent: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    close_after: Mapped[bool] = mapped_column(Boolean, default=False)
+    platform_id: Mapped[str | None] = mapped_column(String(200))
+    platform_url: Mapped[str | None] = mapped_column(String(500))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sending_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_ticket_id", "ticket_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class OutboxJob(Base):
+    __tablename__ = "outbox_jobs"
+    __table_args__ = (
+        UniqueConstraint("dedupe_key", name="uq_outbox_jobs_dedupe_key"),
+        Index("ix_outbox_jobs_due", "status", "priority", "not_before"),
+        Index("ix_outbox_jobs_ticket_id", "ticket_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    priority: Mapped[int] = mapped_column(Integer)  # lower runs first
+    status: Mapped[str] = mapped_column(String(16))  # pending | running | done | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer)
+    not_before: Mapped[datetime]
+    locked_until: Mapped[datetime | None]
+    locked_by: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    dedupe_key: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+
+class Cursor(Base):
+    __tablename__ = "cursors"
+
+    plugin: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]

@@ -1,0 +1,116 @@
+"""The transactional outbox: side effects written in the same transaction as the change.
+
+A job is a row; the runner (:mod:`socialdesk.core.outbox_runner`) performs it later
+through the plugin that declared its kind. Because the row commits or rolls back with
+the ticket change that implied it, a card is never posted for a change that was lost,
+and never lost for a change that was committed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from socialdesk.core.models import OutboxJob
+
+
+class JobKind(StrEnum):
+    POST_CARD = "post_card"  # payload: ticket_id
+    UPDATE_CARD = "update_card"  # payload: ticket_id
+    POST_TO_CARD_THREAD = "post_to_card_thread"  # payload: ticket_id, message_id (follow-up or note)
+    SEND_REPLY = "send_reply"  # payload: reply_id
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"  # visible to admins; never silently dropped
+
+
+
+
+class RetryJob(Exception):
+    """Raised by a performer: try again later (after ``delay`` seconds, or with backoff)."""
+
+    def __init__(self, message: str, delay: float | None = None) -> None:
+        super().__init__(message)
+        self.delay = delay
+
+
+class JobFailed(Exception):
+    """Raised by a performer: this job cannot succeed; mark it failed with the message."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxJobSnapshot:
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    ticket_id: int | None
+    priority: int
+    attempts: int
+    max_attempts: int
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: OutboxJob) -> OutboxJobSnapshot:
+        return cls(row.id, row.kind, dict(row.payload), row.ticket_id, row.priority,
+                   row.attempts, row.max_attempts, row.created_at)
+
+
+class Outbox:
+    """Writes jobs inside the caller's transaction."""
+
+    def __init__(self, max_attempts: int) -> None:
+        self.max_attempts = max_attempts
+
+    def enqueue(
+        self,
+        session: AsyncSession,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        now: datetime,
+        priority: int,
+        ticket_id: int | None = None,
+        dedupe_key: str | None = None,
+        delay: timedelta = timedelta(0),
+    ) -> OutboxJob:
+        job = OutboxJob(
+            kind=kind,
+            payload=payload,
+            ticket_id=ticket_id,
+            priority=priority,
+            status=JobStatus.PENDING,
+            attempts=0,
+            max_attempts=self.max_attempts,
+            not_before=now + delay,
+            dedupe_key=dedupe_key,
+            created_at=now,
+        )
+        session.add(job)
+        return job
+
+    async def enqueue_card_update(self, session: AsyncSession, ticket_id: int, *, now: datetime, priority: int) -> None:
+        """Queue a card refresh unless one is already waiting: it will read the latest state."""
+        waiting = await session.scalar(
+            select(OutboxJob.id).where(
+                OutboxJob.kind == JobKind.UPDATE_CARD,
+                OutboxJob.ticket_id == ticket_id,
+                OutboxJob.status == JobStatus.PENDING,
+            ).limit(1)
+        )
+        if waiting is not None:
+            # Raise its priority if the ticket became more urgent; never make it wait longer.
+            await session.execute(
+                update(OutboxJob).where(OutboxJob.id == waiting, OutboxJob.priority > priority).values(priority=priority)
+            )
+            return
+        self.enqueue(session, JobKind.UPDATE_CARD, {"ticket_id": ticket_id}, now=now,
+                     priority=priority, ticket_id=ticket_id)

@@ -1,0 +1,82 @@
+"""Which plugins exist: the built-in defaults and those installed through entry points."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from socialdesk.core.hookspecs import ENTRY_POINT_GROUP
+
+# name, module, enabled unless plugins.toml says otherwise. Core behaviour is on by
+# default; platform plugins are off until an admin enables them.
+BUILTIN_PLUGINS: tuple[tuple[str, str, bool], ...] = (
+    ("reply_delivery", "socialdesk.core.reply_delivery", True),
+    ("reply_rules", "socialdesk.plugins.reply_rules", True),
+    ("keyword_triage", "socialdesk.plugins.keyword_triage", True),
+    ("event_log", "socialdesk.plugins.event_log", True),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PluginEntry:
+    name: str
+    plugin: Any  # a module or an object carrying hookimpls
+    source: Literal["builtin", "entry point", "test"]
+    enabled_by_default: bool
+    distribution: str | None = None
+    load_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PluginCatalog:
+    entries: tuple[PluginEntry, ...]
+
+    def names(self) -> list[str]:
+        return [entry.name for entry in self.entries]
+
+    def get(self, name: str) -> PluginEntry | None:
+        for entry in self.entries:
+            if entry.name == name:
+                return entry
+        return None
+
+    def with_extra(self, extra: Iterable[PluginEntry]) -> PluginCatalog:
+        extra = tuple(extra)
+        taken = {entry.name for entry in extra}
+        return PluginCatalog(tuple(e for e in self.entries if e.name not in taken) + extra)
+
+
+def _builtin_entries() -> list[PluginEntry]:
+    return [
+        PluginEntry(name, importlib.import_module(module), "builtin", enabled)
+        for name, module, enabled in BUILTIN_PLUGINS
+    ]
+
+
+def _entry_point_entries(builtin_names: set[str]) -> list[PluginEntry]:
+    entries: list[PluginEntry] = []
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        dist = ep.dist.name if ep.dist is not None else None
+        if ep.name in builtin_names:
+            entries.append(
+                PluginEntry(ep.name, None, "entry point", False, dist,
+                            f"its name clashes with the built-in plugin '{ep.name}'")
+            )
+            continue
+        try:
+            plugin = ep.load()
+        except Exception as exc:  # a broken third-party package must not stop `socialdesk check`
+            entries.append(PluginEntry(ep.name, None, "entry point", False, dist,
+                                       f"failed to import {ep.value}: {type(exc).__name__}: {exc}"))
+            continue
+        # Third-party plugins act on the desk only once an admin enables them in plugins.toml.
+        entries.append(PluginEntry(ep.name, plugin, "entry point", False, dist))
+    return entries
+
+
+def discover_plugins() -> PluginCatalog:
+    builtins = _builtin_entries()
+    return PluginCatalog(tuple(builtins + _entry_point_entries({e.name for e in builtins})))

@@ -1,0 +1,69 @@
+"""Ticket states and the read-only snapshot of a ticket that plugins receive."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class TicketStatus(StrEnum):
+    OPEN = "open"  # needs an answer (claimed or not: see ``assignee``)
+    WAITING = "waiting"  # answered; waiting on the customer
+    SNOOZED = "snoozed"  # hidden until ``snoozed_until``
+    CLOSED = "closed"
+    SPAM = "spam"
+
+
+# At most one ticket per conversation may be in one of these states (a partial unique index).
+ACTIVE_STATUSES: tuple[str, ...] = (TicketStatus.OPEN, TicketStatus.WAITING, TicketStatus.SNOOZED)
+ENDED_STATUSES: tuple[str, ...] = (TicketStatus.CLOSED, TicketStatus.SPAM)
+
+
+class ReplyStatus(StrEnum):
+    PENDING = "pending"  # written, its outbox job not yet run
+    SENDING = "sending"  # the request may be on its way
+    SENT = "sent"
+    FAILED = "failed"  # the platform refused; nothing was posted
+    UNCERTAIN = "uncertain"  # may have been posted; an agent decides, never re-sent on its own
+    DISCARDED = "discarded"  # an agent dropped an uncertain or failed reply
+
+
+def ticket_ref(ticket_id: int) -> str:
+    """The short human id agents type: ``#42``."""
+    return f"#{ticket_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class TicketSnapshot:
+    """A ticket as it was when read; plugins get this, never a live ORM object."""
+
+    id: int
+    platform: str
+    conversation_id: str
+    status: str
+    priority: int
+    category: str
+    tags: tuple[str, ...]
+    sentiment: str | None
+    language: str | None
+    spam_suspected: bool
+    priority_reasons: tuple[str, ...]
+    suggested_macro: str | None
+    assignee: str | None
+    author_id: int | None
+    first_response_due: datetime | None
+    resolution_due: datetime | None
+    first_response_at: datetime | None
+    snoozed_until: datetime | None
+    closed_at: datetime | None
+    close_reason: str | None
+    card_channel: str | None
+    card_ts: str | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+    @property
+    def ref(self) -> str:
+        return ticket_ref(self.id)
