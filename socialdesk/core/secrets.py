@@ -32,7 +32,15 @@ class MissingSecret(DeskError):
 
 def describe_literal_secret(key: str, value: Any) -> str | None:
     """Why ``key = value`` must not be in the file, or ``None`` when it may."""
-    if not isinstance(value, str) or key.endswith("_env"):
+    if not isinstance(value, str):
+        return None
+    if key.endswith("_env"):  # names a variable; but a token pasted here is still a secret in the file
+        for what, shape in _SECRET_SHAPES:
+            if shape.search(value):
+                return (
+                    f"this value looks like {what}; {key} takes the NAME of the environment variable "
+                    f"that holds it, such as {key.removesuffix('_env').upper()}, not the value itself"
+                )
         return None
     if _SECRET_KEY.search(key) and value:
         return (
@@ -48,24 +56,33 @@ def describe_literal_secret(key: str, value: Any) -> str | None:
     return None
 
 
-def find_literal_secrets(table: Mapping[str, Any], path: str = "") -> Iterator[tuple[str, str]]:
-    """Yield (key path, message) for every secret written literally anywhere in ``table``."""
+def iter_literal_secrets(table: Mapping[str, Any], path: str = "") -> Iterator[tuple[str, str, str]]:
+    """Yield (key path, the secret value, message) for every secret written literally in ``table``.
+
+    The value is only for scrubbing it out of other messages; never show it.
+    """
     for key, value in table.items():
         here = f"{path}.{key}" if path else str(key)
         if isinstance(value, Mapping):
-            yield from find_literal_secrets(value, here)
+            yield from iter_literal_secrets(value, here)
         elif isinstance(value, list):
             for index, item in enumerate(value):
                 if isinstance(item, Mapping):
-                    yield from find_literal_secrets(item, f"{here}.{index}")
+                    yield from iter_literal_secrets(item, f"{here}.{index}")
                 else:
                     problem = describe_literal_secret(str(key), item)
                     if problem:
-                        yield f"{here}.{index}", problem
+                        yield f"{here}.{index}", item, problem
         else:
             problem = describe_literal_secret(str(key), value)
             if problem:
-                yield here, problem
+                yield here, value, problem
+
+
+def find_literal_secrets(table: Mapping[str, Any], path: str = "") -> Iterator[tuple[str, str]]:
+    """Yield (key path, message) for every secret written literally anywhere in ``table``."""
+    for here, _value, problem in iter_literal_secrets(table, path):
+        yield here, problem
 
 
 def read_secret(env_name: str, named_by: str, environ: Mapping[str, str] | None = None) -> SecretStr:

@@ -1,0 +1,149 @@
+"""Shared fixtures: every store test runs on SQLite and on PostgreSQL.
+
+PostgreSQL comes from SOCIALDESK_TEST_DATABASE_URL (`.ci/run` sets it); each test gets
+its own schema, dropped afterwards. Without the variable the PostgreSQL half is
+skipped, except under CI=true where a missing database is an error.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
+from socialdesk.core.app import DeskApp
+from socialdesk.core.config import parse_config
+from socialdesk.core.database import Database
+from socialdesk.core.mention import Author, Mention
+from socialdesk.core.migrate import upgrade
+from socialdesk.core.plugin_catalog import PluginEntry, discover_plugins
+from socialdesk.core.plugin_manager import build_plugin_manager
+from tests.platform_double import PLATFORM, CardRecorder, TestPlatform
+
+POSTGRES_ENV = "SOCIALDESK_TEST_DATABASE_URL"
+
+
+class FakeClock:
+    """A clock tests move by hand; starts at a fixed, timezone-aware instant."""
+
+    def __init__(self, start: datetime = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def _postgres_url() -> str:
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{POSTGRES_ENV} is not set; CI must run the PostgreSQL half (use .ci/run)")
+        pytest.skip(f"{POSTGRES_ENV} not set; run .ci/run to include PostgreSQL")
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url_and_kwargs(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[tuple[str, dict]]:
+    """(url, engine kwargs) of an empty database of each kind."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'desk.db'}", {}
+        return
+    url = _postgres_url()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    raw = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    admin = await asyncpg.connect(raw)
+    await admin.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield url, {"connect_args": {"server_settings": {"search_path": schema}}}
+    finally:
+        await admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        await admin.close()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def platform() -> TestPlatform:
+    return TestPlatform()
+
+
+@pytest.fixture
+def cards() -> CardRecorder:
+    return CardRecorder()
+
+
+AppFactory = Callable[..., Any]
+
+
+@pytest.fixture
+async def make_app(database_url_and_kwargs: tuple[str, dict], clock: FakeClock,
+                   platform: TestPlatform, cards: CardRecorder) -> AsyncIterator[AppFactory]:
+    """Build desks sharing one migrated database; each call is a separate desk (a 'replica')."""
+    url, kwargs = database_url_and_kwargs
+    apps: list[DeskApp] = []
+    migrated = False
+
+    async def factory(raw_config: dict[str, Any] | None = None, extra: list[PluginEntry] | None = None,
+                      with_platform: bool = True) -> DeskApp:
+        nonlocal migrated
+        entries = list(extra or [])
+        if with_platform:
+            entries.append(PluginEntry(PLATFORM, platform, "test", True))
+            entries.append(PluginEntry("cards", cards, "test", True))
+        catalog = discover_plugins().with_extra(entries)
+        config = parse_config(raw_config or {}, catalog)
+        app = DeskApp(config, build_plugin_manager(catalog, config), Database(url, **kwargs), clock)
+        if not migrated:
+            await upgrade(app.database)
+            migrated = True
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        await app.close()
+
+
+@pytest.fixture
+async def app(make_app: AppFactory) -> DeskApp:
+    return await make_app()
+
+
+_counter = iter(range(1, 10**9))
+
+
+def mention(
+    external_id: str | None = None,
+    *,
+    conversation_id: str | None = None,
+    text: str = "My order never arrived",
+    author_id: str = "u1",
+    handle: str = "customer",
+    followers: int | None = 10,
+    created_at: datetime | None = None,
+    platform: str = PLATFORM,
+) -> Mention:
+    """A mention on the test platform; a new conversation unless one is given."""
+    external_id = external_id or f"m{next(_counter)}"
+    return Mention(
+        platform=platform,
+        external_id=external_id,
+        conversation_id=conversation_id or f"conv-{external_id}",
+        author=Author(platform=platform, external_id=author_id, handle=handle, followers=followers),
+        text=text,
+        created_at=created_at or datetime(2026, 11, 2, 8, 59, tzinfo=timezone.utc),
+        url=f"https://testnet.example/p/{external_id}",
+    )
