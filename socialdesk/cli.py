@@ -7,11 +7,16 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from socialdesk import __version__
 from socialdesk.core.config import AppConfig, ConfigError, load_config
 from socialdesk.core.errors import DeskError
 from socialdesk.core.plugin_catalog import PluginCatalog, discover_plugins
+from socialdesk.core.secrets import redact
+
+if TYPE_CHECKING:
+    from socialdesk.core.database import Database
 
 EXIT_PROBLEM = 1
 DEFAULT_CONFIG = "plugins.toml"
@@ -44,10 +49,10 @@ def cmd_check(args: argparse.Namespace, catalog: PluginCatalog) -> int:
 
 
 def cmd_plugins(args: argparse.Namespace, catalog: PluginCatalog) -> int:
-    from socialdesk.core.plugin_manager import build_plugin_manager, hooks_implemented
+    from socialdesk.core.plugin_manager import hooks_implemented
 
     config = _load(args.config, catalog)
-    hooks = hooks_implemented(build_plugin_manager(catalog, config))
+    hooks = hooks_implemented(catalog)
     for entry in catalog.entries:
         state = "enabled" if entry.name in config.enabled else "disabled"
         origin = entry.source + (f" ({entry.distribution})" if entry.distribution else "")
@@ -59,12 +64,38 @@ def cmd_plugins(args: argparse.Namespace, catalog: PluginCatalog) -> int:
     return 0
 
 
+async def _require_connection(database: Database) -> None:
+    """An unreachable database is a setup mistake: one line naming it, not a traceback."""
+    import sqlite3
+
+    from sqlalchemy.engine import make_url
+
+    try:
+        if database.dialect == "sqlite":
+            # Plain sqlite3: after a failed connect, aiosqlite's worker thread can outlive the
+            # event loop and print a traceback of its own.
+            path = make_url(database.url).database
+            if path and path != ":memory:" and not path.startswith("file:"):
+                sqlite3.connect(path).close()
+        else:
+            async with database.engine.connect():
+                pass
+    except Exception as exc:
+        lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        why = redact(lines[0]) if lines else type(exc).__name__
+        raise DeskError(
+            f"cannot connect to the database {database.safe_url()}: {why}; check desk.database_url "
+            "(or the variable desk.database_url_env names) and that the database is reachable"
+        ) from None
+
+
 async def _db(args: argparse.Namespace, config: AppConfig) -> int:
     from socialdesk.core.database import Database
     from socialdesk.core.migrate import current_revision, head_revision, upgrade
 
     database = Database(config.database_url())
     try:
+        await _require_connection(database)
         if args.db_command == "upgrade":
             await upgrade(database)
             print(f"{database.safe_url()}: schema at revision {head_revision()}")
@@ -83,7 +114,13 @@ async def _run(config: AppConfig, catalog: PluginCatalog) -> int:
     configure_logging(config.desk.log_level)
     stop = asyncio.Event()
     install_signal_handlers(stop)
-    await run_desk(DeskApp.build(config, catalog), stop)
+    app = DeskApp.build(config, catalog)
+    try:
+        await _require_connection(app.database)
+    except DeskError:
+        await app.close()
+        raise
+    await run_desk(app, stop)
     return 0
 
 

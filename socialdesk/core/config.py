@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from socialdesk.core.config_types import (
     EnvVarName,
+    Priority,
     SlackChannelId,
     SlackGroupId,
     SlackUserId,
@@ -26,8 +27,7 @@ from socialdesk.core.config_types import (
 )
 from socialdesk.core.errors import DeskError
 from socialdesk.core.plugin_catalog import PluginCatalog
-from socialdesk.core.secrets import find_literal_secrets, read_secret
-from socialdesk.core.triage import HIGHEST_PRIORITY, LOWEST_PRIORITY
+from socialdesk.core.secrets import iter_literal_secrets, read_secret
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///socialdesk.db"
 SUPPORTED_DATABASE_PREFIXES = ("sqlite+aiosqlite://", "postgresql+asyncpg://")
@@ -44,13 +44,10 @@ class RouteConfig(StrictModel):
 
     channel: SlackChannelId
     platform: str | None = None
-    priorities: list[int] | None = None
+    priorities: list[Priority] | None = None
 
     @model_validator(mode="after")
     def _check(self) -> RouteConfig:
-        for p in self.priorities or []:
-            if not HIGHEST_PRIORITY <= p <= LOWEST_PRIORITY:
-                raise ValueError(f"priorities must be between {HIGHEST_PRIORITY} and {LOWEST_PRIORITY} (got {p})")
         if self.platform is None and self.priorities is None:
             raise ValueError("a route needs `platform` and/or `priorities`; use desk.channel for the default")
         return self
@@ -80,14 +77,16 @@ class DeskConfig(StrictModel):
     log_level: typing.Literal["debug", "info", "warning", "error"] = "info"
     outbox: OutboxConfig = OutboxConfig()
 
-    @model_validator(mode="after")
-    def _check_database(self) -> DeskConfig:
-        if not self.database_url.startswith(SUPPORTED_DATABASE_PREFIXES):
+    @field_validator("database_url")
+    @classmethod
+    def _check_database(cls, url: str) -> str:
+        if not url.startswith(SUPPORTED_DATABASE_PREFIXES):
+            scheme, sep, _rest = url.partition("://")
             raise ValueError(
-                f"database_url must start with one of {', '.join(SUPPORTED_DATABASE_PREFIXES)} "
-                f"(got {self.database_url.split('://')[0]!r}://...)"
+                f"must start with one of {', '.join(SUPPORTED_DATABASE_PREFIXES)} "
+                f"(got {scheme + sep + '...' if sep else 'no scheme'})"
             )
-        return self
+        return url
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +123,13 @@ class AppConfig:
 
     def database_url(self, environ: Mapping[str, str] | None = None) -> str:
         if self.desk.database_url_env:
-            return read_secret(self.desk.database_url_env, "desk.database_url_env", environ).get_secret_value()
+            url = read_secret(self.desk.database_url_env, "desk.database_url_env", environ).get_secret_value()
+            if not url.startswith(SUPPORTED_DATABASE_PREFIXES):
+                raise DeskError(
+                    f"environment variable {self.desk.database_url_env} (named by desk.database_url_env) must hold "
+                    f"a URL starting with one of {', '.join(SUPPORTED_DATABASE_PREFIXES)}"
+                )
+            return url
         return self.desk.database_url
 
     def secret(self, env_name: str, named_by: str, environ: Mapping[str, str] | None = None) -> SecretStr:
@@ -236,13 +241,27 @@ def _plugin_problems(
     return problems, tuple(enabled), settings
 
 
+def _without_secrets(problems: list[ConfigProblem], secrets: list[str]) -> list[ConfigProblem]:
+    """Other validators echo the bad value ("got ..."); a secret must never be echoed."""
+    forms = {form for value in secrets if value for form in (value, repr(value)[1:-1])}
+    spellings = sorted(forms, key=len, reverse=True)
+
+    def scrub(text: str) -> str:
+        for form in spellings:
+            text = text.replace(form, "***")
+        return text
+
+    return [ConfigProblem(p.path, scrub(p.message)) for p in problems]
+
+
 def parse_config(raw: Mapping[str, Any], catalog: PluginCatalog, file: str = "plugins.toml") -> AppConfig:
     """Validate an already-parsed TOML document; raise ConfigError listing every problem."""
     problems: list[ConfigProblem] = []
     for key in raw:
         if key not in ("desk", "plugins"):
             problems.append(ConfigProblem(str(key), "unknown top-level table" + _did_you_mean(str(key), ["desk", "plugins"])))
-    problems.extend(ConfigProblem(path, msg) for path, msg in find_literal_secrets(raw))
+    literal_secrets = list(iter_literal_secrets(raw))
+    problems.extend(ConfigProblem(path, msg) for path, _value, msg in literal_secrets)
     desk: DeskConfig | None = None
     try:
         desk = DeskConfig.model_validate(raw.get("desk", {}))
@@ -254,7 +273,7 @@ def parse_config(raw: Mapping[str, Any], catalog: PluginCatalog, file: str = "pl
         # Secrets first would be nicer to read, but file order is what admins expect.
         seen: set[tuple[str, str]] = set()
         unique = [p for p in problems if (p.path, p.message) not in seen and not seen.add((p.path, p.message))]
-        raise ConfigError(file, unique)
+        raise ConfigError(file, _without_secrets(unique, [value for _path, value, _msg in literal_secrets]))
     return AppConfig(file=file, desk=desk, enabled=enabled, plugin_settings=types.MappingProxyType(settings))
 
 

@@ -68,3 +68,12 @@ SlackUserId = Annotated[str, AfterValidator(_slack_user)]
 SlackGroupId = Annotated[str, AfterValidator(_slack_group)]
 SlackChannelId = Annotated[str, AfterValidator(_slack_channel)]
 TimeZoneName = Annotated[str, AfterValidator(_timezone)]
+
+
+def _priority(value: int) -> int:
+    if not 1 <= value <= 4:
+        raise ValueError(f"must be a priority from 1 (most urgent) to 4 (least urgent) (got {value})")
+    return value
+
+
+Priority = Annotated[int, AfterValidator(_priority)]

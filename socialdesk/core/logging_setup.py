@@ -36,6 +36,8 @@ def configure_logging(level: str = "info") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # Client libraries log request details (URLs, sometimes headers) at DEBUG.
-    for noisy in ("slack_sdk", "slack_bolt", "discord", "tweepy", "aiohttp", "sqlalchemy", "apscheduler"):
+    # Client libraries log request details (URLs, sometimes headers) at DEBUG, and
+    # SQLAlchemy logs every statement at INFO: keep them quieter than the desk itself.
+    for noisy in ("slack_sdk", "slack_bolt", "discord", "tweepy", "aiohttp", "apscheduler"):
         logging.getLogger(noisy).setLevel(max(logging.INFO, root.level))
+    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)

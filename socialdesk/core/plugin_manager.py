@@ -20,9 +20,20 @@ def build_plugin_manager(catalog: PluginCatalog, config: AppConfig) -> pluggy.Pl
     return pm
 
 
-def hooks_implemented(pm: pluggy.PluginManager) -> dict[str, list[str]]:
-    """Plugin name -> the hook names it implements (for `socialdesk plugins`)."""
+def hooks_implemented(catalog: PluginCatalog) -> dict[str, list[str]]:
+    """Plugin name -> the hook names it implements, for every loadable plugin, enabled or not.
+
+    Uses a throwaway manager so `socialdesk plugins` can describe disabled plugins too.
+    """
+    pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    pm.add_hookspecs(hookspecs)
     result: dict[str, list[str]] = {}
-    for name, plugin in pm.list_name_plugin():
-        result[name] = sorted(caller.name for caller in pm.get_hookcallers(plugin) or [])
+    for entry in catalog.entries:
+        if entry.plugin is None:
+            continue
+        try:
+            pm.register(entry.plugin, name=entry.name)
+        except ValueError:  # the same module object registered under another name
+            continue
+        result[entry.name] = sorted(caller.name for caller in pm.get_hookcallers(entry.plugin) or [])
     return result
