@@ -220,7 +220,7 @@ def _plugin_problems(
             problems.append(ConfigProblem(f"{path}.enabled", f"must be true or false (got {is_enabled!r})"))
             continue
         if entry.load_error is not None:
-            if is_enabled or entry.name in raw_plugins:
+            if is_enabled:  # a broken package that stays disabled harms nobody
                 problems.append(ConfigProblem(path, f"cannot be loaded: {entry.load_error}"))
             continue
         model = getattr(entry.plugin, "socialdesk_settings_model", None)

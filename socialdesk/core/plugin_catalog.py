@@ -58,14 +58,19 @@ def _builtin_entries() -> list[PluginEntry]:
 
 def _entry_point_entries(builtin_names: set[str]) -> list[PluginEntry]:
     entries: list[PluginEntry] = []
+    taken: dict[str, str] = {}  # entry-point name -> the distribution that got it first
     for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
         dist = ep.dist.name if ep.dist is not None else None
-        if ep.name in builtin_names:
+        if ep.name in builtin_names or ep.name in taken:
+            owner = "the built-in plugin" if ep.name in builtin_names else f"the plugin from {taken[ep.name]}"
+            # Listed under a name of its own, so that [plugins.<name>] in plugins.toml (and
+            # `socialdesk plugins`) keeps meaning the plugin that owns the name.
             entries.append(
-                PluginEntry(ep.name, None, "entry point", False, dist,
-                            f"its name clashes with the built-in plugin '{ep.name}'")
+                PluginEntry(f"{dist or ep.value}:{ep.name}", None, "entry point", False, dist,
+                            f"its name clashes with {owner} '{ep.name}'")
             )
             continue
+        taken[ep.name] = dist or ep.value
         try:
             plugin = ep.load()
         except Exception as exc:  # a broken third-party package must not stop `socialdesk check`

@@ -36,7 +36,7 @@ class Rule(StrictModel):
     phrases: list[str] = []
     regex: list[str] = []
     tags: list[str] = []
-    _pattern: re.Pattern[str] = PrivateAttr()
+    _patterns: list[re.Pattern[str]] = PrivateAttr()
 
     @field_validator("category")
     @classmethod
@@ -59,13 +59,18 @@ class Rule(StrictModel):
     def _matches_something(self) -> Rule:
         if not (self.keywords or self.phrases or self.regex):
             raise ValueError(f"rule {self.name!r} needs at least one of keywords, phrases or regex")
-        alternatives = [r"\b" + re.escape(normalise(w)) + r"\b" for w in self.keywords + self.phrases]
-        alternatives += [f"(?:{p})" for p in self.regex]
-        self._pattern = re.compile("|".join(alternatives), re.IGNORECASE)
+        # Lookarounds rather than \b, so that words starting or ending with a symbol
+        # ("#outage", "c++") match too. Each regex is compiled on its own: joined with the
+        # others, its inline flags ("(?i)...") or group numbers would break.
+        words = [r"(?<!\w)" + re.escape(normalise(w)) + r"(?!\w)" for w in self.keywords + self.phrases]
+        self._patterns = [re.compile("|".join(words), re.IGNORECASE)] if words else []
+        self._patterns += [re.compile(p, re.IGNORECASE) for p in self.regex]
         return self
 
     def search(self, normalised_text: str) -> re.Match[str] | None:
-        return self._pattern.search(normalised_text)
+        """The leftmost match of any of the rule's words, phrases or regexes."""
+        found = [m for pattern in self._patterns if (m := pattern.search(normalised_text))]
+        return min(found, key=lambda m: m.start()) if found else None
 
 
 DEFAULT_RULES = (
