@@ -365,16 +365,43 @@ class DigestB:
         return {"digest": _noop_job}
 
 
-async def test_two_plugins_performing_one_job_kind_is_a_conflict(make_app):
-    app = await make_app(extra=[entry("reply_sender", ReplySender())])
+async def test_two_plugins_performing_one_job_kind_is_a_conflict_at_start_up(make_app):
     with pytest.raises(PluginConflict) as caught:
-        app.outbox_runner()
+        await make_app(extra=[entry("reply_sender", ReplySender())])
     assert "'reply_delivery'" in str(caught.value) and "'reply_sender'" in str(caught.value)
     assert "'send_reply'" in str(caught.value)
 
-    other = await make_app(extra=[entry("digest_a", DigestA()), entry("digest_b", DigestB())])
     with pytest.raises(PluginConflict, match="'digest'"):
-        other.outbox_runner()
+        await make_app(extra=[entry("digest_a", DigestA()), entry("digest_b", DigestB())])
+
+
+class BrokenTriage:
+    @hookimpl
+    def socialdesk_triage(self, mention):
+        raise ValueError("model file missing")
+
+
+class BrokenReplyCheck:
+    @hookimpl
+    async def socialdesk_validate_reply(self, ticket, text):
+        raise TimeoutError("policy service down")
+
+
+async def test_a_failing_triage_plugin_is_left_out_and_the_mention_still_arrives(make_app, caplog):
+    app = await make_app(extra=[entry("broken_triage", BrokenTriage())])
+    created = await app.service.ingest(mention(text="the site is down"))
+    ticket = await app.service.get_ticket(created.ticket_id)
+    assert ticket.category == "outage"  # the other triage plugins still ran
+    assert any(getattr(r, "plugin", None) == "broken_triage" for r in caplog.records)
+
+
+async def test_a_failing_reply_check_refuses_the_reply(make_app, platform):
+    app = await make_app(extra=[entry("broken_check", BrokenReplyCheck())])
+    created = await app.service.ingest(mention())
+    with pytest.raises(ReplyRejected, match="the broken_check plugin could not check this reply"):
+        await app.service.reply(created.ticket_id, Actor("U1"), "hello")
+    await app.outbox_runner().drain()
+    assert platform.posted == []
 
 
 async def test_a_job_kind_can_change_hands_when_its_performer_is_disabled(make_app, platform):

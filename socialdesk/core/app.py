@@ -29,7 +29,9 @@ class DeskApp:
         self.database = database
         self.clock = clock
         self.hooks = DeskHooks(pm, self)
-        self.platforms = self.hooks.platforms()  # platform -> owning plugin; conflicts fail here
+        # Ownership conflicts (two plugins for one platform or one job kind) fail here, at start-up.
+        self.platforms = self.hooks.platforms()
+        self.performers = self.hooks.outbox_performers()
         self.outbox = Outbox(max_attempts=config.desk.outbox.max_attempts)
         self.service = DeskService(database, self.hooks, self.outbox, clock)
         self.cursors = CursorStore(database)
@@ -45,7 +47,7 @@ class DeskApp:
         return self.config.settings(plugin)
 
     def outbox_runner(self, worker_name: str | None = None) -> OutboxRunner:
-        return OutboxRunner(self, self.hooks.outbox_performers(), self.config.desk.outbox,
+        return OutboxRunner(self, self.performers, self.config.desk.outbox,
                             self.database, self.clock, worker_name)
 
     async def close(self) -> None:

@@ -53,9 +53,13 @@ class DeskHooks:
         self._app = app
 
     def _each(self, hook_name: str) -> list[tuple[str, Any]]:
-        """(plugin name, implementation function) in pluggy's call order."""
+        """(plugin name, implementation) in pluggy's call order, for calling one at a time.
+
+        Wrappers are left out: they only make sense around a whole ``pm.hook`` call.
+        """
         caller = getattr(self.pm.hook, hook_name)
-        return [(impl.plugin_name, impl) for impl in reversed(caller.get_hookimpls())]
+        return [(impl.plugin_name, impl) for impl in reversed(caller.get_hookimpls())
+                if not (impl.hookwrapper or impl.wrapper)]
 
     async def _call_each(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any | BaseException]]:
         """Call every implementation separately so one failing plugin does not stop the rest."""
@@ -129,8 +133,14 @@ class DeskHooks:
                 log.exception("listener stop failed", extra={"plugin": plugin_name})
 
     async def triage(self, mention: Mention) -> TriageResult:
-        results = await _await_all(self.pm.hook.socialdesk_triage(mention=mention, app=self._app))
-        contributions: list[TriageContribution | None] = results
+        """Merge every plugin's verdict. A failing triage plugin is logged and left out:
+        one buggy plugin must not stop mentions from reaching the desk."""
+        contributions: list[TriageContribution | None] = []
+        for plugin_name, outcome in await self._call_each("socialdesk_triage", mention=mention, app=self._app):
+            if isinstance(outcome, BaseException):
+                log.error("triage plugin failed", extra={"plugin": plugin_name, "error": repr(outcome)})
+                continue
+            contributions.append(outcome)
         return merge_triage(contributions)
 
     # --- replies ---------------------------------------------------------------------
@@ -139,8 +149,17 @@ class DeskHooks:
         return _first(await _await_all(self.pm.hook.socialdesk_reply_limits(platform=platform)))
 
     async def validate_reply(self, ticket: TicketSnapshot, text: str) -> list[str]:
-        results = await _await_all(self.pm.hook.socialdesk_validate_reply(ticket=ticket, text=text, app=self._app))
-        return [problem for result in results if result for problem in result]
+        """Every plugin's objections. A check that fails is an objection: when in doubt,
+        a public reply is not sent."""
+        problems: list[str] = []
+        outcomes = await self._call_each("socialdesk_validate_reply", ticket=ticket, text=text, app=self._app)
+        for plugin_name, outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                log.error("reply check failed", extra={"plugin": plugin_name, "error": repr(outcome)})
+                problems.append(f"the {plugin_name} plugin could not check this reply; try again or ask an admin")
+            elif outcome:
+                problems.extend(outcome)
+        return problems
 
     async def send_reply(self, request: ReplyRequest) -> SentReply | None:
         # Called one implementation at a time so that a reply can never be posted by two
