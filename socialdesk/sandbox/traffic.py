@@ -52,8 +52,9 @@ def _decode_body(raw: bytes, content_type: str) -> Any:
 class TrafficRecorder:
     """Appends records to a JSON-lines file and keeps them in memory for tests."""
 
-    def __init__(self, path: str | Path | None = None) -> None:
-        self.records: list[dict[str, Any]] = []
+    def __init__(self, path: str | Path | None = None, max_in_memory: int = 50_000) -> None:
+        self.records: list[dict[str, Any]] = []  # the newest ``max_in_memory``; the file keeps all
+        self.max_in_memory = max_in_memory
         self._file: IO[str] | None = open(path, "a", encoding="utf-8") if path else None  # noqa: SIM115
         self._lock = threading.Lock()
 
@@ -61,6 +62,8 @@ class TrafficRecorder:
         record = scrub({"time": time.time(), **record})
         with self._lock:
             self.records.append(record)
+            if len(self.records) > self.max_in_memory:
+                del self.records[: len(self.records) - self.max_in_memory]
             if self._file is not None:
                 self._file.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
                 self._file.flush()
