@@ -10,6 +10,7 @@ from socialdesk.sandbox.faults import ErrorResponder, FaultPlan, fault_middlewar
 from socialdesk.sandbox.traffic import TrafficRecorder, traffic_middleware
 
 LOOPBACK = "127.0.0.1"
+MAX_REQUEST_BYTES = 50 * 1024 * 1024  # file uploads (digest charts) are larger than aiohttp's 1 MiB default
 
 
 class EmulatorServer:
@@ -38,24 +39,24 @@ class EmulatorServer:
     def build_app(self) -> web.Application:
         # The recorder sits outside the fault injector so injected faults are recorded too.
         respond: ErrorResponder = self.error_response
-        app = web.Application(middlewares=[traffic_middleware(self.name, self.recorder),
-                                           fault_middleware(self.faults, respond)])
+        app = web.Application(
+            middlewares=[traffic_middleware(self.name, self.recorder), fault_middleware(self.faults, respond)],
+            client_max_size=MAX_REQUEST_BYTES,
+        )
         self.setup(app)
         return app
 
     async def start(self, port: int = 0) -> EmulatorServer:
         self._runner = web.AppRunner(self.build_app(), access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, LOOPBACK, port)
-        await site.start()
-        sockets = site._server.sockets if site._server else []  # aiohttp exposes no public getter
-        self.port = sockets[0].getsockname()[1]
+        await web.TCPSite(self._runner, LOOPBACK, port).start()
+        self.port = self._runner.addresses[0][1]
         return self
 
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
-            self._runner = None
+            self._runner = None  # ``port`` stays: tests check that nothing listens there any more
 
     async def __aenter__(self) -> Any:
         return await self.start()

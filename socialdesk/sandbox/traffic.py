@@ -6,11 +6,13 @@ be attached to bug reports and read in tests.
 
 from __future__ import annotations
 
+import email.policy
 import json
 import re
 import threading
 import time
 from collections.abc import Awaitable, Callable
+from email.parser import BytesParser
 from pathlib import Path
 from typing import IO, Any
 
@@ -36,6 +38,10 @@ def scrub(value: Any) -> Any:
 def _decode_body(raw: bytes, content_type: str) -> Any:
     if not raw:
         return None
+    if content_type.startswith("multipart/form-data"):
+        return _decode_form(raw, content_type)
+    if content_type.startswith(("application/octet-stream", "image/", "audio/", "video/")):
+        return f"<{len(raw)} bytes of {content_type}>"  # uploads: size, not garbled bytes
     text = raw.decode("utf-8", errors="replace")
     if "json" in content_type:
         try:
@@ -47,6 +53,28 @@ def _decode_body(raw: bytes, content_type: str) -> Any:
 
         return dict(parse_qsl(text, keep_blank_values=True))
     return text
+
+
+def _decode_form(raw: bytes, content_type: str) -> dict[str, Any]:
+    """Text fields decoded (JSON parsed), file parts summarised by name and size."""
+    message = BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + raw
+    )
+    fields: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition") or "?"
+        payload = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        if filename is not None:
+            fields[str(name)] = f"<file {filename!r}, {len(payload)} bytes>"
+        else:
+            fields[str(name)] = _decode_body(payload, part.get_content_type())
+            if isinstance(fields[str(name)], str):
+                try:
+                    fields[str(name)] = json.loads(fields[str(name)])
+                except ValueError:
+                    pass
+    return fields
 
 
 class TrafficRecorder:
@@ -86,18 +114,22 @@ def traffic_middleware(emulator: str, recorder: TrafficRecorder) -> Any:
     async def record(request: web.Request, handler: Handler) -> web.StreamResponse:
         raw = await request.read() if request.can_read_body else b""
         started = time.perf_counter()
-        response = await handler(request)
-        body: Any = None
-        if isinstance(response, web.Response) and response.body is not None:
-            payload = response.body if isinstance(response.body, bytes) else b""
-            body = _decode_body(payload, response.content_type or "")
-        if not isinstance(response, web.WebSocketResponse):
-            recorder.write(
-                emulator=emulator, direction="inbound", method=request.method, path=request.path,
-                query=dict(request.query), body=_decode_body(raw, request.content_type or ""),
-                status=response.status, response=body,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
-            )
-        return response
+        response: web.StreamResponse | None = None
+        try:
+            response = await handler(request)
+            return response
+        finally:
+            # Written even when the handler raised (a dropped connection is recorded
+            # with status None), never for websocket upgrades (frames are recorded apart).
+            if not isinstance(response, web.WebSocketResponse):
+                body: Any = None
+                if isinstance(response, web.Response) and isinstance(response.body, bytes):
+                    body = _decode_body(response.body, response.content_type or "")
+                recorder.write(
+                    emulator=emulator, direction="inbound", method=request.method, path=request.path,
+                    query=dict(request.query), body=_decode_body(raw, request.content_type or ""),
+                    status=response.status if response is not None else None, response=body,
+                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                )
 
     return record

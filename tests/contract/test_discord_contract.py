@@ -34,7 +34,6 @@ from referencing.jsonschema import DRAFT202012
 
 from socialdesk.sandbox.discord import DiscordEmulator, DiscordSettings, RateLimitRule
 from socialdesk.sandbox.discord import intents as intent_bits
-from socialdesk.sandbox.discord.request_body import parse_multipart
 from socialdesk.sandbox.faults import FaultPlan
 from tests.sandbox.discord_loopback import WAIT, Inbox, eventually, make_client, raw_gateway, running
 
@@ -354,9 +353,8 @@ def _sent_bodies(emulator: DiscordEmulator, method: str, prefix: str) -> list[An
         if not record["path"].startswith(prefix) or not 200 <= record["status"] < 300:
             continue
         body = record["body"]
-        if isinstance(body, str) and body.startswith("--"):  # multipart: the JSON is in payload_json
-            boundary = body.split("\r\n", 1)[0][2:]
-            body = parse_multipart(body.encode("utf-8"), f"multipart/form-data; boundary={boundary}").payload
+        if isinstance(body, dict) and "payload_json" in body:  # multipart: the JSON is in payload_json
+            body = body["payload_json"]
         bodies.append((record["path"], body))
     return bodies
 

@@ -308,7 +308,9 @@ async def test_fault_plan_errors_are_discord_json_and_drops_close_the_connection
     assert {k: plan.counts[k] for k in ("server_error", "rate_limited", "slow")} == {
         "server_error": 1, "rate_limited": 1, "slow": 1}
     statuses = [r["status"] for r in emulator.recorder.of("discord", method="GET", path="/api/v10/users/@me")]
-    assert statuses == [500, 429, 200]  # the dropped request never got an answer to record
+    # a dropped request is recorded without a status (aiohttp may have retried it once)
+    assert statuses[:2] == [500, 429] and statuses[-1] == 200
+    assert set(statuses[2:-1]) == {None} and 1 <= len(statuses[2:-1]) == plan.counts["dropped"]
 
 
 async def test_enforce_nonce_answers_a_repeat_with_the_first_message(emulator: DiscordEmulator,

@@ -1,0 +1,68 @@
+"""conversations.replies: a thread, parent first, paginated with Slack's opaque cursors."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from socialdesk.sandbox.slack.api_request import ApiCall, ApiError, invalid_arguments
+from socialdesk.sandbox.slack.state import SlackState
+
+MAX_LIMIT = 1000
+
+
+def _cursor(offset: int) -> str:
+    return base64.b64encode(f"offset:{offset}".encode()).decode()
+
+
+def _offset(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        kind, _, number = base64.b64decode(cursor.encode(), validate=True).decode().partition(":")
+        if kind == "offset" and number.isdigit():
+            return int(number)
+    except ValueError:
+        pass
+    raise ApiError("invalid_cursor")
+
+
+def _in_window(ts: str, oldest: str | None, latest: str | None, inclusive: bool) -> bool:
+    value = float(ts)
+    if oldest is not None and (value < float(oldest) or (value == float(oldest) and not inclusive)):
+        return False
+    return not (latest is not None and (value > float(latest) or (value == float(latest) and not inclusive)))
+
+
+def replies(state: SlackState, call: ApiCall) -> dict[str, Any]:
+    channel = state.resolve_channel(call.text("channel"), for_posting=False)
+    ts = call.text("ts")
+    if not ts:
+        raise invalid_arguments(["missing required field: ts"])
+    thread = state.timeline(channel.id).thread(ts)
+    if not thread:
+        raise ApiError("thread_not_found")
+    parent, answers = thread[0], thread[1:]
+    oldest, latest = call.text("oldest"), call.text("latest")
+    inclusive = call.flag("inclusive")
+    try:
+        shown = [m for m in answers if _in_window(m.ts, oldest, latest, inclusive)]
+    except ValueError:
+        raise invalid_arguments(["oldest and latest must be timestamps"]) from None
+    limit = max(1, min(call.integer("limit", MAX_LIMIT), MAX_LIMIT))
+    start = _offset(call.text("cursor"))
+    # Like Slack, every page starts with the parent so a client always knows the thread.
+    page = shown[start:start + max(limit - 1, 1)]
+    has_more = start + len(page) < len(shown)
+    body: dict[str, Any] = {
+        "ok": True,
+        "messages": [parent.as_slack(state.workspace, in_thread_listing=True)]
+        + [m.as_slack(state.workspace) for m in page],
+        "has_more": has_more,
+    }
+    if has_more:
+        body["response_metadata"] = {"next_cursor": _cursor(start + len(page))}
+    return body
+
+
+METHODS = {"conversations.replies": replies}
