@@ -21,7 +21,11 @@ from aiohttp import web
 from socialdesk.core.secrets import redact
 
 REDACTED = "***"
-_SENSITIVE_KEY = re.compile(r"(token|secret|signature|password|authorization|oauth_)", re.IGNORECASE)
+_SENSITIVE_KEY = re.compile(
+    # pagination_token / next_token are cursors, not credentials: keep them readable.
+    r"(?<!pagination_)(?<!next_)(?<!previous_)token|secret|signature|password|authorization|oauth_",
+    re.IGNORECASE,
+)
 
 
 def scrub(value: Any) -> Any:
