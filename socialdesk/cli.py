@@ -31,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("run", help="run the desk: listeners, outbox workers, scheduler")
     commands.add_parser("check", help="validate plugins.toml; one line per problem")
     commands.add_parser("plugins", help="list installed plugins and the hooks each implements")
+    sandbox = commands.add_parser("sandbox", help="run the local Slack, X and Discord emulators until Ctrl-C")
+    sandbox.add_argument("--record", metavar="FILE", help="append every request, response and websocket frame "
+                         "that crosses an emulator to FILE, one JSON object per line (secrets redacted)")
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_commands.add_parser("upgrade", help="apply Alembic migrations up to the newest")
@@ -124,9 +127,33 @@ async def _run(config: AppConfig, catalog: PluginCatalog) -> int:
     return 0
 
 
+async def _sandbox(args: argparse.Namespace) -> int:
+    from socialdesk.core.runtime import install_signal_handlers
+    from socialdesk.sandbox.cluster import Sandbox
+
+    stop = asyncio.Event()
+    install_signal_handlers(stop)
+    sandbox = await Sandbox.start(record=args.record)
+    try:
+        for name, url in sandbox.endpoints().items():
+            print(f"{name:16} {url}")
+        print("credentials (sandbox-only, valid on 127.0.0.1):")
+        for variable, value in sandbox.environment().items():
+            print(f"  export {variable}={value}")
+        if args.record:
+            print(f"recording traffic to {args.record}")
+        print("press Ctrl-C to stop", flush=True)
+        await stop.wait()
+    finally:
+        await sandbox.stop()
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if args.command == "sandbox":  # needs no plugins.toml
+            return asyncio.run(_sandbox(args))
         catalog = discover_plugins()
         if args.command == "check":
             return cmd_check(args, catalog)

@@ -147,3 +147,22 @@ def mention(
         created_at=created_at or datetime(2026, 11, 2, 8, 59, tzinfo=timezone.utc),
         url=f"https://testnet.example/p/{external_id}",
     )
+
+
+@pytest.fixture
+async def sandbox(tmp_path: Path) -> AsyncIterator[Any]:
+    """Slack, X and Discord emulators on loopback, recording traffic to ``traffic_record``."""
+    from socialdesk.sandbox.cluster import Sandbox
+
+    started = await Sandbox.start(record=tmp_path / "traffic.jsonl")
+    try:
+        yield started
+    finally:
+        await started.stop()
+
+
+@pytest.fixture
+def traffic_record(sandbox: Any, tmp_path: Path) -> Path:
+    """The JSON-lines traffic record of the ``sandbox`` fixture."""
+    return tmp_path / "traffic.jsonl"
+

@@ -1,0 +1,73 @@
+"""All three emulators together: what `socialdesk sandbox`, `socialdesk demo` and tests start."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from socialdesk.sandbox.discord import DiscordEmulator
+from socialdesk.sandbox.slack import SlackEmulator
+from socialdesk.sandbox.traffic import TrafficRecorder
+from socialdesk.sandbox.x import XEmulator
+
+# The variable names plugins.toml points at in the sandbox configuration. The values
+# are the emulators' own throw-away credentials: they open nothing outside 127.0.0.1.
+SLACK_ENV = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET")
+X_ENV = ("X_BEARER_TOKEN", "X_CONSUMER_KEY", "X_CONSUMER_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET")
+DISCORD_ENV = ("DISCORD_BOT_TOKEN",)
+
+
+@dataclass
+class Sandbox:
+    slack: SlackEmulator
+    x: XEmulator
+    discord: DiscordEmulator
+    recorder: TrafficRecorder
+
+    @classmethod
+    async def start(cls, record: str | Path | None = None) -> Sandbox:
+        """Start Slack, X and Discord on free loopback ports, sharing one traffic record."""
+        recorder = TrafficRecorder(record)
+        sandbox = cls(SlackEmulator(recorder=recorder), XEmulator(recorder=recorder),
+                      DiscordEmulator(recorder=recorder), recorder)
+        started: list[SlackEmulator | XEmulator | DiscordEmulator] = []
+        try:
+            for emulator in (sandbox.slack, sandbox.x, sandbox.discord):
+                await emulator.start()
+                started.append(emulator)
+        except BaseException:
+            for emulator in reversed(started):
+                await emulator.stop()
+            recorder.close()
+            raise
+        return sandbox
+
+    async def stop(self) -> None:
+        for emulator in (self.discord, self.x, self.slack):
+            await emulator.stop()
+        self.recorder.close()
+
+    async def __aenter__(self) -> Sandbox:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def environment(self) -> dict[str, str]:
+        """Environment variables holding the sandbox credentials, named as in plugins.toml."""
+        app, brand = self.x.app_credentials, self.x.brand_credentials
+        values = (
+            (self.slack.bot_token, self.slack.app_token, self.slack.signing_secret),
+            (app.bearer_token, app.consumer_key, app.consumer_secret, brand.access_token, brand.access_token_secret),
+            (self.discord.token,),
+        )
+        return {name: value for names, vals in zip((SLACK_ENV, X_ENV, DISCORD_ENV), values)
+                for name, value in zip(names, vals)}
+
+    def endpoints(self) -> dict[str, str]:
+        return {
+            "slack web api": self.slack.api_url,
+            "x api": self.x.base_url,
+            "discord rest": self.discord.api_base,
+            "discord gateway": self.discord.gateway_url,
+        }
