@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+T = TypeVar("T")
+
 SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
+# Execution option: on SQLite, statements on such a connection run without ``BEGIN
+# IMMEDIATE``, each in its own snapshot, so a read neither takes nor waits for the write lock.
+_READ_ONLY = "socialdesk_read_only"
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: Engine) -> None:
     """WAL for concurrent readers; ``BEGIN IMMEDIATE`` so writers queue on the busy timeout.
 
     With SQLite's default deferred transactions two writers that both read first can
@@ -21,7 +28,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     taking the write lock at BEGIN makes them wait their turn instead.
     """
 
-    @event.listens_for(engine.sync_engine, "connect")
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
         cursor = dbapi_connection.cursor()
@@ -30,8 +37,10 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get(_READ_ONLY):
+            return
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -39,9 +48,53 @@ def create_engine_for(url: str, **kwargs: Any) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}, **kwargs)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine.sync_engine)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, **kwargs)
+
+
+class _SQLiteThreads:
+    """A synchronous engine on the same SQLite file, driven from worker threads.
+
+    aiosqlite hands every statement to its connection's thread and back (several times:
+    cursor, execute, fetch, close), each hand-off a thread switch and an event-loop
+    wake-up; for a transaction of many small statements that costs more than SQLite's
+    own work. Here a whole function of statements runs in one hand-off. Writes go
+    through one thread (SQLite takes one writer at a time anyway; the thread queues this
+    desk's in order); reads through the loop's default executor.
+    """
+
+    def __init__(self, url: URL) -> None:
+        self.engine = create_engine(url.set(drivername="sqlite+pysqlite"),
+                                    connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+        _configure_sqlite(self.engine)
+        self._reads = self.engine.execution_options(**{_READ_ONLY: True})
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="socialdesk-sqlite-writer")
+
+    @staticmethod
+    def serves(url: URL) -> bool:
+        """Only files: a second engine on ``:memory:`` would open a second, empty database."""
+        database = url.database or ""
+        return (url.get_backend_name() == "sqlite" and database not in ("", ":memory:")
+                and "mode=memory" not in database and url.query.get("mode") != "memory")
+
+    def _transaction(self, work: Callable[[Connection], T]) -> T:
+        with self.engine.begin() as connection:
+            return work(connection)
+
+    def _read(self, work: Callable[[Connection], T]) -> T:
+        with self._reads.connect() as connection:
+            return work(connection)
+
+    async def transaction(self, work: Callable[[Connection], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._writer, self._transaction, work)
+
+    async def read(self, work: Callable[[Connection], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(None, self._read, work)
+
+    def dispose(self) -> None:
+        self._writer.shutdown(wait=True)
+        self.engine.dispose()
 
 
 class Database:
@@ -51,6 +104,8 @@ class Database:
         self.url = url
         self.engine = create_engine_for(url, **engine_kwargs)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        parsed = make_url(url)
+        self._sqlite_threads = _SQLiteThreads(parsed) if _SQLiteThreads.serves(parsed) else None
 
     @property
     def dialect(self) -> str:
@@ -66,7 +121,34 @@ class Database:
         async with self.sessions() as session, session.begin():
             yield session
 
+    async def run_in_transaction(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work``, synchronous SQLAlchemy Core on the connection it is given, in one
+        transaction: committed if it returns, rolled back if it raises.
+
+        For hot write paths of many small statements (ingest). On a SQLite file ``work``
+        runs in a writer thread (see ``_SQLiteThreads``); on PostgreSQL through
+        ``run_sync``. Either way it must not touch the event loop or anything bound to it.
+        """
+        if self._sqlite_threads is not None:
+            return await self._sqlite_threads.transaction(work)
+        async with self.engine.begin() as connection:
+            return await connection.run_sync(work)
+
+    async def run_read(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work`` (synchronous reads) without waiting for, or holding up, writers.
+
+        On SQLite each statement is its own snapshot (there is no ``BEGIN IMMEDIATE``):
+        use it for single-statement reads and never write through it.
+        """
+        if self._sqlite_threads is not None:
+            return await self._sqlite_threads.read(work)
+        async with self.engine.connect() as connection:
+            await connection.execution_options(**{_READ_ONLY: True})
+            return await connection.run_sync(work)
+
     async def dispose(self) -> None:
+        if self._sqlite_threads is not None:
+            self._sqlite_threads.dispose()
         await self.engine.dispose()
 
     def safe_url(self) -> str:

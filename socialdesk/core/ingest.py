@@ -4,6 +4,14 @@ Idempotent on (platform, external_id). A follow-up in a conversation that has an
 active ticket joins it. Both rules are enforced by unique indexes, so concurrent
 ingests (two pollers, two replicas) cannot create a second message or a second
 ticket: the loser of a race gets an IntegrityError and retries, finding the winner's rows.
+
+This is the hottest write path of the desk (``bench/ingest.py`` measures it). Triage
+runs before the transaction (plugins may be slow); the transaction itself is one
+synchronous function (``Database.run_in_transaction``: on SQLite one hand-off to a
+writer thread rather than one per statement) of pre-built Core statements, compiled
+once and cached. Audit events and outbox jobs are made by ``ChangeLog`` and ``Outbox``
+like every other change, then inserted with one statement per table instead of an ORM
+unit-of-work flush.
 """
 
 from __future__ import annotations
@@ -12,26 +20,84 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Insert,
+    Table,
+    bindparam,
+    insert,
+    literal_column,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from socialdesk.core.cursors import CursorAdvance, write_cursor
+from socialdesk.core.cursors import CursorAdvance
 from socialdesk.core.database import Database
 from socialdesk.core.events import SYSTEM_ACTOR, EventKind, TicketEvent
 from socialdesk.core.hooks import DeskHooks
-from socialdesk.core.mention import Author as AuthorIn
 from socialdesk.core.mention import Mention
-from socialdesk.core.models import Author, Message, Ticket
+from socialdesk.core.models import Cursor, Message, OutboxJob, Ticket, UTCDateTime
 from socialdesk.core.outbox import JobKind, Outbox
 from socialdesk.core.ticket import ACTIVE_STATUSES, TicketStatus
 from socialdesk.core.ticket_store import ChangeLog
 from socialdesk.core.triage import TriageResult
 
 MAX_RACE_RETRIES = 5
+
+Key = tuple[str, str]  # (platform, external_id)
+Stored = tuple[int, int]  # (message id, ticket id)
+
+_messages = Message.__table__
+_tickets = Ticket.__table__
+
+_STORED_COLUMNS = (_messages.c.platform, _messages.c.external_id, _messages.c.id, _messages.c.ticket_id)
+_STORED_ONE = select(*_STORED_COLUMNS).where(
+    _messages.c.platform == bindparam("platform"), _messages.c.external_id == bindparam("external_id")
+)
+_ACTIVE_TICKET = select(
+    _tickets.c.id, _tickets.c.status, _tickets.c.priority, _tickets.c.tags, _tickets.c.priority_reasons,
+    _tickets.c.snoozed_until,
+).where(
+    _tickets.c.platform == bindparam("platform"),
+    _tickets.c.conversation_id == bindparam("conversation_id"),
+    # Literal statuses, so that both databases can use the partial unique index on
+    # (platform, conversation_id): bound parameters cannot prove its WHERE clause, and
+    # without it every lookup scanned the active tickets.
+    _tickets.c.status.in_([literal_column(f"'{status}'") for status in ACTIVE_STATUSES]),
+).with_for_update()
+_OPEN_TICKET = insert(_tickets).returning(_tickets.c.id)
+_ADD_MESSAGE = insert(_messages).returning(_messages.c.id)
+_JOIN_TICKET = update(_tickets).where(_tickets.c.id == bindparam("ticket_id")).values(
+    status=bindparam("new_status"), priority=bindparam("new_priority"), tags=bindparam("new_tags"),
+    priority_reasons=bindparam("new_reasons"), snoozed_until=bindparam("new_snoozed_until"),
+    last_message_at=bindparam("now"), updated_at=bindparam("now"), version=_tickets.c.version + 1,
+)
+# The dialects' INSERT ... ON CONFLICT constructs are not cacheable in SQLAlchemy 2.0 (they
+# would be compiled again for every mention); the statement is the same on SQLite and
+# PostgreSQL, so it is written out once. One statement whatever the race: insert, or
+# refresh what the platform told us.
+_UPSERT_AUTHOR = text(
+    "INSERT INTO authors (platform, external_id, handle, display_name, followers, verified, profile_url,"
+    " first_seen, last_seen)"
+    " VALUES (:platform, :external_id, :handle, :display_name, :followers, :verified, :profile_url,"
+    " :first_seen, :last_seen)"
+    " ON CONFLICT (platform, external_id) DO UPDATE SET handle = excluded.handle,"
+    " display_name = excluded.display_name, followers = excluded.followers, verified = excluded.verified,"
+    " profile_url = excluded.profile_url, last_seen = excluded.last_seen"
+    " RETURNING id"
+).bindparams(
+    bindparam("verified", type_=Boolean()),
+    bindparam("first_seen", type_=UTCDateTime()),
+    bindparam("last_seen", type_=UTCDateTime()),
+)
 
 
 class IngestOutcome(StrEnum):
@@ -57,118 +123,191 @@ class Ingestor:
         self._publish = publish
 
     async def ingest_many(self, mentions: Sequence[Mention], cursor: CursorAdvance | None = None) -> list[IngestResult]:
-        """Ingest ``mentions`` in one transaction; ``cursor`` advances only if they all commit."""
-        seen = await self._already_stored(mentions)
-        verdicts = [None if (m.platform, m.external_id) in seen else await self._hooks.triage(m) for m in mentions]
+        """Ingest ``mentions`` in one transaction; ``cursor`` advances only if they all commit.
+
+        Mentions already stored are answered from a read that takes no write lock; the
+        others are triaged outside the transaction, then written. The first attempt
+        trusts that read: a mention stored meanwhile by another writer makes the message
+        INSERT fail on the unique key, and the retry looks again inside the transaction.
+        """
+        keys = [(m.platform, m.external_id) for m in mentions]
+        stored = await self._db.run_read(lambda connection: _stored(connection, keys))
+        verdicts: dict[Key, TriageResult] = {}
+        for m in mentions:
+            key = (m.platform, m.external_id)
+            if key not in stored and key not in verdicts:
+                verdicts[key] = await self._hooks.triage(m)
+        if not verdicts and cursor is None:
+            return [_duplicate(stored[(m.platform, m.external_id)]) for m in mentions]
         for attempt in range(MAX_RACE_RETRIES):
-            changes = ChangeLog()
+            write = _Write(self._outbox, mentions, verdicts, stored, cursor, self._clock(), recheck=attempt > 0)
             try:
-                async with self._db.transaction() as session:
-                    now = self._clock()
-                    results = [await self._ingest_one(session, m, v, now, changes) for m, v in zip(mentions, verdicts)]
-                    if cursor is not None:
-                        await write_cursor(session, cursor, now)
+                results = await self._db.run_in_transaction(write)
             except IntegrityError:
                 # Another writer stored the same message or opened a ticket for the same
                 # conversation first; the next round sees its rows.
                 if attempt == MAX_RACE_RETRIES - 1:
                     raise
                 continue
-            await self._publish(changes.events)
+            await self._publish(write.changes.events)
             return results
         raise AssertionError("unreachable")
 
-    async def _already_stored(self, mentions: Sequence[Mention]) -> set[tuple[str, str]]:
-        keys = [(m.platform, m.external_id) for m in mentions]
-        async with self._db.sessions() as session:
-            rows = await session.execute(
-                select(Message.platform, Message.external_id).where(tuple_(Message.platform, Message.external_id).in_(keys))
-            )
-            return {(p, e) for p, e in rows}
 
-    async def _ingest_one(self, session: AsyncSession, m: Mention, verdict: TriageResult | None,
-                          now: datetime, changes: ChangeLog) -> IngestResult:
-        existing = (await session.execute(
-            select(Message.id, Message.ticket_id).where(Message.platform == m.platform, Message.external_id == m.external_id)
-        )).first()
-        if existing is not None:
-            return IngestResult(IngestOutcome.DUPLICATE, existing.ticket_id, existing.id)
-        if verdict is None:  # stored when we looked, gone now (a rolled-back race): triage it now
-            verdict = await self._hooks.triage(m)
-        author_id = await self._upsert_author(session, m.author, now)
-        active = await session.scalar(
-            select(Ticket).where(
-                Ticket.platform == m.platform,
-                Ticket.conversation_id == m.conversation_id,
-                Ticket.status.in_(ACTIVE_STATUSES),
-            ).with_for_update()
-        )
+class _Write:
+    """One attempt at writing a batch: called with the transaction's (sync) connection."""
+
+    def __init__(self, outbox: Outbox, mentions: Sequence[Mention], verdicts: dict[Key, TriageResult],
+                 stored: dict[Key, Stored], cursor: CursorAdvance | None, now: datetime, *, recheck: bool) -> None:
+        self._outbox = outbox
+        self._mentions = mentions
+        self._verdicts = verdicts
+        self._stored = stored
+        self._cursor = cursor
+        self._now = now
+        self._recheck = recheck
+        self.changes = ChangeLog()
+
+    def __call__(self, connection: Connection) -> list[IngestResult]:
+        rows = _NewRows()
+        card_updates: dict[int, OutboxJob] = {}  # ticket id -> refresh queued in this transaction
+        written = dict(self._stored)
+        if self._recheck:
+            written.update(_stored(connection, [k for k in self._verdicts if k not in written]))
+        results = []
+        for m in self._mentions:
+            key = (m.platform, m.external_id)
+            if key in written:  # stored before, or earlier in this batch
+                results.append(_duplicate(written[key]))
+                continue
+            result = self._ingest_one(connection, rows, card_updates, m, self._verdicts[key])
+            written[key] = (result.message_id, result.ticket_id)
+            results.append(result)
+        rows.insert(connection)
+        if self._cursor is not None:
+            _write_cursor(connection, self._cursor, self._now)
+        return results
+
+    def _ingest_one(self, connection: Connection, rows: _NewRows, card_updates: dict[int, OutboxJob], m: Mention,
+                    verdict: TriageResult) -> IngestResult:
+        now, changes = self._now, self.changes
+        author_id = _upsert_author(connection, m, now)
+        active = connection.execute(_ACTIVE_TICKET, {"platform": m.platform, "conversation_id": m.conversation_id}).first()
         if active is None:
-            ticket_id = await self._open_ticket(session, m, verdict, author_id, now)
-            message_id = await self._add_message(session, ticket_id, m, author_id, now)
-            changes.record(session, EventKind.CREATED, ticket_id, SYSTEM_ACTOR, now,
+            ticket_id = _open_ticket(connection, m, verdict, author_id, now)
+            message_id = _add_message(connection, ticket_id, m, author_id, now)
+            changes.record(rows, EventKind.CREATED, ticket_id, SYSTEM_ACTOR, now,  # type: ignore[arg-type]
                            platform=m.platform, message_id=message_id, priority=verdict.priority,
                            category=verdict.category, reasons=list(verdict.reasons))
-            self._outbox.enqueue(session, JobKind.POST_CARD, {"ticket_id": ticket_id}, now=now,
+            self._outbox.enqueue(rows, JobKind.POST_CARD, {"ticket_id": ticket_id}, now=now,
                                  priority=verdict.priority, ticket_id=ticket_id, dedupe_key=f"post_card:{ticket_id}")
             return IngestResult(IngestOutcome.CREATED, ticket_id, message_id)
 
-        message_id = await self._add_message(session, active.id, m, author_id, now)
-        self._join(active, verdict, now)
-        changes.record(session, EventKind.MESSAGE_ADDED, active.id, SYSTEM_ACTOR, now,
-                       message_id=message_id, status=active.status, priority=active.priority)
-        self._outbox.enqueue(session, JobKind.POST_TO_CARD_THREAD, {"ticket_id": active.id, "message_id": message_id},
-                             now=now, priority=active.priority, ticket_id=active.id,
-                             dedupe_key=f"thread:{message_id}")
-        await self._outbox.enqueue_card_update(session, active.id, now=now, priority=active.priority)
-        return IngestResult(IngestOutcome.JOINED, active.id, message_id)
+        ticket_id = active.id
+        message_id = _add_message(connection, ticket_id, m, author_id, now)
+        joined = _join(active, verdict)
+        connection.execute(_JOIN_TICKET, {"ticket_id": ticket_id, "now": now, **joined})
+        priority, status = joined["new_priority"], joined["new_status"]
+        changes.record(rows, EventKind.MESSAGE_ADDED, ticket_id, SYSTEM_ACTOR, now,  # type: ignore[arg-type]
+                       message_id=message_id, status=status, priority=priority)
+        self._outbox.enqueue(rows, JobKind.POST_TO_CARD_THREAD, {"ticket_id": ticket_id, "message_id": message_id},
+                             now=now, priority=priority, ticket_id=ticket_id, dedupe_key=f"thread:{message_id}")
+        self._outbox.queue_card_update(connection, rows, ticket_id, now=now, priority=priority, queued=card_updates)
+        return IngestResult(IngestOutcome.JOINED, ticket_id, message_id)
 
-    @staticmethod
-    def _join(ticket: Ticket, verdict: TriageResult, now: datetime) -> None:
-        """A follow-up can make a ticket more urgent, never less; it wakes a waiting ticket."""
-        ticket.priority = min(ticket.priority, verdict.priority)
-        ticket.tags = list(dict.fromkeys([*ticket.tags, *verdict.tags]))
-        ticket.priority_reasons = list(dict.fromkeys([*ticket.priority_reasons, *verdict.reasons]))
-        if ticket.status in (TicketStatus.WAITING, TicketStatus.SNOOZED):
-            ticket.status = TicketStatus.OPEN
-            ticket.snoozed_until = None
-        ticket.last_message_at = now
-        ticket.updated_at = now
-        ticket.version += 1
 
-    async def _open_ticket(self, session: AsyncSession, m: Mention, v: TriageResult, author_id: int, now: datetime) -> int:
-        return await session.scalar(
-            insert(Ticket).values(
-                platform=m.platform, conversation_id=m.conversation_id, status=TicketStatus.OPEN,
-                priority=v.priority, category=v.category, tags=list(v.tags), sentiment=v.sentiment,
-                sentiment_score=v.sentiment_score, language=v.language, spam_suspected=v.spam,
-                priority_reasons=list(v.reasons), suggested_macro=v.suggested_macro, author_id=author_id,
-                created_at=now, updated_at=now, last_message_at=now, version=1,
-            ).returning(Ticket.id)
+class _NewRows:
+    """Where ``ChangeLog`` and ``Outbox`` add the audit events and jobs of an ingest, in
+    place of a session: they are plain new rows, inserted with one Core statement per
+    table (and set of columns) at the end of the transaction, without the ORM's unit of
+    work, which cost more than all of a mention's other statements together."""
+
+    _inserts: dict[Table, Insert] = {}  # built once: a statement object caches its cache key
+
+    def __init__(self) -> None:
+        self._rows: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
+
+    def add(self, instance: Any) -> None:
+        table: Table = instance.__table__
+        values = {k: v for k, v in instance.__dict__.items() if k in table.c}
+        self._rows.setdefault((table, tuple(values)), []).append(values)
+
+    def insert(self, connection: Connection) -> None:
+        """Write the rows, table by table in the order they were first added."""
+        rows, self._rows = self._rows, {}
+        for (table, _), values in rows.items():
+            statement = self._inserts.get(table)
+            if statement is None:
+                statement = self._inserts[table] = insert(table)
+            connection.execute(statement, values)
+
+
+def _open_ticket(connection: Connection, m: Mention, v: TriageResult, author_id: int, now: datetime) -> int:
+    return connection.execute(_OPEN_TICKET, {
+        "platform": m.platform, "conversation_id": m.conversation_id, "status": TicketStatus.OPEN,
+        "priority": v.priority, "category": v.category, "tags": list(v.tags), "sentiment": v.sentiment,
+        "sentiment_score": v.sentiment_score, "language": v.language, "spam_suspected": v.spam,
+        "priority_reasons": list(v.reasons), "suggested_macro": v.suggested_macro, "author_id": author_id,
+        "created_at": now, "updated_at": now, "last_message_at": now, "version": 1,
+    }).scalar_one()
+
+
+def _add_message(connection: Connection, ticket_id: int, m: Mention, author_id: int, now: datetime) -> int:
+    return connection.execute(_ADD_MESSAGE, {
+        "ticket_id": ticket_id, "platform": m.platform, "external_id": m.external_id, "direction": "inbound",
+        "author_id": author_id, "text": m.text, "url": m.url, "public": m.public,
+        "in_reply_to_id": m.in_reply_to_id, "attachments": list(m.attachments), "created_at": m.created_at,
+        "received_at": now,
+    }).scalar_one()
+
+
+def _upsert_author(connection: Connection, m: Mention, now: datetime) -> int:
+    a = m.author
+    return connection.execute(_UPSERT_AUTHOR, {
+        "platform": a.platform, "external_id": a.external_id, "handle": a.handle,
+        "display_name": a.display_name, "followers": a.followers, "verified": a.verified,
+        "profile_url": a.profile_url, "first_seen": now, "last_seen": now,
+    }).scalar_one()
+
+
+def _join(ticket: Any, verdict: TriageResult) -> dict[str, Any]:
+    """A follow-up can make a ticket more urgent, never less; it wakes a waiting ticket."""
+    status, snoozed_until = ticket.status, ticket.snoozed_until
+    if status in (TicketStatus.WAITING, TicketStatus.SNOOZED):
+        status, snoozed_until = TicketStatus.OPEN, None
+    return {
+        "new_status": status,
+        "new_priority": min(ticket.priority, verdict.priority),
+        "new_tags": list(dict.fromkeys([*ticket.tags, *verdict.tags])),
+        "new_reasons": list(dict.fromkeys([*ticket.priority_reasons, *verdict.reasons])),
+        "new_snoozed_until": snoozed_until,
+    }
+
+
+def _write_cursor(connection: Connection, advance: CursorAdvance, now: datetime) -> None:
+    """``cursors.write_cursor`` for a synchronous connection."""
+    dialect_insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    statement = dialect_insert(Cursor).values(plugin=advance.plugin, key=advance.key, value=advance.value,
+                                              updated_at=now)
+    connection.execute(statement.on_conflict_do_update(
+        index_elements=[Cursor.plugin, Cursor.key],
+        set_={"value": statement.excluded.value, "updated_at": statement.excluded.updated_at},
+    ))
+
+
+def _duplicate(stored: Stored) -> IngestResult:
+    message_id, ticket_id = stored
+    return IngestResult(IngestOutcome.DUPLICATE, ticket_id, message_id)
+
+
+def _stored(connection: Connection, keys: Sequence[Key]) -> dict[Key, Stored]:
+    """(platform, external_id) -> (message id, ticket id) of the keys already stored."""
+    if not keys:
+        return {}
+    if len(keys) == 1:
+        rows = connection.execute(_STORED_ONE, {"platform": keys[0][0], "external_id": keys[0][1]})
+    else:
+        rows = connection.execute(
+            select(*_STORED_COLUMNS).where(tuple_(_messages.c.platform, _messages.c.external_id).in_(keys))
         )
-
-    async def _add_message(self, session: AsyncSession, ticket_id: int, m: Mention, author_id: int, now: datetime) -> int:
-        return await session.scalar(
-            insert(Message).values(
-                ticket_id=ticket_id, platform=m.platform, external_id=m.external_id, direction="inbound",
-                author_id=author_id, text=m.text, url=m.url, public=m.public, in_reply_to_id=m.in_reply_to_id,
-                attachments=list(m.attachments), created_at=m.created_at, received_at=now,
-            ).returning(Message.id)
-        )
-
-    async def _upsert_author(self, session: AsyncSession, a: AuthorIn, now: datetime) -> int:
-        """One statement whatever the race: insert, or refresh what the platform told us."""
-        dialect_insert = pg_insert if self._db.is_postgres else sqlite_insert
-        statement = dialect_insert(Author).values(
-            platform=a.platform, external_id=a.external_id, handle=a.handle, display_name=a.display_name,
-            followers=a.followers, verified=a.verified, profile_url=a.profile_url, first_seen=now, last_seen=now,
-        )
-        statement = statement.on_conflict_do_update(
-            index_elements=[Author.platform, Author.external_id],
-            set_={name: statement.excluded[name]
-                  for name in ("handle", "display_name", "followers", "verified", "profile_url", "last_seen")},
-        ).returning(Author.id)
-        return await session.scalar(statement)
-
-
-
+    return {(r.platform, r.external_id): (r.id, r.ticket_id) for r in rows}

@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from socialdesk.core.models import OutboxJob
 
@@ -33,14 +34,25 @@ class JobStatus(StrEnum):
     FAILED = "failed"  # visible to admins; never silently dropped
 
 
+class AddsRows(Protocol):
+    """A session, or anything else that takes new rows to write in the current transaction."""
+
+    def add(self, instance: Any) -> None: ...
 
 
 class RetryJob(Exception):
-    """Raised by a performer: try again later (after ``delay`` seconds, or with backoff)."""
+    """Raised by a performer: try again later (after ``delay`` seconds, or with backoff).
 
-    def __init__(self, message: str, delay: float | None = None) -> None:
+    ``counts=False`` marks a deferral rather than a failure (waiting for a rate limit's
+    next slot, or for a more urgent job): the attempt is given back, so a long queue
+    behind a rate limit never uses up a job's attempts, and the retry waits exactly
+    ``delay`` (no backoff).
+    """
+
+    def __init__(self, message: str, delay: float | None = None, *, counts: bool = True) -> None:
         super().__init__(message)
         self.delay = delay
+        self.counts = counts
 
 
 class JobFailed(Exception):
@@ -72,7 +84,7 @@ class Outbox:
 
     def enqueue(
         self,
-        session: AsyncSession,
+        session: AsyncSession | AddsRows,
         kind: str,
         payload: dict[str, Any],
         *,
@@ -97,20 +109,38 @@ class Outbox:
         session.add(job)
         return job
 
-    async def enqueue_card_update(self, session: AsyncSession, ticket_id: int, *, now: datetime, priority: int) -> None:
-        """Queue a card refresh unless one is already waiting: it will read the latest state."""
-        waiting = await session.scalar(
-            select(OutboxJob.id).where(
+    def queue_card_update(self, executor: Session | Connection, rows: AddsRows, ticket_id: int, *,
+                          now: datetime, priority: int, queued: dict[int, OutboxJob]) -> None:
+        """Queue a card refresh unless one is already waiting: it will read the latest state.
+
+        Synchronous, for code running in ``Database.run_in_transaction``: ``executor`` runs
+        the queries, a new job goes to ``rows``, and ``queued`` holds the refreshes added
+        earlier in this transaction that the query cannot see yet (not written so far).
+        """
+        job = queued.get(ticket_id)
+        if job is not None:
+            job.priority = min(job.priority, priority)
+            return
+        waiting = executor.execute(
+            select(OutboxJob.id, OutboxJob.priority).where(
                 OutboxJob.kind == JobKind.UPDATE_CARD,
                 OutboxJob.ticket_id == ticket_id,
                 OutboxJob.status == JobStatus.PENDING,
             ).limit(1)
-        )
+        ).first()
         if waiting is not None:
             # Raise its priority if the ticket became more urgent; never make it wait longer.
-            await session.execute(
-                update(OutboxJob).where(OutboxJob.id == waiting, OutboxJob.priority > priority).values(priority=priority)
-            )
+            if waiting.priority > priority:
+                executor.execute(
+                    update(OutboxJob).where(OutboxJob.id == waiting.id, OutboxJob.priority > priority)
+                    .values(priority=priority)
+                )
             return
-        self.enqueue(session, JobKind.UPDATE_CARD, {"ticket_id": ticket_id}, now=now,
-                     priority=priority, ticket_id=ticket_id)
+        queued[ticket_id] = self.enqueue(rows, JobKind.UPDATE_CARD, {"ticket_id": ticket_id}, now=now,
+                                         priority=priority, ticket_id=ticket_id)
+
+    async def enqueue_card_update(self, session: AsyncSession, ticket_id: int, *, now: datetime, priority: int) -> None:
+        """Queue a card refresh unless one is already waiting: it will read the latest state."""
+        await session.run_sync(
+            lambda s: self.queue_card_update(s, s, ticket_id, now=now, priority=priority, queued={})
+        )

@@ -1,0 +1,163 @@
+#!/usr/bin/env python
+"""Claim benchmark: 50 agents click Claim on the same card at once, over HTTP mode.
+
+For each database kind, a desk runs its real Bolt app in HTTP mode (signed requests,
+``process_before_response`` off) and its outbox worker against the sandbox Slack on
+127.0.0.1. Each round posts one card, then every agent clicks its Claim button at the
+same moment; the sandbox driver times each request until the desk's HTTP answer (the
+*ack*, which Slack wants within 3 s) and the ephemeral answer that follows ("You have
+#N now" / "#N is claimed by <@U...>"). Every round must have exactly one winner.
+
+Results are printed and written to ``bench/results/claims.json``. A measurement, not a
+test: nothing here asserts on time.
+
+    python bench/claims.py [--agents 50] [--rounds 20] [--databases sqlite,postgresql]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform as platform_module
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import asyncpg  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from socialdesk.core.app import DeskApp  # noqa: E402
+from socialdesk.core.config import parse_config  # noqa: E402
+from socialdesk.core.database import Database  # noqa: E402
+from socialdesk.core.mention import Author, Mention  # noqa: E402
+from socialdesk.core.migrate import upgrade  # noqa: E402
+from socialdesk.core.plugin_catalog import discover_plugins  # noqa: E402
+from socialdesk.core.plugin_manager import build_plugin_manager  # noqa: E402
+from socialdesk.core.slack.card import Actions  # noqa: E402
+from socialdesk.core.slack.runtime import runtime_for  # noqa: E402
+from socialdesk.sandbox.slack import DEMO_CHANNELS, RateLimits, SlackEmulator, SlackUser  # noqa: E402
+
+DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+POSTGRES_ENV = "SOCIALDESK_TEST_DATABASE_URL"
+RESULTS_FILE = ROOT / "bench" / "results" / "claims.json"
+CHANNEL = DEMO_CHANNELS[0].id
+TOKEN_ENV = {"bot_token_env": "BENCH_SLACK_BOT_TOKEN", "signing_secret_env": "BENCH_SLACK_SIGNING_SECRET"}
+
+
+def percentile(values: Sequence[float], p: int) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[p - 1] if len(values) > 1 else values[0]
+
+
+@asynccontextmanager
+async def database(kind: str, postgres_url: str) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    """A fresh, migrated database: a temp SQLite file, or a PostgreSQL schema dropped afterwards."""
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory() as tmp:
+            yield f"sqlite+aiosqlite:///{tmp}/claims.db", {}
+        return
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    raw = make_url(postgres_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    admin = await asyncpg.connect(raw)
+    await admin.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield postgres_url, {"connect_args": {"server_settings": {"search_path": schema}}}
+    finally:
+        await admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        await admin.close()
+
+
+async def run(kind: str, agents: int, rounds: int, postgres_url: str) -> dict[str, Any]:
+    users = [SlackUser(f"U0BENCH{n:03d}", f"agent{n}", f"Agent {n}") for n in range(agents)]
+    async with database(kind, postgres_url) as (url, engine_kwargs), \
+            SlackEmulator(users=users, rate_limits=RateLimits.off()) as slack:
+        os.environ[TOKEN_ENV["bot_token_env"]] = slack.bot_token
+        os.environ[TOKEN_ENV["signing_secret_env"]] = slack.signing_secret
+        raw = {"desk": {"channel": CHANNEL, "agents": [u.id for u in users],
+                        "outbox": {"poll_interval_seconds": 0.02}},
+               "plugins": {"slack": {"enabled": True, "mode": "http", "api_url": slack.api_url,
+                                     "http": {"host": "127.0.0.1", "port": 0},
+                                     "rate": {"per_channel_per_second": 100, "burst": 50}, **TOKEN_ENV}}}
+        catalog = discover_plugins()
+        config = parse_config(raw, catalog)
+        app = DeskApp(config, build_plugin_manager(catalog, config), Database(url, **engine_kwargs))
+        await upgrade(app.database)
+        stop = asyncio.Event()
+        await app.hooks.start_listeners()
+        worker = asyncio.create_task(app.outbox_runner("bench").run_forever(stop))
+        listener = runtime_for(app).listener
+        assert listener is not None and listener.request_url
+        driver = slack.driver(listener.request_url)
+        acks: list[float] = []
+        answers: list[float] = []
+        try:
+            for n in range(rounds):
+                mention = Mention(platform="bench", external_id=f"b{n}", conversation_id=f"bc{n}",
+                                  author=Author("bench", f"a{n}", f"customer{n}"), text="Checkout is down!",
+                                  created_at=datetime.now(timezone.utc))
+                tid = (await app.service.ingest(mention)).ticket_id
+                while not (ticket := await app.service.get_ticket(tid)).card_ts:
+                    await asyncio.sleep(0.01)
+                seen = len(slack.ephemerals(CHANNEL))
+                started = time.time()
+                deliveries = await asyncio.gather(*(driver.click(CHANNEL, ticket.card_ts, Actions.CLAIM, user=u.id)
+                                                     for u in users))
+                assert all(d.acked for d in deliveries), "an ack was late or missing"
+                acks += [d.seconds or 0.0 for d in deliveries]
+                while len(slack.ephemerals(CHANNEL)) < seen + agents:
+                    await asyncio.sleep(0.005)
+                answers += [float(e.ts) - started for e in slack.ephemerals(CHANNEL)[seen:]]
+                winners = [e for e in slack.ephemerals(CHANNEL)[seen:] if e.text == f"You have #{tid} now."]
+                assert len(winners) == 1, f"round {n}: {len(winners)} winners"
+        finally:
+            stop.set()
+            await worker
+            await app.hooks.stop_listeners()
+            await app.close()
+    ms = [a * 1000 for a in acks]
+    answer_ms = [a * 1000 for a in answers]
+    return {"database": kind, "agents": agents, "rounds": rounds, "clicks": len(ms),
+            "ack_ms": {"p50": percentile(ms, 50), "p90": percentile(ms, 90), "p99": percentile(ms, 99),
+                       "max": max(ms)},
+            "answer_ms": {"p50": percentile(answer_ms, 50), "p99": percentile(answer_ms, 99), "max": max(answer_ms)},
+            "one_winner_per_round": True}
+
+
+async def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--agents", type=int, default=50, help="agents clicking at once (default 50)")
+    parser.add_argument("--rounds", type=int, default=20, help="cards to race for (default 20)")
+    parser.add_argument("--databases", default="sqlite,postgresql", help="comma-separated: sqlite,postgresql")
+    parser.add_argument("--postgres-url", default=os.environ.get(POSTGRES_ENV, DEFAULT_POSTGRES_URL))
+    parser.add_argument("--output", type=Path, default=RESULTS_FILE, help="where to write the JSON results")
+    args = parser.parse_args(argv)
+    results = [await run(kind.strip(), args.agents, args.rounds, args.postgres_url)
+               for kind in args.databases.split(",") if kind.strip()]
+    print(f"{'database':<11}{'clicks':>7}{'ack p50':>10}{'ack p90':>10}{'ack p99':>10}{'ack max':>10}"
+          f"{'answer p50':>12}{'answer p99':>12}")
+    for r in results:
+        a, b = r["ack_ms"], r["answer_ms"]
+        print(f"{r['database']:<11}{r['clicks']:>7}{a['p50']:>8.1f}ms{a['p90']:>8.1f}ms{a['p99']:>8.1f}ms"
+              f"{a['max']:>8.1f}ms{b['p50']:>10.1f}ms{b['p99']:>10.1f}ms")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps({
+        "benchmark": "claims", "python": platform_module.python_version(), "machine": platform_module.machine(),
+        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"), "results": results,
+    }, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(asyncio.run(main()))
