@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,14 +23,18 @@ class CursorAdvance:
     value: str
 
 
-async def write_cursor(session: AsyncSession, advance: CursorAdvance, now: datetime) -> None:
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+def cursor_upsert(dialect: str, advance: CursorAdvance, now: datetime) -> Insert:
+    """INSERT ... ON CONFLICT DO UPDATE for ``advance`` (the same on SQLite and PostgreSQL)."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = insert(Cursor).values(plugin=advance.plugin, key=advance.key, value=advance.value, updated_at=now)
-    statement = statement.on_conflict_do_update(
+    return statement.on_conflict_do_update(
         index_elements=[Cursor.plugin, Cursor.key],
         set_={"value": statement.excluded.value, "updated_at": statement.excluded.updated_at},
     )
-    await session.execute(statement)
+
+
+async def write_cursor(session: AsyncSession, advance: CursorAdvance, now: datetime) -> None:
+    await session.execute(cursor_upsert(session.bind.dialect.name, advance, now))
 
 
 class CursorStore:

@@ -35,16 +35,14 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from socialdesk.core.cursors import CursorAdvance
+from socialdesk.core.cursors import CursorAdvance, cursor_upsert
 from socialdesk.core.database import Database
 from socialdesk.core.events import SYSTEM_ACTOR, EventKind, TicketEvent
 from socialdesk.core.hooks import DeskHooks
 from socialdesk.core.mention import Mention
-from socialdesk.core.models import Cursor, Message, OutboxJob, Ticket, UTCDateTime
+from socialdesk.core.models import Message, OutboxJob, Ticket, UTCDateTime
 from socialdesk.core.outbox import JobKind, Outbox
 from socialdesk.core.ticket import ACTIVE_STATUSES, TicketStatus
 from socialdesk.core.ticket_store import ChangeLog
@@ -185,7 +183,7 @@ class _Write:
             results.append(result)
         rows.insert(connection)
         if self._cursor is not None:
-            _write_cursor(connection, self._cursor, self._now)
+            connection.execute(cursor_upsert(connection.dialect.name, self._cursor, self._now))
         return results
 
     def _ingest_one(self, connection: Connection, rows: _NewRows, card_updates: dict[int, OutboxJob], m: Mention,
@@ -282,17 +280,6 @@ def _join(ticket: Any, verdict: TriageResult) -> dict[str, Any]:
         "new_reasons": list(dict.fromkeys([*ticket.priority_reasons, *verdict.reasons])),
         "new_snoozed_until": snoozed_until,
     }
-
-
-def _write_cursor(connection: Connection, advance: CursorAdvance, now: datetime) -> None:
-    """``cursors.write_cursor`` for a synchronous connection."""
-    dialect_insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    statement = dialect_insert(Cursor).values(plugin=advance.plugin, key=advance.key, value=advance.value,
-                                              updated_at=now)
-    connection.execute(statement.on_conflict_do_update(
-        index_elements=[Cursor.plugin, Cursor.key],
-        set_={"value": statement.excluded.value, "updated_at": statement.excluded.updated_at},
-    ))
 
 
 def _duplicate(stored: Stored) -> IngestResult:
