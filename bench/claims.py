@@ -48,7 +48,7 @@ from socialdesk.core.plugin_catalog import discover_plugins  # noqa: E402
 from socialdesk.core.plugin_manager import build_plugin_manager  # noqa: E402
 from socialdesk.core.slack.card import Actions  # noqa: E402
 from socialdesk.core.slack.runtime import runtime_for  # noqa: E402
-from socialdesk.sandbox.slack import DEMO_CHANNELS, RateLimits, SlackEmulator, SlackUser  # noqa: E402
+from socialdesk.sandbox.slack import DEMO_CHANNELS, RateLimits, SlackEmulator, SlackUser, TimelineCaps  # noqa: E402
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 POSTGRES_ENV = "SOCIALDESK_TEST_DATABASE_URL"
@@ -82,7 +82,8 @@ async def database(kind: str, postgres_url: str) -> AsyncIterator[tuple[str, dic
 async def run(kind: str, agents: int, rounds: int, postgres_url: str) -> dict[str, Any]:
     users = [SlackUser(f"U0BENCH{n:03d}", f"agent{n}", f"Agent {n}") for n in range(agents)]
     async with database(kind, postgres_url) as (url, engine_kwargs), \
-            SlackEmulator(users=users, rate_limits=RateLimits.off()) as slack:
+            SlackEmulator(users=users, rate_limits=RateLimits.off(),
+                          caps=TimelineCaps(max_ephemerals=agents * rounds + 10)) as slack:
         os.environ[TOKEN_ENV["bot_token_env"]] = slack.bot_token
         os.environ[TOKEN_ENV["signing_secret_env"]] = slack.signing_secret
         raw = {"desk": {"channel": CHANNEL, "agents": [u.id for u in users],

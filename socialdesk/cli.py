@@ -28,17 +28,32 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", default=os.environ.get("SOCIALDESK_CONFIG", DEFAULT_CONFIG),
                         help="path to plugins.toml (default: $SOCIALDESK_CONFIG or ./plugins.toml)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    commands.add_parser("run", help="run the desk: listeners, outbox workers, scheduler")
-    commands.add_parser("check", help="validate plugins.toml; one line per problem")
+    run = commands.add_parser("run", help="run the desk: listeners, outbox workers, scheduler")
+    run.add_argument("--http", action="store_true",
+                     help="run the Slack app in HTTP mode (signed requests; for several replicas)")
+    run.add_argument("--port", type=_port, metavar="N",
+                     help="with --http: the port to listen on (default: plugins.slack.http.port)")
+    check = commands.add_parser("check", help="validate plugins.toml; one line per problem")
+    check.add_argument("--online", action="store_true",
+                       help="also connect to each enabled platform and say what its credentials can see")
     commands.add_parser("plugins", help="list installed plugins and the hooks each implements")
     sandbox = commands.add_parser("sandbox", help="run the local Slack, X and Discord emulators until Ctrl-C")
     sandbox.add_argument("--record", metavar="FILE", help="append every request, response and websocket frame "
                          "that crosses an emulator to FILE, one JSON object per line (secrets redacted)")
+    demo = commands.add_parser("demo", help="the whole desk on SQLite and the local sandbox, with a scripted day")
+    demo.add_argument("--record", metavar="FILE", help="also write the sandbox's traffic record to FILE")
+    demo.add_argument("--workdir", metavar="DIR", help="keep the demo's plugins.toml and database in DIR")
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_commands.add_parser("upgrade", help="apply Alembic migrations up to the newest")
     db_commands.add_parser("current", help="print the schema revision of the database")
     return parser
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise argparse.ArgumentTypeError(f"must be a port number from 1 to 65535 (got {value!r})")
+    return int(value)
 
 
 def _load(path: str, catalog: PluginCatalog) -> AppConfig:
@@ -48,7 +63,29 @@ def _load(path: str, catalog: PluginCatalog) -> AppConfig:
 def cmd_check(args: argparse.Namespace, catalog: PluginCatalog) -> int:
     config = _load(args.config, catalog)
     print(f"{config.file}: OK; enabled plugins: {', '.join(config.enabled) or 'none'}")
-    return 0
+    if not args.online:
+        return 0
+    return asyncio.run(_check_online(config, catalog))
+
+
+async def _check_online(config: AppConfig, catalog: PluginCatalog) -> int:
+    from socialdesk.core.app import DeskApp
+
+    app = DeskApp.build(config, catalog)
+    try:
+        checks = await app.hooks.check_online()
+    finally:
+        await app.close()
+    if not checks:
+        print("no enabled platform plugin to check online")
+    failed = False
+    for check in checks:
+        for line in check.seen:
+            print(f"{check.platform}: {redact(line)}")
+        for problem in check.problems:
+            print(f"{check.platform}: problem: {redact(problem)}", file=sys.stderr)
+            failed = True
+    return EXIT_PROBLEM if failed else 0
 
 
 def cmd_plugins(args: argparse.Namespace, catalog: PluginCatalog) -> int:
@@ -149,11 +186,25 @@ async def _sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _demo(args: argparse.Namespace) -> int:
+    from socialdesk.core.logging_setup import configure_logging
+    from socialdesk.demo.scenario import DemoFailed, run_demo
+
+    configure_logging("warning")  # the narration is the output; problems still show
+    try:
+        return await run_demo(record=args.record, workdir=args.workdir)
+    except DemoFailed as exc:
+        print(f"socialdesk demo: {exc}", file=sys.stderr)
+        return EXIT_PROBLEM
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "sandbox":  # needs no plugins.toml
             return asyncio.run(_sandbox(args))
+        if args.command == "demo":  # writes its own plugins.toml
+            return asyncio.run(_demo(args))
         catalog = discover_plugins()
         if args.command == "check":
             return cmd_check(args, catalog)
@@ -163,6 +214,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "db":
             return asyncio.run(_db(args, config))
         if args.command == "run":
+            from socialdesk.core.slack.settings import with_run_overrides
+
+            config = with_run_overrides(config, http=args.http, port=args.port)
             return asyncio.run(_run(config, catalog))
     except ConfigError as exc:
         for line in exc.lines():

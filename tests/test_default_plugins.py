@@ -27,7 +27,15 @@ from socialdesk.core.triage import DEFAULT_CATEGORY, DEFAULT_PRIORITY, TriageCon
 from tests.conftest import mention
 from tests.platform_double import MAX_LENGTH, PLATFORM
 
-BUILTIN_NAMES = [name for name, _module, _enabled in BUILTIN_PLUGINS]
+# Core behaviour is on by default; platform plugins (slack, x, discord) wait for an admin.
+BUILTIN_NAMES = [name for name, _module, enabled in BUILTIN_PLUGINS if enabled]
+PLATFORM_NAMES = [name for name, _module, enabled in BUILTIN_PLUGINS if not enabled]
+
+
+def test_platform_builtins_are_off_until_enabled():
+    catalog = discover_plugins()
+    assert {"slack", "x", "discord"} <= set(PLATFORM_NAMES)
+    assert not set(PLATFORM_NAMES) & set(parse_config({}, catalog).enabled)
 
 
 def off(name: str, **settings) -> dict:

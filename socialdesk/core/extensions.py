@@ -20,6 +20,20 @@ class CardField:
 
 
 @dataclass(frozen=True, slots=True)
+class OnlineCheck:
+    """What ``socialdesk check --online`` learnt from a platform with the configured credentials.
+
+    ``seen`` lines describe what the credentials can reach ("account @acme (id 42)",
+    "guild Acme Community: #support, #help-forum"); ``problems`` are what must be fixed
+    ("the MESSAGE_CONTENT intent is not enabled: turn it on in the Developer Portal").
+    """
+
+    platform: str
+    seen: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Actor:
     """Who acts on the desk: a Slack user id, and whether they are a desk admin."""
 

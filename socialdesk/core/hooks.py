@@ -14,7 +14,7 @@ import pluggy
 
 from socialdesk.core.errors import DeskError
 from socialdesk.core.events import TicketEvent
-from socialdesk.core.extensions import CardField, DeskSubcommand, JobPerformer
+from socialdesk.core.extensions import CardField, DeskSubcommand, JobPerformer, OnlineCheck
 from socialdesk.core.mention import Mention
 from socialdesk.core.platform import ReconciledReply, ReplyLimits, ReplyRequest, SentReply
 from socialdesk.core.ticket import TicketSnapshot
@@ -131,6 +131,16 @@ class DeskHooks:
                 await await_me_maybe(impl.function(**{a: self._app for a in impl.argnames}))
             except Exception:
                 log.exception("listener stop failed", extra={"plugin": plugin_name})
+
+    async def check_online(self) -> list[OnlineCheck]:
+        """Every platform's online check; a check that raises becomes that plugin's problem."""
+        checks: list[OnlineCheck] = []
+        for plugin_name, outcome in await self._call_each("socialdesk_check_online", app=self._app):
+            if isinstance(outcome, BaseException):
+                checks.append(OnlineCheck(plugin_name, problems=(f"check failed: {type(outcome).__name__}: {outcome}",)))
+            elif outcome is not None:
+                checks.append(outcome)
+        return checks
 
     async def triage(self, mention: Mention) -> TriageResult:
         """Merge every plugin's verdict. A failing triage plugin is logged and left out:

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from socialdesk.core.app import DeskApp
     from socialdesk.core.events import TicketEvent
-    from socialdesk.core.extensions import CardField, DeskSubcommand, JobPerformer
+    from socialdesk.core.extensions import CardField, DeskSubcommand, JobPerformer, OnlineCheck
     from socialdesk.core.mention import Mention
     from socialdesk.core.platform import ReconciledReply, ReplyLimits, ReplyRequest, SentReply
     from socialdesk.core.ticket import TicketSnapshot
@@ -86,6 +86,18 @@ def socialdesk_stop_listeners(app: DeskApp) -> Any:
 
     Called once at shutdown, in reverse order of start, even when start failed halfway.
     Must not raise for listeners that never started. May be async; returns nothing.
+    """
+
+
+@hookspec
+def socialdesk_check_online(app: DeskApp) -> OnlineCheck | None:
+    """Verify this plugin's credentials against the live platform and say what they can see.
+
+    Called by ``socialdesk check --online`` after the configuration is valid, outside
+    ``socialdesk run`` (no listener is running). Connect with the configured base URL,
+    report the account, the guilds/channels or timelines visible, and missing scopes or
+    intents as ``problems`` (each with its fix). Never put tokens in the lines. Plugins
+    that own no platform return ``None``. May be async.
     """
 
 

@@ -30,14 +30,23 @@ class JsonFormatter(logging.Formatter):
         return redact(json.dumps(entry, default=str, ensure_ascii=False))
 
 
+class _IrrelevantWarnings(logging.Filter):
+    """discord.py warns at start-up that voice needs extra packages; the desk never uses voice."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.name == "discord.client" and "voice will NOT be supported" in record.getMessage())
+
+
 def configure_logging(level: str = "info") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
+    handler.addFilter(_IrrelevantWarnings())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # Client libraries log request details (URLs, sometimes headers) at DEBUG, and
     # SQLAlchemy logs every statement at INFO: keep them quieter than the desk itself.
-    for noisy in ("slack_sdk", "slack_bolt", "discord", "tweepy", "aiohttp", "apscheduler"):
+    for noisy in ("slack_sdk", "slack_bolt", "discord", "tweepy", "oauthlib", "requests_oauthlib", "aiohttp",
+                  "apscheduler"):
         logging.getLogger(noisy).setLevel(max(logging.INFO, root.level))
     logging.getLogger("sqlalchemy").setLevel(logging.WARNING)

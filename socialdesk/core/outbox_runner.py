@@ -114,6 +114,8 @@ class OutboxRunner:
         try:
             await performer(job, self._app)
         except RetryJob as exc:
+            if not exc.counts:
+                return await self._defer(job, token, str(exc), exc.delay or 0.0)
             return await self._retry_or_fail(job, token, str(exc), exc.delay)
         except JobFailed as exc:
             return await self._finish(job, token, JobStatus.FAILED, str(exc))
@@ -132,6 +134,18 @@ class OutboxRunner:
                 update(OutboxJob).where(OutboxJob.id == job.id, OutboxJob.locked_by == token).values(
                     status=JobStatus.PENDING, locked_by=None, locked_until=None,
                     not_before=self._clock() + timedelta(seconds=wait), last_error=error[:MAX_ERROR_CHARS],
+                )
+            )
+        return JobStatus.PENDING
+
+    async def _defer(self, job: OutboxJobSnapshot, token: str, reason: str, delay: float) -> JobStatus:
+        """Put the job back for ``delay`` seconds and give back the attempt it was taken with."""
+        async with self._db.transaction() as session:
+            await session.execute(
+                update(OutboxJob).where(OutboxJob.id == job.id, OutboxJob.locked_by == token).values(
+                    status=JobStatus.PENDING, locked_by=None, locked_until=None,
+                    attempts=OutboxJob.attempts - 1, last_error=reason[:MAX_ERROR_CHARS],
+                    not_before=self._clock() + timedelta(seconds=max(0.0, delay)),
                 )
             )
         return JobStatus.PENDING

@@ -17,6 +17,9 @@ BUILTIN_PLUGINS: tuple[tuple[str, str, bool], ...] = (
     ("reply_rules", "socialdesk.plugins.reply_rules", True),
     ("keyword_triage", "socialdesk.plugins.keyword_triage", True),
     ("event_log", "socialdesk.plugins.event_log", True),
+    ("slack", "socialdesk.core.slack.plugin", False),
+    ("discord", "socialdesk.plugins.discord.plugin", False),
+    ("x", "socialdesk.plugins.x.plugin", False),
 )
 
 

@@ -46,11 +46,13 @@ async def run_desk(app: DeskApp, stop: asyncio.Event) -> None:
                                         "database": app.database.safe_url()})
         await stop.wait()
     finally:
+        # Workers finish their current job before the listeners (and the platform clients
+        # they own) go away: a reply in flight must not lose its client and turn uncertain.
         log.info("desk stopping")
         scheduler.shutdown(wait=False)
-        await app.hooks.stop_listeners(only=started)
         stop.set()
         await asyncio.gather(*workers, return_exceptions=True)
+        await app.hooks.stop_listeners(only=started)
         await app.close()
 
 

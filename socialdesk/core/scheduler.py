@@ -10,6 +10,9 @@ if TYPE_CHECKING:
     from socialdesk.core.app import DeskApp
 
 WAKE_SNOOZED_EVERY_SECONDS = 30
+# A reply that became uncertain mid-run (a lost answer) is looked for again regularly,
+# not only at the next start-up.
+RECONCILE_UNCERTAIN_EVERY_SECONDS = 300
 
 
 def build_scheduler(app: DeskApp) -> AsyncIOScheduler:
@@ -20,5 +23,8 @@ def build_scheduler(app: DeskApp) -> AsyncIOScheduler:
     )
     scheduler.add_job(app.service.wake_due, "interval", seconds=WAKE_SNOOZED_EVERY_SECONDS,
                       id="core.wake_snoozed", replace_existing=True)
+    scheduler.add_job(app.service.reconcile_uncertain_replies, "interval",
+                      seconds=RECONCILE_UNCERTAIN_EVERY_SECONDS, id="core.reconcile_uncertain_replies",
+                      replace_existing=True)
     app.hooks.register_jobs(scheduler)
     return scheduler

@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from socialdesk.core import ticket_queries
 from socialdesk.core.cursors import CursorAdvance
 from socialdesk.core.database import Database
 from socialdesk.core.errors import ClaimedByOther, DeskError, IllegalTransition, ReplyRejected
@@ -29,6 +30,14 @@ from socialdesk.core.models import AuditEvent, Message, Reply, Ticket
 from socialdesk.core.outbox import JobKind, Outbox
 from socialdesk.core.platform import ReplyRequest, SentReply
 from socialdesk.core.ticket import ACTIVE_STATUSES, ENDED_STATUSES, ReplyStatus, TicketSnapshot, TicketStatus
+from socialdesk.core.ticket_queries import (
+    AuthorSnapshot,
+    DeskStats,
+    JobState,
+    MessageSnapshot,
+    TicketDetails,
+    TicketSummary,
+)
 from socialdesk.core.ticket_store import ChangeLog, load_ticket, snapshot
 
 MAX_NOTE_CHARS = 3000
@@ -447,6 +456,26 @@ class DeskService:
             )
             return moved.first() is not None
 
+    async def begin_card_post(self, ticket_id: int, channel: str) -> bool:
+        """Note that a card is about to be posted in ``channel`` (``card_channel`` set, no ts).
+
+        If the process dies before :meth:`set_card`, the next attempt finds this mark and
+        looks in Slack for the card before posting another. False if the card is posted.
+        """
+        async with self._db.transaction() as session:
+            moved = await session.execute(
+                update(Ticket).where(Ticket.id == ticket_id, Ticket.card_ts.is_(None))
+                .values(card_channel=channel).returning(Ticket.id)
+            )
+            return moved.first() is not None
+
+    async def abandon_card_post(self, ticket_id: int) -> None:
+        """Slack refused the post, so nothing was posted: clear the mark of :meth:`begin_card_post`."""
+        async with self._db.transaction() as session:
+            await session.execute(
+                update(Ticket).where(Ticket.id == ticket_id, Ticket.card_ts.is_(None)).values(card_channel=None)
+            )
+
     # --- reads -------------------------------------------------------------------------------
 
     async def get_ticket(self, ticket_id: int) -> TicketSnapshot:
@@ -467,6 +496,51 @@ class DeskService:
         async with self._db.sessions() as session:
             rows = await session.scalars(select(AuditEvent).where(AuditEvent.ticket_id == ticket_id).order_by(AuditEvent.id))
             return [TicketEvent(EventKind(r.kind), r.ticket_id, r.actor, r.at, dict(r.details)) for r in rows]
+
+    async def get_message(self, message_id: int) -> MessageSnapshot | None:
+        async with self._db.sessions() as session:
+            return await ticket_queries.get_message(session, message_id)
+
+    async def get_author(self, author_id: int) -> AuthorSnapshot | None:
+        async with self._db.sessions() as session:
+            return await ticket_queries.get_author(session, author_id)
+
+    async def messages_of(self, ticket_id: int) -> list[MessageSnapshot]:
+        """Every message of a ticket (inbound, outbound, notes), oldest first."""
+        async with self._db.sessions() as session:
+            return await ticket_queries.messages_of(session, ticket_id)
+
+    async def ticket_details(self, ticket_id: int) -> TicketDetails:
+        """What the ticket's card shows: author, opening message, latest reply, counts."""
+        async with self._db.sessions() as session:
+            return await ticket_queries.ticket_details(session, ticket_id)
+
+    async def summaries(self, tickets: Sequence[TicketSnapshot]) -> list[TicketSummary]:
+        """Each ticket with its author and opening message (for listings)."""
+        async with self._db.sessions() as session:
+            return await ticket_queries.summaries(session, tickets)
+
+    async def history_of(self, handle: str, *, platform: str | None = None, limit: int = 10) -> list[TicketSummary]:
+        """Tickets opened by the author with this handle (``@`` optional, any case), newest first."""
+        async with self._db.sessions() as session:
+            return await ticket_queries.history_of(session, handle, platform=platform, limit=limit)
+
+    async def stats(self, since: datetime) -> DeskStats:
+        """Counts since ``since`` (new, replied, closed, spam, first-response median and
+        breaches) and the active queue now."""
+        async with self._db.sessions() as session:
+            return await ticket_queries.stats(session, since, self._clock())
+
+    async def latest_job(self, ticket_id: int, kind: str) -> JobState | None:
+        """The newest outbox job of ``kind`` for a ticket (its status and when it may run)."""
+        async with self._db.sessions() as session:
+            return await ticket_queries.latest_job(session, ticket_id, kind)
+
+    async def more_urgent_due(self, kinds: Sequence[str], priority: int) -> bool:
+        """Is a job of ``kinds`` more urgent than ``priority`` due now? (Lets a paced
+        performer step aside for it.)"""
+        async with self._db.sessions() as session:
+            return await ticket_queries.more_urgent_due(session, kinds, priority, self._clock())
 
     async def queue(self, *, platform: str | None = None, priority: int | None = None,
                     assignee: str | None = None, limit: int = 50) -> list[TicketSnapshot]:

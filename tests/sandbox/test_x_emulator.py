@@ -26,7 +26,7 @@ from socialdesk.sandbox.x import pagination
 from socialdesk.sandbox.x.problems import DUPLICATE, REPLY_TARGET_GONE, TOO_LONG
 from socialdesk.sandbox.x.query import QueryError, compile_query
 from socialdesk.sandbox.x.timeline import PublicTimeline
-from socialdesk.sandbox.x.weighted_length import extract_urls, is_valid_length, weighted_length
+from socialdesk.plugins.x.weighted_length import extract_urls, is_valid_length, weighted_length
 from tests.sandbox.tweepy_loopback import close_client, loopback_client
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc).timestamp()
@@ -768,7 +768,7 @@ async def test_emulator_listens_on_loopback_only(x: XEmulator) -> None:
 
 def _reference_extract_urls(text: str) -> list[tuple[int, int, str]]:
     """twitter-text's extractUrlsWithIndices, regexes ported as written (slow: backtracking)."""
-    from socialdesk.sandbox.x.tlds import COUNTRY_TLDS, GENERIC_TLDS
+    from socialdesk.plugins.x.tlds import COUNTRY_TLDS, GENERIC_TLDS
 
     punct = r"!'#%&()*+,\-./:;<=>?@\[\]^_{|}~$\\"
     spaces = "\t-\r \x85\xa0\u1680\u180e\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from socialdesk.sandbox.x.problems import TOO_LONG, invalid_request, parameter_error
-from socialdesk.sandbox.x.weighted_length import has_invalid_characters, normalize, weighted_length
+from socialdesk.plugins.x.weighted_length import has_invalid_characters, normalize, weighted_length
 
 SNOWFLAKE = re.compile(r"^[0-9]{1,19}$")
 REPLY_SETTINGS = ("following", "mentionedUsers", "subscribers", "verified")

@@ -13,7 +13,7 @@ import re
 import string
 from typing import Any
 
-from socialdesk.sandbox.x.weighted_length import extract_urls
+from socialdesk.plugins.x.weighted_length import extract_urls
 
 _MENTION = re.compile(r"(?<![A-Za-z0-9_!#$%&*@\uff20])[@\uff20]([A-Za-z0-9_]{1,15})(?![A-Za-z0-9_@\uff20]|://)")
 _HASHTAG = re.compile(r"(?<![&\w])[#\uff03](\w*[^\W\d_]\w*)(?![#\uff03]|://)")

@@ -20,7 +20,7 @@ from typing import Any
 from socialdesk.sandbox.x.entities import LinkShortener, cashtag_entities, hashtag_entities, mention_entities
 from socialdesk.sandbox.x.ids import SnowflakeIds
 from socialdesk.sandbox.x.language import guess_lang
-from socialdesk.sandbox.x.weighted_length import normalize
+from socialdesk.plugins.x.weighted_length import normalize
 
 USERNAME = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 EDIT_WINDOW_SECONDS = 3600  # X lets a post be edited for an hour, five times

@@ -8,8 +8,8 @@ Cyrillic, Hebrew, Arabic, Indic and Thai scripts, general punctuation) and 2 out
 them (CJK, Hangul, Japanese kana, most symbols). A post may weigh at most 280.
 
 Pure functions, no I/O, only the standard library and the TLD lists in
-``socialdesk.sandbox.x.tlds``: written to be moved, with that module, into the X plugin,
-which must check a reply's length before sending it.
+``socialdesk.plugins.x.tlds``. The X plugin checks a reply's length with it before
+sending; the sandbox's X emulator imports it too, so both count the same way.
 
 Differences from twitter-text, all rare in support replies: links with a non-ASCII
 (IDN) top-level domain are not recognised, and the emoji matcher covers the
@@ -23,7 +23,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from socialdesk.sandbox.x.tlds import COUNTRY_TLDS, GENERIC_TLDS
+from socialdesk.plugins.x.tlds import COUNTRY_TLDS, GENERIC_TLDS
 
 MAX_WEIGHTED_LENGTH = 280
 TRANSFORMED_URL_LENGTH = 23  # every link is sent as a 23-character t.co link

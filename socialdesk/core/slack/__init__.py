@@ -1,0 +1,16 @@
+"""The Slack side of the desk: triage cards, ``/desk``, buttons and modals (slack-bolt).
+
+Modules, one concept each:
+
+* ``settings``     ``[plugins.slack]``
+* ``escaping``     untrusted text made safe for Slack
+* ``card``         the triage card; ``thread`` the messages in its thread
+* ``routing``      which channel a card goes to, who is paged
+* ``pacing``       staying under Slack's rate limits
+* ``delivery``     outbox performers that post and update in Slack
+* ``permissions``  agents and admins, by user id and user group
+* ``commands``     ``/desk`` subcommands; ``durations`` and ``macros`` help them
+* ``actions``      card clicks; ``modals`` and ``submissions`` the forms
+* ``app``          the Bolt app; ``runner`` Socket Mode or HTTP mode
+* ``runtime``      one desk's Slack state; ``plugin`` the pluggy plugin
+"""

@@ -1,0 +1,356 @@
+"""``/desk``: the agents' command line. Every answer is ephemeral (only the agent sees it).
+
+Each subcommand has a usage line; input it cannot read is answered with that usage,
+unknown subcommands with the list of them. Errors from the desk are its own messages
+("#42 is claimed by <@U123>"). Plugins add subcommands through
+``socialdesk_desk_subcommands``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from socialdesk.core.errors import ClaimedByOther, DeskError
+from socialdesk.core.extensions import Actor, DeskSubcommand, SubcommandCall
+from socialdesk.core.hooks import await_me_maybe
+from socialdesk.core.slack.card import PRIORITY_MARKS
+from socialdesk.core.slack.durations import snooze_until
+from socialdesk.core.slack.escaping import cut, escape_mrkdwn, fit, one_line
+from socialdesk.core.slack.permissions import ADMIN_REFUSAL
+from socialdesk.core.slack.timefmt import duration, slack_date
+from socialdesk.core.ticket import ENDED_STATUSES
+from socialdesk.core.ticket_queries import TicketSummary
+
+if TYPE_CHECKING:
+    from socialdesk.core.app import DeskApp
+    from socialdesk.core.slack.runtime import SlackRuntime
+
+log = logging.getLogger(__name__)
+
+TICKET = re.compile(r"^#?(\d{1,12})$")
+USER = re.compile(r"^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$|^@?([UW][A-Z0-9]{2,})$")
+TAKEOVER = "--takeover"
+LIST_LIMIT = 15
+MAX_ANSWER_CHARS = 3500
+
+
+class Usage(Exception):
+    """The input could not be read: answer with the subcommand's usage."""
+
+
+@dataclass(frozen=True)
+class Context:
+    app: DeskApp
+    rt: SlackRuntime
+    actor: Actor
+    channel_id: str | None
+    commands: CommandSet
+
+    @property
+    def command(self) -> str:
+        return self.commands.command  # "/desk", as configured
+
+    def ref(self, text: str) -> str:
+        return f"`{self.command} {text}`"
+
+
+Handler = Callable[[Context, str], Awaitable[str]]
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    name: str
+    usage: str  # without the command: "claim N [--takeover]"
+    summary: str
+    run: Handler
+    admin_only: bool = False
+
+
+def ticket_id(word: str) -> int:
+    match = TICKET.match(word)
+    if not match:
+        raise Usage()
+    return int(match.group(1))
+
+
+def split_ticket(args: str) -> tuple[int, str]:
+    """``"#42 rest of it"`` -> (42, "rest of it")."""
+    parts = args.strip().split(None, 1)
+    if not parts:
+        raise Usage()
+    return ticket_id(parts[0]), (parts[1].strip() if len(parts) > 1 else "")
+
+
+def take_flag(text: str, flag: str) -> tuple[bool, str]:
+    """Remove one standalone ``flag`` from ``text``; whether it was there."""
+    pattern = re.compile(r"(?<!\S)" + re.escape(flag) + r"(?!\S)")
+    if not pattern.search(text):
+        return False, text
+    return True, pattern.sub("", text, count=1).strip()
+
+
+def only_ticket(args: str) -> int:
+    number, rest = split_ticket(args)
+    if rest:
+        raise Usage()
+    return number
+
+
+# --- listings ---------------------------------------------------------------------------------
+
+
+async def _listing(ctx: Context, items: list[TicketSummary], now: datetime) -> list[str]:
+    lines = []
+    for s in items:
+        t = s.ticket
+        url = await ctx.rt.permalink(t.card_channel, t.card_ts)
+        ref = f"<{url}|{t.ref}>" if url else t.ref
+        who = escape_mrkdwn(cut(one_line("@" + s.author.handle), 40)) if s.author else "someone"
+        said = fit(cut(one_line(s.opening.text), 70), 600, mrkdwn=True) if s.opening else ""
+        holder = f"<@{t.assignee}>" if t.assignee else "unclaimed"
+        state = t.status if t.status in ENDED_STATUSES else f"{t.status}, {holder}"
+        lines.append(f"{PRIORITY_MARKS.get(t.priority, '')} *P{t.priority}* {ref} {escape_mrkdwn(t.platform)} "
+                     f"{who}: “{said}” · {state} · {duration((now - t.created_at).total_seconds())} old")
+    return lines
+
+
+async def queue(ctx: Context, args: str) -> str:
+    platform: str | None = None
+    priority: int | None = None
+    word = args.strip().lower()
+    if word:
+        if re.fullmatch(r"p?[1-4]", word):
+            priority = int(word[-1])
+        elif word in ctx.app.platforms:
+            platform = word
+        else:
+            raise Usage()
+    tickets = await ctx.app.service.queue(platform=platform, priority=priority, limit=LIST_LIMIT)
+    scope = f" ({platform})" if platform else f" (P{priority})" if priority else ""
+    if not tickets:
+        return f"The queue{scope} is empty. :tada:"
+    lines = await _listing(ctx, await ctx.app.service.summaries(tickets), ctx.app.clock())
+    more = "\n_(the first {} shown)_".format(LIST_LIMIT) if len(tickets) == LIST_LIMIT else ""
+    return f"*Queue{scope}*, most urgent first:\n" + "\n".join(lines) + more
+
+
+async def mine(ctx: Context, args: str) -> str:
+    if args.strip():
+        raise Usage()
+    tickets = await ctx.app.service.queue(assignee=ctx.actor.user_id, limit=LIST_LIMIT)
+    if not tickets:
+        return "You hold no open tickets."
+    lines = await _listing(ctx, await ctx.app.service.summaries(tickets), ctx.app.clock())
+    return "*Your tickets*, most urgent first:\n" + "\n".join(lines)
+
+
+async def history(ctx: Context, args: str) -> str:
+    handle = args.strip()
+    if not re.fullmatch(r"@?[^\s@]{1,200}", handle):
+        raise Usage()
+    found = await ctx.app.service.history_of(handle, limit=LIST_LIMIT)
+    shown = escape_mrkdwn("@" + handle.removeprefix("@"))
+    if not found:
+        return f"No tickets from {shown}."
+    lines = await _listing(ctx, found, ctx.app.clock())
+    return f"*Tickets from {shown}*, newest first:\n" + "\n".join(lines)
+
+
+# --- transitions -------------------------------------------------------------------------------
+
+
+async def claim(ctx: Context, args: str) -> str:
+    takeover, rest = take_flag(args, TAKEOVER)
+    number = only_ticket(rest)
+    try:
+        await ctx.app.service.claim(number, ctx.actor, takeover=takeover)
+    except ClaimedByOther as exc:
+        return f"{exc}. To take it over: {ctx.ref(f'claim {number} {TAKEOVER}')}"
+    return f"You have #{number} now."
+
+
+async def unclaim(ctx: Context, args: str) -> str:
+    number = only_ticket(args)
+    await ctx.app.service.unclaim(number, ctx.actor)
+    return f"You let go of #{number}; it is back in the queue."
+
+
+async def assign(ctx: Context, args: str) -> str:
+    number, rest = split_ticket(args)
+    match = USER.match(rest)
+    if not match:
+        raise Usage()
+    user = match.group(1) or match.group(2)
+    if await ctx.rt.permissions.actor(user) is None:
+        return f"<@{user}> is not a desk agent; assign it to an agent."
+    await ctx.app.service.assign(number, ctx.actor, user)
+    return f"#{number} is now assigned to <@{user}>."
+
+
+async def reply(ctx: Context, args: str) -> str:
+    number, rest = split_ticket(args)
+    takeover, text = take_flag(rest, TAKEOVER)
+    if not text:
+        raise Usage()
+    try:
+        await ctx.app.service.reply(number, ctx.actor, text, takeover=takeover)
+    except ClaimedByOther as exc:
+        return f"{exc}: {ctx.ref(f'reply {number} {TAKEOVER} …')}"
+    return f"Your reply to #{number} is on its way; the card shows it once it is posted."
+
+
+async def note(ctx: Context, args: str) -> str:
+    number, text = split_ticket(args)
+    if not text:
+        raise Usage()
+    await ctx.app.service.note(number, ctx.actor, text)
+    return f"Internal note added to #{number} (in the card's thread)."
+
+
+async def snooze(ctx: Context, args: str) -> str:
+    number, spec = split_ticket(args)
+    until = snooze_until(spec, ctx.app.clock(), ctx.app.config.desk.timezone) if spec else None
+    if until is None:
+        raise Usage()
+    await ctx.app.service.snooze(number, ctx.actor, until)
+    return f"#{number} is snoozed until {slack_date(until)}."
+
+
+async def close(ctx: Context, args: str) -> str:
+    number, reason = split_ticket(args)
+    await ctx.app.service.close(number, ctx.actor, reason or None)
+    return f"#{number} is closed."
+
+
+async def reopen(ctx: Context, args: str) -> str:
+    number = only_ticket(args)
+    await ctx.app.service.reopen(number, ctx.actor)
+    return f"#{number} is open again."
+
+
+async def spam(ctx: Context, args: str) -> str:
+    number = only_ticket(args)
+    await ctx.app.service.mark_spam(number, ctx.actor)
+    return f"#{number} is marked as spam and closed."
+
+
+# --- reference -----------------------------------------------------------------------------------
+
+
+async def macro(ctx: Context, args: str) -> str:
+    action, _, name = args.strip().partition(" ")
+    macros = ctx.rt.settings.macros
+    if action == "list" and not name:
+        if not macros:
+            return "No macros are configured (`[plugins.slack.macros]` in plugins.toml)."
+        lines = [f"• `{n}`: {fit(cut(one_line(t), 80), 500, mrkdwn=True)}" for n, t in sorted(macros.items())]
+        return "*Macros* (pick one in the reply modal):\n" + "\n".join(lines)
+    if action == "show" and name.strip():
+        text = macros.get(name.strip())
+        if text is None:
+            known = ", ".join(f"`{n}`" for n in sorted(macros)) or "none"
+            return f"No macro named `{escape_mrkdwn(cut(name.strip(), 40))}`. Macros: {known}"
+        return f"*Macro `{name.strip()}`*\n{fit(text, 3000, mrkdwn=True)}"
+    raise Usage()
+
+
+async def stats(ctx: Context, args: str) -> str:
+    word = args.strip().lower() or "today"
+    now = ctx.app.clock()
+    if word == "today":
+        tz = ZoneInfo(ctx.app.config.desk.timezone)
+        since = datetime.combine(now.astimezone(tz).date(), time(0), tzinfo=tz)
+        label = f"today ({ctx.app.config.desk.timezone})"
+    elif word == "7d":
+        since, label = now - timedelta(days=7), "the last 7 days"
+    else:
+        raise Usage()
+    s = await ctx.app.service.stats(since)
+    median = duration(s.first_response_median_seconds) if s.first_response_median_seconds is not None else "n/a"
+    return (f"*Desk stats for {label}*\n"
+            f"• New tickets: {s.created}\n• Replies sent: {s.replies_sent}\n"
+            f"• Closed: {s.closed} (and {s.spam} spam)\n• Median first response: {median}\n"
+            f"• First-response SLA breaches: {s.first_response_breaches}\n"
+            f"• In the queue now: {s.active} ({s.unclaimed} unclaimed)")
+
+
+async def help_text(ctx: Context, args: str) -> str:
+    name = args.strip().lower()
+    if not name:
+        return ctx.commands.overview()
+    sub = ctx.commands.subcommands.get(name)
+    if sub is None:
+        raise Usage()
+    return ctx.commands.usage(sub)
+
+
+BUILTIN: tuple[Subcommand, ...] = (
+    Subcommand("help", "help [subcommand]", "this list, or one subcommand's usage", help_text),
+    Subcommand("queue", "queue [platform|p1-p4]", "open tickets, most urgent first", queue),
+    Subcommand("mine", "mine", "the tickets you hold", mine),
+    Subcommand("claim", f"claim N [{TAKEOVER}]", "take ticket N (add --takeover if someone holds it)", claim),
+    Subcommand("unclaim", "unclaim N", "put ticket N back in the queue", unclaim),
+    Subcommand("assign", "assign N @user", "give ticket N to someone", assign),
+    Subcommand("reply", f"reply N [{TAKEOVER}] text", "answer the customer publicly", reply),
+    Subcommand("note", "note N text", "an internal note in the card's thread", note),
+    Subcommand("snooze", "snooze N 30m|2h|tomorrow", "hide ticket N until then", snooze),
+    Subcommand("close", "close N [reason]", "close ticket N", close),
+    Subcommand("reopen", "reopen N", "reopen a closed ticket", reopen),
+    Subcommand("spam", "spam N", "mark ticket N as spam (closes it)", spam),
+    Subcommand("macro", "macro list|show NAME", "canned replies", macro),
+    Subcommand("stats", "stats [today|7d]", "queue health and response times", stats),
+    Subcommand("history", "history @handle", "earlier tickets from one author", history),
+)
+
+
+def _plugin_handler(command: DeskSubcommand) -> Handler:
+    async def run(ctx: Context, args: str) -> str:
+        call = SubcommandCall(command.name, args, ctx.actor, ctx.channel_id)
+        return str(await await_me_maybe(command.handler(call, ctx.app)))
+
+    return run
+
+
+class CommandSet:
+    """The built-in subcommands and those plugins declare, and how to run a line of input."""
+
+    def __init__(self, app: DeskApp, command: str) -> None:
+        self.command = command
+        self.subcommands: dict[str, Subcommand] = {c.name: c for c in BUILTIN}
+        for name, extra in app.hooks.desk_subcommands(reserved=frozenset(self.subcommands)).items():
+            self.subcommands[name] = Subcommand(name, extra.usage, extra.summary, _plugin_handler(extra),
+                                                extra.admin_only)
+
+    def usage(self, sub: Subcommand) -> str:
+        return f"Usage: `{self.command} {sub.usage}` — {sub.summary}. Ticket numbers look like 42 or #42."
+
+    def overview(self) -> str:
+        lines = [f"`{self.command} {c.usage}` — {c.summary}" for c in self.subcommands.values()]
+        return "*Desk commands* (only you see these answers):\n" + "\n".join(lines)
+
+    async def run(self, app: DeskApp, rt: SlackRuntime, actor: Actor, text: str, channel_id: str | None) -> str:
+        parts = text.strip().split(None, 1)
+        name = parts[0].lower() if parts else "help"
+        args = parts[1] if len(parts) > 1 else ""
+        sub = self.subcommands.get(name)
+        if sub is None:
+            return f"Unknown subcommand `{escape_mrkdwn(cut(name, 30))}`.\n{self.overview()}"
+        if sub.admin_only and not actor.is_admin:
+            return ADMIN_REFUSAL
+        ctx = Context(app, rt, actor, channel_id, self)
+        try:
+            answer = await sub.run(ctx, args.strip())
+        except Usage:
+            return self.usage(sub)
+        except DeskError as exc:
+            return str(exc)
+        except Exception:
+            log.exception("desk subcommand failed", extra={"subcommand": name})
+            return f"`{self.command} {name}` failed unexpectedly (the desk's log has the details). Try again."
+        return cut(answer, MAX_ANSWER_CHARS)

@@ -1,0 +1,86 @@
+"""The Slack plugin (built-in, named ``slack``, off until enabled in plugins.toml).
+
+It performs the card jobs of the outbox, runs the Bolt app (Socket Mode or HTTP mode)
+as the desk's Slack "listener", and tells an agent in the card's thread when their
+reply could not be posted.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from socialdesk.core.errors import DeskError
+from socialdesk.core.events import EventKind, TicketEvent
+from socialdesk.core.extensions import JobPerformer
+from socialdesk.core.hookspecs import hookimpl
+from socialdesk.core.slack.app import build_bolt_app
+from socialdesk.core.slack.delivery import NOTICE_KIND, PERFORMERS
+from socialdesk.core.slack.escaping import escape_mrkdwn, fit, one_line
+from socialdesk.core.slack.routing import unrouted_problem
+from socialdesk.core.slack.runner import SlackListener
+from socialdesk.core.slack.runtime import existing_runtime, runtime_for
+from socialdesk.core.slack.settings import SlackSettings
+
+if TYPE_CHECKING:
+    from socialdesk.core.app import DeskApp
+
+log = logging.getLogger(__name__)
+
+
+@hookimpl
+def socialdesk_settings_model() -> type[SlackSettings]:
+    return SlackSettings
+
+
+@hookimpl
+def socialdesk_outbox_performers() -> Mapping[str, JobPerformer]:
+    return dict(PERFORMERS)
+
+
+@hookimpl
+async def socialdesk_start_listeners(app: DeskApp) -> None:
+    desk = app.config.desk
+    problem = unrouted_problem(desk)
+    if problem:
+        raise DeskError(problem)
+    if not (desk.agents or desk.agent_groups or desk.admins or desk.admin_groups):
+        log.warning("no desk agents are configured: everyone will be refused "
+                    "(set desk.agents or desk.agent_groups in plugins.toml)")
+    rt = runtime_for(app)
+    app_token = rt.secret("app_token_env") if rt.settings.mode == "socket" else None
+    listener = SlackListener(build_bolt_app(app, rt), rt.settings, app_token)
+    await listener.start()
+    rt.listener = listener
+
+
+@hookimpl
+async def socialdesk_stop_listeners(app: DeskApp) -> None:
+    rt = existing_runtime(app)
+    if rt is not None and rt.listener is not None:
+        await rt.listener.stop()
+        rt.listener = None
+
+
+@hookimpl
+async def socialdesk_ticket_event(event: TicketEvent, app: DeskApp) -> None:
+    """A reply that failed (or may not have been posted): say so in the card's thread,
+    to the agent who wrote it. Best effort: the card shows it in any case."""
+    if event.kind not in (EventKind.REPLY_FAILED, EventKind.REPLY_UNCERTAIN):
+        return
+    reply = await app.service.get_reply(int(event.details["reply_id"]))
+    if reply is None:
+        return
+    ticket = await app.service.get_ticket(event.ticket_id)
+    error = fit(one_line(reply.error or "no details"), 600, mrkdwn=True)
+    platform = escape_mrkdwn(ticket.platform)
+    if event.kind == EventKind.REPLY_FAILED:
+        text = (f"⚠️ <@{reply.agent}> your reply to {ticket.ref} was *not posted* on {platform}: {error}\n"
+                "The ticket stays open. Resend it from the card, or discard it and reply again.")
+    else:
+        text = (f"❓ <@{reply.agent}> your reply to {ticket.ref} *may or may not* have been posted on "
+                f"{platform} ({error}). Check there, then Resend or Discard it on the card.")
+    async with app.database.transaction() as session:
+        app.outbox.enqueue(session, NOTICE_KIND, {"ticket_id": ticket.id, "text": text}, now=app.clock(),
+                           priority=ticket.priority, ticket_id=ticket.id)

@@ -1,0 +1,103 @@
+"""One desk's Slack state: clients, pacing, permissions and the running listener.
+
+Built-in plugins are modules (one object for every desk in the process), so the state of
+each desk lives here, keyed weakly by its DeskApp: two desks in one process (tests,
+benchmarks) share nothing, and a desk that is gone takes its Slack state with it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import weakref
+from typing import TYPE_CHECKING
+
+from pydantic import SecretStr
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from socialdesk.core.slack.pacing import Pacer
+from socialdesk.core.slack.permissions import Permissions
+from socialdesk.core.slack.settings import PLUGIN_NAME, SlackSettings, slack_settings
+
+if TYPE_CHECKING:
+    from socialdesk.core.app import DeskApp
+    from socialdesk.core.slack.runner import SlackListener
+
+log = logging.getLogger(__name__)
+NAME_CACHE_SECONDS = 600.0
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
+
+_runtimes: weakref.WeakKeyDictionary[DeskApp, SlackRuntime] = weakref.WeakKeyDictionary()
+
+
+class SlackRuntime:
+    def __init__(self, app: DeskApp) -> None:
+        self.app = app
+        self.settings: SlackSettings = slack_settings(app.config)
+        self._bot_token: SecretStr = app.config.secret(self.settings.bot_token_env,
+                                                      f"plugins.{PLUGIN_NAME}.bot_token_env")
+        # Card delivery decides itself what may be retried: slack_sdk's default handler
+        # re-sends on a dropped connection, which could post a card twice.
+        self.delivery_client = self._client(retry_handlers=[])
+        # Interactive calls (modals, user groups, names) keep slack_sdk's connection retries.
+        self.client = self._client()
+        self.pacer = Pacer(self.settings.rate.per_channel_per_second, self.settings.rate.burst)
+        self.permissions = Permissions(app.config.desk, self.client, self.settings.permission_cache_seconds)
+        self.listener: SlackListener | None = None
+        self._names: dict[str, tuple[str, float]] = {}
+        self._team_url: str | None = None
+
+    def _client(self, **kwargs: object) -> AsyncWebClient:
+        return AsyncWebClient(token=self._bot_token.get_secret_value(), base_url=self.settings.api_url,
+                              timeout=int(max(1, self.settings.request_timeout_seconds)), **kwargs)  # type: ignore[arg-type]
+
+    def secret(self, env_key: str) -> str:
+        """A secret named by ``[plugins.slack] <env_key>`` (the app token, the signing secret)."""
+        env_name = getattr(self.settings, env_key)
+        return self.app.config.secret(env_name, f"plugins.{PLUGIN_NAME}.{env_key}").get_secret_value()
+
+    async def agent_name(self, user_id: str) -> str:
+        """How an agent signs a public reply: their Slack display name (or real name)."""
+        cached = self._names.get(user_id)
+        if cached is not None and time.monotonic() - cached[1] < NAME_CACHE_SECONDS:
+            return cached[0]
+        try:
+            profile = (await self.client.users_info(user=user_id))["user"]["profile"]
+            name = profile.get("display_name") or profile.get("real_name") or user_id
+        except (SlackApiError, OSError, TimeoutError, KeyError) as exc:
+            log.warning("users.info failed", extra={"user": user_id, "error": type(exc).__name__})
+            return cached[0] if cached else "the support team"
+        self._names[user_id] = (name, time.monotonic())
+        return name
+
+    async def plain_mentions(self, text: str) -> str:
+        """``<@U123>`` as ``@Name``: for places where Slack shows text as typed (modal errors)."""
+        for user_id in dict.fromkeys(_MENTION.findall(text)):
+            text = text.replace(f"<@{user_id}>", "@" + await self.agent_name(user_id))
+        return text
+
+    async def permalink(self, channel: str | None, ts: str | None) -> str | None:
+        """A link to a message, built from the workspace URL (one auth.test per desk)."""
+        if not channel or not ts:
+            return None
+        if self._team_url is None:
+            try:
+                self._team_url = str((await self.client.auth_test())["url"])
+            except (SlackApiError, OSError, TimeoutError, KeyError):
+                return None
+        base = self._team_url if self._team_url.endswith("/") else self._team_url + "/"
+        return f"{base}archives/{channel}/p{ts.replace('.', '')}"
+
+
+def runtime_for(app: DeskApp) -> SlackRuntime:
+    """The Slack state of ``app``, made on first use (reads the bot token then)."""
+    runtime = _runtimes.get(app)
+    if runtime is None:
+        runtime = _runtimes[app] = SlackRuntime(app)
+    return runtime
+
+
+def existing_runtime(app: DeskApp) -> SlackRuntime | None:
+    return _runtimes.get(app)

@@ -1,0 +1,1 @@
+"""`socialdesk demo`: the whole desk on SQLite and the local sandbox, with a scripted day."""

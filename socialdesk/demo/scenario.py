@@ -1,0 +1,182 @@
+"""The demo's story: customers speak on X and Discord, agents answer from Slack.
+
+Everything crosses real loopback connections: tweepy polls the X emulator, discord.py
+holds a gateway session with the Discord emulator, slack-bolt runs in Socket Mode
+against the Slack emulator, and the agents' slash commands arrive as Slack would send
+them. The narration prints what each side sees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from socialdesk.core.app import DeskApp
+from socialdesk.core.config import parse_config
+from socialdesk.core.database import Database
+from socialdesk.core.migrate import upgrade
+from socialdesk.core.plugin_catalog import discover_plugins
+from socialdesk.core.plugin_manager import build_plugin_manager
+from socialdesk.core.runtime import run_desk
+from socialdesk.core.ticket import TicketSnapshot
+from socialdesk.demo.config import AGENT, DESK_CHANNEL, SECOND_AGENT, demo_config, render_toml
+from socialdesk.plugins.x.plugin import poll_timeline
+from socialdesk.sandbox.cluster import Sandbox
+
+STEP_TIMEOUT = 30.0
+Say = Callable[[str], None]
+
+
+class DemoFailed(Exception):
+    """A step of the story did not happen in time: the desk is broken, say so."""
+
+
+async def eventually(what: str, check: Callable[[], Awaitable[Any]], timeout: float = STEP_TIMEOUT) -> Any:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise DemoFailed(f"timed out after {timeout:.0f} s waiting for {what}")
+        await asyncio.sleep(0.1)
+
+
+class Demo:
+    def __init__(self, sandbox: Sandbox, app: DeskApp, say: Say) -> None:
+        self.sandbox = sandbox
+        self.app = app
+        self.say = say
+        self.slack_driver = sandbox.slack.driver()  # Socket Mode: what the agents' clicks become
+
+    def cards(self) -> list[Any]:
+        return [m for m in self.sandbox.slack.timeline(DESK_CHANNEL) if m.blocks]
+
+    async def ticket_for(self, platform: str, text_part: str) -> TicketSnapshot:
+        async def find() -> TicketSnapshot | None:
+            for ticket in await self.app.service.queue(limit=100):
+                messages = await self.app.service.messages_of(ticket.id)
+                if ticket.platform == platform and any(text_part in m.text for m in messages):
+                    return ticket
+            return None
+
+        return await eventually(f"the {platform} ticket about {text_part!r}", find)
+
+    async def desk(self, user: str, text: str) -> None:
+        seen = len(self.sandbox.slack.ephemerals(DESK_CHANNEL, user))
+        self.say(f"  slack  <@{user}> /desk {text}")
+        delivery = await self.slack_driver.slash_command("/desk", text, user=user, channel=DESK_CHANNEL)
+        if not delivery.acked:
+            raise DemoFailed(f"/desk {text} was not acknowledged within Slack's 3 seconds")
+        await asyncio.sleep(0.3)  # answers after the ack arrive through response_url
+        for ephemeral in self.sandbox.slack.ephemerals(DESK_CHANNEL, user)[seen:]:
+            self.say(f"  slack  (only {user} sees) {ephemeral.text[:160]}")
+
+    async def run(self) -> None:
+        say, x, discord = self.say, self.sandbox.x, self.sandbox.discord
+        x.add_user("dana_dev", "Dana", followers=12_400, verified=True)
+        x.add_user("sam_s", "Sam", followers=85)
+
+        say("\n1. Customers speak")
+        outage = x.post_as("dana_dev", "@acme the app is down for everyone, I can't log in!! #outage")
+        say(f"  x      @dana_dev: {outage['text']}")
+        praise = x.post_as("sam_s", "@acme love the new update <!channel> *so* good")
+        say(f"  x      @sam_s: {praise['text']}  (tries to ping the whole Slack channel)")
+        support = discord.channel_id("support")
+        refund = discord.post_message(support, "alice", "my refund for order 123456 hasn't arrived, help?",
+                                      mentions_bot=True)
+        say(f"  discord alice in #support: {refund['content']}")
+
+        say("\n2. The desk picks them up (X is polled; Discord arrives over the gateway)")
+        await poll_timeline(self.app, "x.poll_mentions")
+        await eventually("three triage cards in #social-desk", lambda: _truthy(len(self.cards()) >= 3))
+        for card in self.cards():
+            say(f"  slack  card: {card.text[:150]}")
+
+        say("\n3. Agents work the queue from Slack")
+        x_ticket = await self.ticket_for("x", "the app is down")
+        discord_ticket = await self.ticket_for("discord", "refund")
+        say(f"  desk   X outage is {x_ticket.ref}: P{x_ticket.priority} {x_ticket.category}; "
+            f"why: {', '.join(x_ticket.priority_reasons) or '-'}")
+        await self.desk(AGENT, f"claim {x_ticket.id}")
+        await self.desk(SECOND_AGENT, f"claim {x_ticket.id}")  # too late: told who has it
+        await self.desk(AGENT, f"reply {x_ticket.id} Sorry Dana! We're on it, status: https://status.acme.example")
+        answer = await eventually("the agent's reply on X",
+                                  lambda: _truthy(x.replies_by("acme")))
+        say(f"  x      @acme, in reply to @dana_dev: {answer[0]['text']}")
+
+        await self.desk(SECOND_AGENT, f"reply {discord_ticket.id} Hi! Your refund was sent today, 3-5 days @everyone")
+        bot_id = discord.bot_user["id"]
+
+        async def bot_reply() -> list[dict[str, Any]]:
+            return [m for m in discord.messages(support) if str(m["author"]["id"]) == str(bot_id)]
+
+        sent = await eventually("the agent's reply on Discord", bot_reply)
+        say(f"  discord Acme Support replied to alice: {sent[0]['content']}  "
+            f"(pinged: {sent[0].get('mention_everyone', False) and 'everyone' or 'nobody'})")
+
+        say("\n4. The conversation goes on")
+        follow = x.post_as("dana_dev", "@acme thanks, it works again", in_reply_to=answer[0]["id"])
+        say(f"  x      @dana_dev: {follow['text']}")
+        await poll_timeline(self.app, "x.poll_mentions")
+        await eventually("the follow-up joining its ticket",
+                         lambda: self._has_messages(x_ticket.id, 3))
+        await self.desk(AGENT, f"close {x_ticket.id} resolved")
+
+        say("\n5. What happened")
+        for ticket_id in (x_ticket.id, discord_ticket.id):
+            trail = await self.app.service.audit_trail(ticket_id)
+            say(f"  #{ticket_id}: " + " → ".join(event.kind.value for event in trail))
+        card_edits = sum(len(card.history) for card in self.cards())
+        say(f"  slack: {len(self.cards())} cards in #social-desk, {card_edits} in-place updates, "
+            f"{len(self.sandbox.recorder.records)} requests and frames recorded across the emulators")
+
+    async def _has_messages(self, ticket_id: int, count: int) -> bool:
+        return len(await self.app.service.messages_of(ticket_id)) >= count
+
+
+async def _truthy(value: Any) -> Any:
+    return value
+
+
+async def run_demo(say: Say = print, record: str | None = None, workdir: str | None = None) -> int:
+    """Start the sandbox and the desk, play the story, stop everything. 0 when it all happened."""
+    with tempfile.TemporaryDirectory(prefix="socialdesk-demo-") as scratch:
+        work = Path(workdir or scratch)
+        work.mkdir(parents=True, exist_ok=True)
+        sandbox = await Sandbox.start(record=record)
+        try:
+            raw = demo_config(sandbox, work)
+            (work / "plugins.toml").write_text(render_toml(raw), encoding="utf-8")
+            saved = {name: os.environ.get(name) for name in sandbox.environment()}
+            os.environ.update(sandbox.environment())  # secrets only from the environment, as in production
+            say("socialdesk demo: SQLite + local Slack, X and Discord emulators on 127.0.0.1")
+            for name, url in sandbox.endpoints().items():
+                say(f"  {name:16} {url}")
+            say(f"  configuration    {work / 'plugins.toml'}")
+            catalog = discover_plugins()
+            config = parse_config(raw, catalog, file=str(work / "plugins.toml"))
+            database = Database(config.database_url())
+            await upgrade(database)
+            app = DeskApp(config, build_plugin_manager(catalog, config), database)
+            stop = asyncio.Event()
+            desk = asyncio.create_task(run_desk(app, stop), name="desk")
+            try:
+                await sandbox.slack.socket_mode.wait_connected(timeout=STEP_TIMEOUT)
+                await Demo(sandbox, app, say).run()
+            finally:
+                stop.set()
+                await asyncio.wait_for(desk, STEP_TIMEOUT)
+                for name, value in saved.items():
+                    if value is None:
+                        os.environ.pop(name, None)
+                    else:
+                        os.environ[name] = value
+        finally:
+            await sandbox.stop()
+    say("\nThe whole desk worked: mentions in, cards in Slack, one answer each, back in the customer's thread.")
+    return 0

@@ -1,0 +1,172 @@
+"""Pages one X timeline into the desk, committing each page with the cursor that covers it.
+
+One poll: read the cursor, then fetch pages newest first until caught up (no
+``next_token``), each page's posts ingested in one transaction with the cursor that
+records them (``timeline_cursor``). Posts within a page are ingested oldest first, so a
+conversation's first post opens its ticket when both arrive together.
+
+What stops a poll early keeps its place: the rate budget saying "not yet", a 429
+(waits for X's reset), a 5xx or network failure (backs off), the page limit per poll.
+What the desk has not committed is simply fetched again. An exception while ingesting
+(the database is gone, the task is cancelled) propagates with the cursor untouched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
+
+import aiohttp
+import tweepy
+
+from socialdesk.core.cursors import CursorAdvance
+from socialdesk.core.errors import DeskError
+from socialdesk.core.ingest import IngestOutcome
+from socialdesk.plugins.x.api_response import describe, headers_of
+from socialdesk.plugins.x.brand import BrandAccount
+from socialdesk.plugins.x.connection import CredentialsRefused, XConnection
+from socialdesk.plugins.x.mentions import is_inbound, to_mention
+from socialdesk.plugins.x.settings import PLUGIN_NAME
+from socialdesk.plugins.x.timeline_cursor import TimelineCursor
+from socialdesk.plugins.x.timelines import Timeline
+
+if TYPE_CHECKING:
+    from socialdesk.plugins.x.runtime import XRuntime
+
+log = logging.getLogger(__name__)
+
+MAX_PAGES_PER_POLL = 20  # a deep backlog continues at the next poll, from the stored run
+
+
+@dataclass(frozen=True)
+class PollReport:
+    """What one poll did (logged, and read by tests)."""
+
+    timeline: str
+    pages: int = 0
+    new: int = 0  # mentions that became or joined a ticket
+    duplicates: int = 0
+    skipped: int = 0  # our own posts, reposts, unreadable posts
+    caught_up: bool = False
+    stopped: str | None = None  # why it ended before catching up
+    resume_at: datetime | None = None
+
+
+class TimelinePoller:
+    def __init__(self, runtime: XRuntime, timeline: Timeline) -> None:
+        self._runtime = runtime
+        self.timeline = timeline
+        self._lock = asyncio.Lock()  # one poll of a timeline at a time in this desk
+
+    async def poll(self) -> PollReport:
+        async with self._lock:
+            report = await self._poll()
+        log.info("x poll", extra={"timeline": report.timeline, "pages": report.pages, "new": report.new,
+                                  "duplicates": report.duplicates, "caught_up": report.caught_up,
+                                  "stopped": report.stopped})
+        return report
+
+    async def _identify(self) -> tuple[XConnection, BrandAccount] | PollReport:
+        """The connection and the brand account, or why this poll cannot start."""
+        runtime, name = self._runtime, self.timeline.name
+        budget = runtime.budgets[name]
+        try:
+            connection = await runtime.connection()
+            return connection, await connection.brand()
+        except DeskError as exc:  # refused credentials, or a variable not set: an admin must act
+            budget.failed(runtime.epoch())
+            stopped = "credentials refused" if isinstance(exc, CredentialsRefused) else "credentials missing"
+            log.error("x poll cannot start", extra={"timeline": name, "error": str(exc)})
+            return PollReport(name, stopped=stopped, resume_at=_at(budget.not_before))
+        except (tweepy.HTTPException, aiohttp.ClientError, TimeoutError, ValueError, KeyError) as exc:
+            budget.failed(runtime.epoch())  # users/me has its own window; back off on this timeline
+            log.warning("x poll: brand account unknown", extra={"timeline": name, "error": _reason(exc)})
+            return PollReport(name, stopped=_reason(exc), resume_at=_at(budget.not_before))
+
+    async def _cursor(self, key: str) -> TimelineCursor:
+        app = self._runtime.app
+        cursor = TimelineCursor.loads(await app.cursors.get(PLUGIN_NAME, key))
+        if cursor is None:
+            # First poll of this timeline: fix the floor now, so that a post arriving before
+            # the next poll is inside it whatever happens to this one.
+            start = app.clock() - timedelta(minutes=self._runtime.settings.first_poll_lookback_minutes)
+            cursor = TimelineCursor(start_time=start)
+            await app.service.ingest_many([], cursor=CursorAdvance(PLUGIN_NAME, key, cursor.dumps()))
+        return self.timeline.bounded(cursor, app.clock())
+
+    async def _poll(self) -> PollReport:
+        runtime, name = self._runtime, self.timeline.name
+        budget = runtime.budgets[name]
+        app, settings = runtime.app, runtime.settings
+        if budget.wait_seconds(runtime.epoch()) > 0:
+            return PollReport(name, stopped="rate budget", resume_at=_at(budget.not_before))
+        identified = await self._identify()
+        if isinstance(identified, PollReport):
+            return identified
+        connection, brand = identified
+        key = self.timeline.cursor_key(brand)
+        cursor = await self._cursor(key)
+
+        pages = new = duplicates = skipped = 0
+        segment, token = cursor.segment(), None
+        for _ in range(MAX_PAGES_PER_POLL):
+            now = runtime.epoch()
+            if budget.wait_seconds(now) > 0:
+                return PollReport(name, pages, new, duplicates, skipped, stopped="rate budget",
+                                  resume_at=_at(budget.not_before))
+            try:
+                answer = await self.timeline.page(connection, brand, segment, token, settings.max_results)
+            except tweepy.TooManyRequests as exc:
+                until = budget.rate_limited(headers_of(exc), runtime.epoch())
+                log.info("x poll: rate limited", extra={"timeline": name, "until": _at(until).isoformat()})
+                return PollReport(name, pages, new, duplicates, skipped, stopped="rate limited (429)",
+                                  resume_at=_at(until))
+            except (tweepy.HTTPException, aiohttp.ClientError, TimeoutError, ValueError) as exc:
+                if isinstance(exc, tweepy.HTTPException):
+                    budget.observe(headers_of(exc), runtime.epoch())
+                budget.failed(runtime.epoch())
+                # 401/403 will not pass by themselves: an admin must look.
+                level = logging.ERROR if isinstance(exc, (tweepy.Unauthorized, tweepy.Forbidden)) else logging.WARNING
+                log.log(level, "x poll failed; the next poll resumes here", extra={"timeline": name,
+                                                                                   "error": _reason(exc)})
+                return PollReport(name, pages, new, duplicates, skipped, stopped=_reason(exc),
+                                  resume_at=_at(budget.not_before))
+            budget.observe(answer.headers, runtime.epoch())
+            pages += 1
+            posts = answer.data if isinstance(answer.data, list) else []
+            if answer.errors and not posts and "meta" not in answer.body:
+                # e.g. the brand account vanished: X answers 200 with only errors
+                budget.failed(runtime.epoch())
+                log.warning("x poll: X answered with errors only", extra={"timeline": name,
+                                                                          "errors": answer.errors[:3]})
+                return PollReport(name, pages, new, duplicates, skipped, stopped="X answered with errors only",
+                                  resume_at=_at(budget.not_before))
+            next_token = answer.meta.get("next_token")
+            users = answer.users_by_id()
+            wanted = [p for p in reversed(posts) if is_inbound(p, brand)]  # oldest first
+            mentions = [m for m in (to_mention(p, users) for p in wanted) if m is not None]
+            skipped += len(posts) - len(mentions)
+            moved = cursor.after_page([str(p["id"]) for p in posts], more=next_token is not None)
+            advance = CursorAdvance(PLUGIN_NAME, key, moved.dumps()) if moved != cursor else None
+            if mentions or advance:
+                results = await app.service.ingest_many(mentions, cursor=advance)
+                fresh = sum(r.outcome != IngestOutcome.DUPLICATE for r in results)
+                new, duplicates = new + fresh, duplicates + len(results) - fresh
+            cursor = moved
+            if next_token is None:
+                return PollReport(name, pages, new, duplicates, skipped, caught_up=True)
+            token = next_token
+        return PollReport(name, pages, new, duplicates, skipped, stopped="page limit per poll")
+
+
+def _at(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, tz=timezone.utc)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, tweepy.HTTPException):
+        return f"X answered {describe(exc)}"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

@@ -1,0 +1,130 @@
+"""``[plugins.x]``: validated once at start-up; every message says what is wrong and the fix.
+
+Secrets are never here, only the NAMES of the environment variables that hold them.
+Reading uses the app's bearer token; posting uses exactly one of OAuth 1.0a user
+context (four variables, the default) or an OAuth 2.0 user access token (one variable:
+setting ``user_access_token_env`` chooses it). Every name has a default, so a desk
+that does not use X validates without a ``[plugins.x]`` table.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Literal
+
+from pydantic import field_validator, model_validator
+from yarl import URL
+
+from socialdesk.core.config import StrictModel
+from socialdesk.core.config_types import EnvVarName
+
+PLUGIN_NAME = "x"
+DEFAULT_API_BASE = "https://api.twitter.com"
+MIN_POLL_INTERVAL = 15
+MAX_POLL_INTERVAL = 86_400
+MAX_QUERY_LENGTH = 4096  # X's ceiling; smaller access levels allow 512 (X answers 400 then)
+OAUTH1_KEYS = ("consumer_key_env", "consumer_secret_env", "access_token_env", "access_token_secret_env")
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host is None:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class XSettings(StrictModel):
+    api_base: str = DEFAULT_API_BASE
+    bearer_token_env: EnvVarName = "X_BEARER_TOKEN"
+    consumer_key_env: EnvVarName = "X_CONSUMER_KEY"
+    consumer_secret_env: EnvVarName = "X_CONSUMER_SECRET"
+    access_token_env: EnvVarName = "X_ACCESS_TOKEN"
+    access_token_secret_env: EnvVarName = "X_ACCESS_TOKEN_SECRET"
+    user_access_token_env: EnvVarName | None = None  # set it to post with an OAuth 2.0 user token instead
+    poll_interval: int = 60
+    search_query: str | None = None
+    max_results: int = 100
+    first_poll_lookback_minutes: int = 60
+    request_timeout_seconds: float = 30.0
+
+    @field_validator("api_base")
+    @classmethod
+    def _check_api_base(cls, value: str) -> str:
+        try:
+            url = URL(value.strip())
+        except ValueError:
+            raise ValueError(f"must be a URL such as {DEFAULT_API_BASE} (got {value!r})") from None
+        if url.scheme not in ("http", "https") or not url.host:
+            raise ValueError(f"must be an http(s) URL such as {DEFAULT_API_BASE} (got {value!r})")
+        if url.user or url.password:
+            raise ValueError("must not carry a user name or password; credentials come from environment variables")
+        if url.query_string or url.fragment:
+            raise ValueError(f"must not have a query or fragment (got {value!r})")
+        if url.scheme == "http" and not _is_loopback(url.host):
+            # Every request carries a token: plain http only to this machine (the sandbox).
+            raise ValueError(
+                f"must use https; plain http is allowed only for 127.0.0.1 or localhost (got {value!r})"
+            )
+        return str(url).rstrip("/")
+
+    @field_validator("poll_interval")
+    @classmethod
+    def _check_poll_interval(cls, value: int) -> int:
+        if value < MIN_POLL_INTERVAL:
+            raise ValueError(f"must be at least {MIN_POLL_INTERVAL} seconds (got {value})")
+        if value > MAX_POLL_INTERVAL:
+            raise ValueError(f"must be at most {MAX_POLL_INTERVAL} seconds, one day (got {value})")
+        return value
+
+    @field_validator("search_query")
+    @classmethod
+    def _check_search_query(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        if not value:
+            raise ValueError("is empty; remove the key to poll mentions only, or write a query such as '\"acme\" -is:retweet'")
+        if len(value) > MAX_QUERY_LENGTH:
+            raise ValueError(f"is {len(value)} characters; X accepts {MAX_QUERY_LENGTH} at most")
+        return value
+
+    @field_validator("max_results")
+    @classmethod
+    def _check_max_results(cls, value: int) -> int:
+        if not 10 <= value <= 100:
+            raise ValueError(f"must be from 10 to 100 posts per page (got {value})")
+        return value
+
+    @field_validator("first_poll_lookback_minutes")
+    @classmethod
+    def _check_lookback(cls, value: int) -> int:
+        if not 0 <= value <= 7 * 24 * 60:
+            raise ValueError(f"must be from 0 (only new posts) to 10080 minutes, seven days (got {value})")
+        return value
+
+    @field_validator("request_timeout_seconds")
+    @classmethod
+    def _check_timeout(cls, value: float) -> float:
+        if not 5 <= value <= 300:
+            raise ValueError(f"must be from 5 to 300 seconds (got {value})")
+        return value
+
+    @model_validator(mode="after")
+    def _one_posting_method(self) -> XSettings:
+        # The OAuth 1.0a names have defaults; naming any of them *and* an OAuth 2.0 user
+        # token leaves two ways of posting, and the desk will not guess which one is meant.
+        named = [key for key in OAUTH1_KEYS if key in self.model_fields_set]
+        if named and self.user_access_token_env is not None:
+            raise ValueError(
+                f"name one way of posting, not both: remove {', '.join(named)} to post with the OAuth 2.0 "
+                "user token, or remove user_access_token_env to post with OAuth 1.0a"
+            )
+        return self
+
+    @property
+    def posting_method(self) -> Literal["oauth1", "oauth2"]:
+        return "oauth2" if self.user_access_token_env is not None else "oauth1"
