@@ -19,6 +19,7 @@ from socialdesk.core.errors import DeskError
 from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.platform import ReconciledReply, ReplyLimits, ReplyRequest, SentReply
 from socialdesk.core.ticket import TicketSnapshot
+from socialdesk.core.extensions import OnlineCheck
 from socialdesk.plugins.x.connection import CredentialsRefused
 from socialdesk.plugins.x.cost import poll_cost
 from socialdesk.plugins.x.mentions import PLATFORM
@@ -26,8 +27,9 @@ from socialdesk.plugins.x.poller import PollReport
 from socialdesk.plugins.x.reconcile import find_posted_reply
 from socialdesk.plugins.x.replies import send_reply
 from socialdesk.plugins.x.reply_text import UNIT, length_problems
+from socialdesk.plugins.x.online_check import check_online
 from socialdesk.plugins.x.runtime import close_runtime, runtime_for
-from socialdesk.plugins.x.settings import XSettings
+from socialdesk.plugins.x.settings import PLUGIN_NAME, XSettings
 from socialdesk.plugins.x.weighted_length import MAX_WEIGHTED_LENGTH
 
 if TYPE_CHECKING:
@@ -115,6 +117,11 @@ async def socialdesk_start_listeners(app: DeskApp) -> None:
     settings = runtime.settings
     log.info("x listening", extra={"account": brand.username if brand else None, "api_base": settings.api_base,
                                    "cost": poll_cost(settings.poll_interval, len(runtime.pollers)).summary()})
+
+
+@hookimpl
+async def socialdesk_check_online(app: DeskApp) -> OnlineCheck:
+    return await check_online(app, app.settings(PLUGIN_NAME))
 
 
 @hookimpl
