@@ -72,8 +72,10 @@ class Demo:
         delivery = await self.slack_driver.slash_command("/desk", text, user=user, channel=DESK_CHANNEL)
         if not delivery.acked:
             raise DemoFailed(f"/desk {text} was not acknowledged within Slack's 3 seconds")
-        await asyncio.sleep(0.3)  # answers after the ack arrive through response_url
-        for ephemeral in self.sandbox.slack.ephemerals(DESK_CHANNEL, user)[seen:]:
+        # Every /desk command answers its agent; the answer may come after the ack.
+        answers = await eventually(f"the answer to /desk {text}",
+                                   lambda: _truthy(self.sandbox.slack.ephemerals(DESK_CHANNEL, user)[seen:]))
+        for ephemeral in answers:
             self.say(f"  slack  (only {user} sees) {ephemeral.text[:160]}")
 
     async def run(self) -> None:

@@ -197,6 +197,21 @@ async def test_cards_are_routed_and_p1_pages_the_on_call_group(start_desk) -> No
     assert "1 follow-up in the thread" in desk.card_text(desk.slack.message(ESCALATIONS, urgent_card.ts))
 
 
+async def test_a_follow_up_that_makes_a_ticket_urgent_pages_on_call_once(start_desk) -> None:
+    desk = await start_desk("http")
+    tid = await desk.mention("question about my invoice layout")
+    card = await desk.card(tid)
+    conversation = (await desk.app.service.get_ticket(tid)).conversation_id
+    for n, text in enumerate(["now the whole site is down!", "still down"]):
+        await desk.app.service.ingest(Mention(
+            platform=PLATFORM, external_id=f"esc{n}", conversation_id=conversation,
+            author=Author(PLATFORM, "u1", "customer"), text=text, created_at=datetime.now(timezone.utc)))
+    await desk.settled()
+    assert (await desk.app.service.get_ticket(tid)).priority == 1
+    pages = [m for m in desk.slack.thread(CHANNEL, card.ts)[1:] if f"<!subteam^{ONCALL}>" in m.text]
+    assert len(pages) == 1 and pages[0].text.startswith(f"<!subteam^{ONCALL}> #{tid} is now P1 after a follow-up")
+
+
 async def test_a_channel_slack_refuses_fails_visibly(start_desk) -> None:
     channels = (*DEMO_CHANNELS, SlackChannel("C0ARCHIVE1", "old-desk", is_archived=True))
     desk = await start_desk("http", channels=channels, desk={"channel": "C0ARCHIVE1"})

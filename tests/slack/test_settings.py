@@ -102,6 +102,17 @@ async def test_a_missing_token_is_a_clear_start_up_error(start_desk, monkeypatch
         await desk.app.hooks.start_listeners()
 
 
+async def test_a_wrong_bot_token_is_a_clear_start_up_error(start_desk, monkeypatch) -> None:
+    desk = await start_desk("http", start=False)
+    monkeypatch.setenv(ENV["bot"], "xoxb-0000000000-not-the-sandbox-token")
+    with pytest.raises(DeskError) as raised:
+        await desk.app.hooks.start_listeners()
+    message = str(raised.value)
+    assert message.startswith(f"Slack refused the bot token in {ENV['bot']} (named by plugins.slack.bot_token_env)"
+                              ": invalid_auth")
+    assert "not-the-sandbox-token" not in message
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -134,18 +145,20 @@ http = {{ host = "127.0.0.1" }}
         desk = await asyncio.create_subprocess_exec(*cli, "run", "--http", "--port", str(port), env=env,
                                                     stderr=asyncio.subprocess.PIPE)
         try:
-            driver = slack.driver(f"http://127.0.0.1:{port}/slack/events")
-
-            async def answered() -> bool:
+            async def listening() -> bool:
                 try:
-                    delivery = await driver.slash_command("/desk", "mine", user=ALICE, channel=CHANNEL)
+                    _, writer = await asyncio.open_connection("127.0.0.1", port)
                 except OSError:
                     return False
-                return delivery.acked
+                writer.close()
+                return True
 
-            await eventually(answered, timeout=20)
+            await eventually(listening, timeout=20)
+            delivery = await slack.driver(f"http://127.0.0.1:{port}/slack/events").slash_command(
+                "/desk", "mine", user=ALICE, channel=CHANNEL)
+            assert delivery.acked
             await eventually(lambda: slack.ephemerals(CHANNEL, ALICE))
-            assert slack.ephemerals(CHANNEL, ALICE)[-1].text == "You hold no open tickets."
+            assert [e.text for e in slack.ephemerals(CHANNEL, ALICE)] == ["You hold no open tickets."]
         finally:
             desk.send_signal(signal.SIGTERM)
             _, stderr = await desk.communicate()

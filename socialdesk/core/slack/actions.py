@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 _OVERFLOW = re.compile(r"^(assign|unclaim|spam|reopen):(\d{1,12})$")
 
 Work = Callable[[Actor, int], Awaitable[str]]
+MakeView = Callable[[Actor, int, str | None], Awaitable[View]]
 
 
 def _number(value: Any) -> int | None:
@@ -137,7 +138,7 @@ def register(bolt: AsyncApp, app: DeskApp, rt: SlackRuntime) -> None:
     simple(Actions.DISCARD, discard)
 
     async def open_modal(body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond,
-                         make: Callable[[Actor, int, str | None], Awaitable[View]]) -> None:
+                         make: MakeView) -> None:
         actor = await actor_or_refuse(rt, body, respond)
         number = _number((body["actions"][0].get("selected_option") or {}).get("value", "").partition(":")[2]
                          if body["actions"][0].get("type") == "overflow" else body["actions"][0].get("value"))
@@ -166,15 +167,19 @@ def register(bolt: AsyncApp, app: DeskApp, rt: SlackRuntime) -> None:
     async def assign_view(actor: Actor, number: int, channel: str | None) -> View:
         return assign_modal(await service.get_ticket(number), ModalState(number, channel))
 
-    for action_id, make in ((Actions.REPLY, reply_view), (Actions.NOTE, note_view), (Actions.SNOOZE, snooze_view)):
-        def bind(make: Callable[[Actor, int, str | None], Awaitable[View]] = make) -> Any:
-            async def listener(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
-                               respond: AsyncRespond) -> None:
-                await ack()
-                await open_modal(body, client, respond, make)
-            return listener
+    def modal_button(action_id: str, make: MakeView) -> None:
+        """A click that opens a form for the ticket."""
 
-        bolt.action(action_id)(bind())
+        async def listener(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                           respond: AsyncRespond) -> None:
+            await ack()
+            await open_modal(body, client, respond, make)
+
+        bolt.action(action_id)(listener)
+
+    modal_button(Actions.REPLY, reply_view)
+    modal_button(Actions.NOTE, note_view)
+    modal_button(Actions.SNOOZE, snooze_view)
 
     @bolt.action(Actions.MORE)
     async def overflow(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:

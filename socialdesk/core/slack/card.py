@@ -93,7 +93,7 @@ def _author_line(d: TicketDetails) -> str:
     line = " · ".join(parts) or "*unknown author*"
     if d.earlier_tickets:
         plural = "s" if d.earlier_tickets != 1 else ""
-        line += f"\n{d.earlier_tickets} earlier ticket{plural} from this author (`/desk history @…`)"
+        line += f"\n{d.earlier_tickets} earlier ticket{plural} from this author (the desk command's `history`)"
     return line
 
 

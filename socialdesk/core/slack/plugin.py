@@ -21,7 +21,7 @@ from socialdesk.core.slack.escaping import escape_mrkdwn, fit, one_line
 from socialdesk.core.slack.routing import unrouted_problem
 from socialdesk.core.slack.runner import SlackListener
 from socialdesk.core.slack.runtime import existing_runtime, runtime_for
-from socialdesk.core.slack.settings import SlackSettings
+from socialdesk.core.slack.settings import SlackSettings, slack_settings
 
 if TYPE_CHECKING:
     from socialdesk.core.app import DeskApp
@@ -50,6 +50,7 @@ async def socialdesk_start_listeners(app: DeskApp) -> None:
                     "(set desk.agents or desk.agent_groups in plugins.toml)")
     rt = runtime_for(app)
     app_token = rt.secret("app_token_env") if rt.settings.mode == "socket" else None
+    await rt.check_token()
     listener = SlackListener(build_bolt_app(app, rt), rt.settings, app_token)
     await listener.start()
     rt.listener = listener
@@ -65,22 +66,52 @@ async def socialdesk_stop_listeners(app: DeskApp) -> None:
 
 @hookimpl
 async def socialdesk_ticket_event(event: TicketEvent, app: DeskApp) -> None:
-    """A reply that failed (or may not have been posted): say so in the card's thread,
-    to the agent who wrote it. Best effort: the card shows it in any case."""
-    if event.kind not in (EventKind.REPLY_FAILED, EventKind.REPLY_UNCERTAIN):
+    """Notices in the card's thread (best effort: the card shows the state in any case).
+
+    * a reply that failed, or may not have been posted: to the agent who wrote it;
+    * a follow-up that made the ticket urgent enough to page on-call: to the on-call group
+      (the card's own mention only pages when the card is first posted).
+    """
+    if event.kind in (EventKind.REPLY_FAILED, EventKind.REPLY_UNCERTAIN):
+        text = await _reply_notice(event, app)
+    elif event.kind == EventKind.MESSAGE_ADDED:
+        text = await _escalation_notice(event, app)
+    else:
         return
+    if text is None:
+        return
+    ticket = await app.service.get_ticket(event.ticket_id)
+    async with app.database.transaction() as session:
+        app.outbox.enqueue(session, NOTICE_KIND, {"ticket_id": ticket.id, "text": text}, now=app.clock(),
+                           priority=ticket.priority, ticket_id=ticket.id)
+
+
+async def _reply_notice(event: TicketEvent, app: DeskApp) -> str | None:
     reply = await app.service.get_reply(int(event.details["reply_id"]))
     if reply is None:
-        return
+        return None
     ticket = await app.service.get_ticket(event.ticket_id)
     error = fit(one_line(reply.error or "no details"), 600, mrkdwn=True)
     platform = escape_mrkdwn(ticket.platform)
     if event.kind == EventKind.REPLY_FAILED:
-        text = (f"⚠️ <@{reply.agent}> your reply to {ticket.ref} was *not posted* on {platform}: {error}\n"
+        return (f"⚠️ <@{reply.agent}> your reply to {ticket.ref} was *not posted* on {platform}: {error}\n"
                 "The ticket stays open. Resend it from the card, or discard it and reply again.")
-    else:
-        text = (f"❓ <@{reply.agent}> your reply to {ticket.ref} *may or may not* have been posted on "
-                f"{platform} ({error}). Check there, then Resend or Discard it on the card.")
-    async with app.database.transaction() as session:
-        app.outbox.enqueue(session, NOTICE_KIND, {"ticket_id": ticket.id, "text": text}, now=app.clock(),
-                           priority=ticket.priority, ticket_id=ticket.id)
+    return (f"❓ <@{reply.agent}> your reply to {ticket.ref} *may or may not* have been posted on "
+            f"{platform} ({error}). Check there, then Resend or Discard it on the card.")
+
+
+async def _escalation_notice(event: TicketEvent, app: DeskApp) -> str | None:
+    group = app.config.desk.oncall_group
+    paging = slack_settings(app.config).oncall_priorities
+    priority = event.details.get("priority")
+    if group is None or priority not in paging:
+        return None
+    # Paged already if the ticket was at a paging priority before this follow-up.
+    earlier = [e.details.get("priority") for e in await app.service.audit_trail(event.ticket_id)
+               if e.kind in (EventKind.CREATED, EventKind.MESSAGE_ADDED)
+               and e.details.get("message_id") != event.details.get("message_id")]
+    if any(p in paging for p in earlier):
+        return None
+    ticket = await app.service.get_ticket(event.ticket_id)
+    why = fit("; ".join(ticket.priority_reasons) or "a follow-up", 500, mrkdwn=True)
+    return f"<!subteam^{group}> {ticket.ref} is now P{priority} after a follow-up ({why}): please pick it up"

@@ -17,6 +17,7 @@ from pydantic import SecretStr
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from socialdesk.core.errors import DeskError
 from socialdesk.core.slack.pacing import Pacer
 from socialdesk.core.slack.permissions import Permissions
 from socialdesk.core.slack.settings import PLUGIN_NAME, SlackSettings, slack_settings
@@ -71,6 +72,28 @@ class SlackRuntime:
             return cached[0] if cached else "the support team"
         self._names[user_id] = (name, time.monotonic())
         return name
+
+    async def check_token(self) -> None:
+        """Ask Slack who the bot is (auth.test) before serving: a wrong token is a start-up
+        error naming the variable, not a failure on the first click. Slack being briefly
+        unreachable is only logged; the outbox retries."""
+        try:
+            answer = await self.client.auth_test()
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            if error in ("invalid_auth", "not_authed", "account_inactive", "token_revoked", "not_allowed_token_type"):
+                raise DeskError(
+                    f"Slack refused the bot token in {self.settings.bot_token_env} (named by "
+                    f"plugins.{PLUGIN_NAME}.bot_token_env): {error}; it must be the app's Bot User OAuth "
+                    "Token (xoxb-...)") from None
+            log.warning("auth.test failed at start-up", extra={"error": error})
+            return
+        except (OSError, TimeoutError) as exc:
+            log.warning("Slack is not reachable at start-up", extra={"api_url": self.settings.api_url,
+                                                                    "error": type(exc).__name__})
+            return
+        self._team_url = str(answer.get("url") or "") or None
+        log.info("slack bot identified", extra={"team": answer.get("team"), "bot_user": answer.get("user_id")})
 
     async def plain_mentions(self, text: str) -> str:
         """``<@U123>`` as ``@Name``: for places where Slack shows text as typed (modal errors)."""
