@@ -101,16 +101,21 @@ async def _call(rt: SlackRuntime, key: str, what: str, method: str, **kwargs: An
     except (TimeoutError, aiohttp.ClientError) as exc:
         raise _unanswered(rt, what, exc) from None
     except SlackApiError as exc:
-        retry_after = _retry_after(exc)
-        if retry_after is not None:
-            rt.pacer.blocked(key, retry_after)
-            raise RetryJob(f"Slack rate limit on {key}: retry after {retry_after:.0f}s", retry_after,
-                           counts=False) from None
-        error = _slack_error(exc)
-        if error in PERMANENT_ERRORS:
-            raise JobFailed(f"Slack refused to {what}: {error}") from None
-        raise RetryJob(f"Slack could not {what}: {error}") from None
+        raise _answered_with_error(rt, key, what, exc) from None
     return dict(answer.data) if isinstance(answer.data, dict) else {}
+
+
+def _answered_with_error(rt: SlackRuntime, key: str, what: str, exc: SlackApiError) -> RetryJob | JobFailed:
+    """Slack answered with an error, so nothing was posted: wait out a rate limit (without
+    spending an attempt), fail on errors a retry cannot fix, retry the rest."""
+    retry_after = _retry_after(exc)
+    if retry_after is not None:
+        rt.pacer.blocked(key, retry_after)
+        return RetryJob(f"Slack rate limit on {key}: retry after {retry_after:.0f}s", retry_after, counts=False)
+    error = _slack_error(exc)
+    if error in PERMANENT_ERRORS:
+        return JobFailed(f"Slack refused to {what}: {error}")
+    return RetryJob(f"Slack could not {what}: {error}")
 
 
 # --- what the desk shows -------------------------------------------------------------------
@@ -176,15 +181,7 @@ async def post_card(job: OutboxJobSnapshot, app: DeskApp) -> None:
     except SlackApiError as exc:
         # Slack answered, so nothing was posted: no need to search for it next time.
         await app.service.abandon_card_post(ticket.id)
-        retry_after = _retry_after(exc)
-        if retry_after is not None:
-            rt.pacer.blocked(key, retry_after)
-            raise RetryJob(f"Slack rate limit in {channel}: retry after {retry_after:.0f}s", retry_after,
-                           counts=False) from None
-        error = _slack_error(exc)
-        if error in PERMANENT_ERRORS:
-            raise JobFailed(f"Slack refused the card of {ticket.ref} in {channel}: {error}") from None
-        raise RetryJob(f"Slack could not post the card of {ticket.ref}: {error}") from None
+        raise _answered_with_error(rt, key, f"post the card of {ticket.ref} in {channel}", exc) from None
     except aiohttp.ClientConnectorError:
         await app.service.abandon_card_post(ticket.id)  # never connected: nothing left
         raise RetryJob(f"cannot reach Slack to post the card of {ticket.ref}") from None
