@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from socialdesk.demo.scenario import run_demo
@@ -13,7 +14,8 @@ async def test_demo_story_happens_exactly_once(tmp_path: Path):
     record = tmp_path / "demo-traffic.jsonl"
     assert await run_demo(say=lines.append, record=str(record), workdir=str(tmp_path / "work")) == 0
     story = "\n".join(lines)
-    assert "#1 is claimed by <@U0AGENT001>" in story  # the second agent was told who has it
+    # the second agent was told who has it (ticket numbers depend on which platform is read first)
+    assert re.search(r"#\d+ is claimed by <@U0AGENT001>", story)
     assert "(pinged: nobody)" in story
     assert "created → claimed → reply_queued → reply_sent → message_added → closed" in story
 

@@ -35,8 +35,6 @@ from socialdesk.sandbox.slack import (
     UserGroup,
 )
 from socialdesk.sandbox.slack import payloads, signed_headers
-from socialdesk.sandbox.slack.api_request import ApiCall, ApiError
-from socialdesk.sandbox.slack.state import SlackState
 from tests.conftest import mention
 from tests.platform_double import PLATFORM, TestPlatform
 from tests.store_queries import jobs
@@ -87,35 +85,6 @@ async def eventually(predicate: Callable[[], Any], timeout: float = 15.0, messag
             if result:
                 return
             await asyncio.sleep(0.02)
-
-
-def conversations_history(state: SlackState, call: ApiCall) -> dict[str, Any]:
-    """Stand-in for conversations.history, which the sandbox emulator lacks (reported as a
-    gap). Newest first, ``oldest``/``latest`` bounds, cursor pages, metadata on request."""
-    channel = state.resolve_channel(call.text("channel"), for_posting=False)
-    oldest, latest = call.text("oldest"), call.text("latest")
-    found = [m for m in reversed(state.timeline(channel.id).messages())
-             if not m.deleted and (oldest is None or float(m.ts) > float(oldest))
-             and (latest is None or float(m.ts) < float(latest))]
-    start = int(call.text("cursor") or 0) if (call.text("cursor") or "0").isdigit() else None
-    if start is None:
-        raise ApiError("invalid_cursor")
-    limit = max(1, min(call.integer("limit", 100), 999))
-    page = found[start:start + limit]
-    messages = []
-    for m in page:
-        shown = m.as_slack(state.workspace)
-        if call.flag("include_all_metadata") and m.metadata:
-            shown["metadata"] = m.metadata
-        messages.append(shown)
-    more = start + limit < len(found)
-    return {"ok": True, "messages": messages, "has_more": more,
-            "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
-
-
-def with_history(slack: SlackEmulator) -> SlackEmulator:
-    slack.web_api.methods["conversations.history"] = conversations_history
-    return slack
 
 
 def desk_config(slack: SlackEmulator, mode: str, *, desk: dict[str, Any] | None = None,
@@ -267,8 +236,8 @@ async def start_desk(make_app: Any, platform: TestPlatform,
                       history: bool = True, start: bool = True, **emulator: Any) -> Desk:
         slack = await stack.enter_async_context(
             SlackEmulator(users=USERS, usergroups=GROUPS, channels=channels, rate_limits=rate_limits, **emulator))
-        if history:
-            with_history(slack)
+        if not history:  # as if the app lacked the channels:history scope
+            del slack.web_api.methods["conversations.history"]
         monkeypatch.setenv(ENV["bot"], slack.bot_token)
         monkeypatch.setenv(ENV["app"], slack.app_token)
         monkeypatch.setenv(ENV["secret"], slack.signing_secret)

@@ -1,4 +1,4 @@
-"""conversations.replies: a thread, parent first, paginated with Slack's opaque cursors."""
+"""conversations.history and conversations.replies, paginated with Slack's opaque cursors."""
 
 from __future__ import annotations
 
@@ -65,4 +65,34 @@ def replies(state: SlackState, call: ApiCall) -> dict[str, Any]:
     return body
 
 
-METHODS = {"conversations.replies": replies}
+def history(state: SlackState, call: ApiCall) -> dict[str, Any]:
+    """A channel's messages, newest first (thread replies only when broadcast to the channel).
+
+    ``metadata`` is returned only with ``include_all_metadata``, as Slack does: the desk
+    looks for its own card by metadata before posting one again.
+    """
+    channel = state.resolve_channel(call.text("channel"), for_posting=False)
+    oldest, latest = call.text("oldest"), call.text("latest")
+    inclusive = call.flag("inclusive")
+    try:
+        found = [m for m in reversed(state.timeline(channel.id).messages())
+                 if not m.deleted and _in_window(m.ts, oldest, latest, inclusive)]
+    except ValueError:
+        raise invalid_arguments(["oldest and latest must be timestamps"]) from None
+    limit = max(1, min(call.integer("limit", 100), MAX_LIMIT))
+    start = _offset(call.text("cursor"))
+    page = found[start:start + limit]
+    messages = []
+    for message in page:
+        shown = message.as_slack(state.workspace)
+        if call.flag("include_all_metadata") and message.metadata:
+            shown["metadata"] = message.metadata
+        messages.append(shown)
+    has_more = start + len(page) < len(found)
+    body: dict[str, Any] = {"ok": True, "messages": messages, "has_more": has_more}
+    if has_more:
+        body["response_metadata"] = {"next_cursor": _cursor(start + len(page))}
+    return body
+
+
+METHODS = {"conversations.history": history, "conversations.replies": replies}
