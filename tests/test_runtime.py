@@ -81,3 +81,15 @@ async def test_run_refuses_an_old_schema(make_app, tmp_path):
                     migrated.clock)
     with pytest.raises(SchemaOutOfDate, match="run `socialdesk db upgrade`"):
         await run_desk(stale, asyncio.Event())
+
+
+async def test_core_sweeps_are_scheduled_with_the_plugins_jobs(make_app):
+    from socialdesk.core.scheduler import build_scheduler
+
+    listener = Listener()
+    app = await make_app(extra=[PluginEntry("listener", listener, "test", True)])
+    scheduler = build_scheduler(app)
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    # snoozed tickets wake up, and replies that became uncertain mid-run are looked for again
+    assert {"core.wake_snoozed", "core.reconcile_uncertain_replies", "listener.tick"} <= set(jobs)
+    assert jobs["core.reconcile_uncertain_replies"].func == app.service.reconcile_uncertain_replies
