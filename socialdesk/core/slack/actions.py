@@ -19,8 +19,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from socialdesk.core.errors import ClaimedByOther, DeskError
+from socialdesk.core.errors import DeskError
 from socialdesk.core.extensions import Actor
+from socialdesk.core.slack import ticket_actions
 from socialdesk.core.slack.card import Actions
 from socialdesk.core.slack.interaction import actor_or_refuse, channel_of, tell
 from socialdesk.core.slack.macros import MacroContext, fill
@@ -101,27 +102,19 @@ def register(bolt: AsyncApp, app: DeskApp, rt: SlackRuntime) -> None:
         bolt.action(action_id)(listener)
 
     async def claim(actor: Actor, number: int) -> str:
-        try:
-            await service.claim(number, actor)
-        except ClaimedByOther as exc:
-            return f"{exc}. To take it over: `{rt.settings.command} claim {number} --takeover`"
-        return f"You have #{number} now."
+        return await ticket_actions.claim(service, actor, number, rt.settings.command)
 
     async def close(actor: Actor, number: int) -> str:
-        await service.close(number, actor)
-        return f"#{number} is closed."
+        return await ticket_actions.close(service, actor, number)
 
     async def reopen(actor: Actor, number: int) -> str:
-        await service.reopen(number, actor)
-        return f"#{number} is open again."
+        return await ticket_actions.reopen(service, actor, number)
 
     async def unclaim(actor: Actor, number: int) -> str:
-        await service.unclaim(number, actor)
-        return f"You let go of #{number}; it is back in the queue."
+        return await ticket_actions.unclaim(service, actor, number)
 
     async def spam(actor: Actor, number: int) -> str:
-        await service.mark_spam(number, actor)
-        return f"#{number} is marked as spam and closed."
+        return await ticket_actions.spam(service, actor, number)
 
     async def resend(actor: Actor, reply_id: int) -> str:
         reply = await service.retry_reply(reply_id, actor)

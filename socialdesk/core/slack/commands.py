@@ -19,7 +19,9 @@ from zoneinfo import ZoneInfo
 from socialdesk.core.errors import ClaimedByOther, DeskError
 from socialdesk.core.extensions import Actor, DeskSubcommand, SubcommandCall
 from socialdesk.core.hooks import await_me_maybe
+from socialdesk.core.slack import ticket_actions
 from socialdesk.core.slack.card import PRIORITY_MARKS
+from socialdesk.core.slack.ticket_actions import TAKEOVER
 from socialdesk.core.slack.durations import snooze_until
 from socialdesk.core.slack.escaping import cut, escape_mrkdwn, fit, one_line
 from socialdesk.core.slack.permissions import ADMIN_REFUSAL
@@ -35,7 +37,6 @@ log = logging.getLogger(__name__)
 
 TICKET = re.compile(r"^#?(\d{1,12})$")
 USER = re.compile(r"^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$|^@?([UW][A-Z0-9]{2,})$")
-TAKEOVER = "--takeover"
 LIST_LIMIT = 15
 MAX_ANSWER_CHARS = 3500
 
@@ -168,17 +169,11 @@ async def history(ctx: Context, args: str) -> str:
 async def claim(ctx: Context, args: str) -> str:
     takeover, rest = take_flag(args, TAKEOVER)
     number = only_ticket(rest)
-    try:
-        await ctx.app.service.claim(number, ctx.actor, takeover=takeover)
-    except ClaimedByOther as exc:
-        return f"{exc}. To take it over: {ctx.ref(f'claim {number} {TAKEOVER}')}"
-    return f"You have #{number} now."
+    return await ticket_actions.claim(ctx.app.service, ctx.actor, number, ctx.command, takeover=takeover)
 
 
 async def unclaim(ctx: Context, args: str) -> str:
-    number = only_ticket(args)
-    await ctx.app.service.unclaim(number, ctx.actor)
-    return f"You let go of #{number}; it is back in the queue."
+    return await ticket_actions.unclaim(ctx.app.service, ctx.actor, only_ticket(args))
 
 
 async def assign(ctx: Context, args: str) -> str:
@@ -224,20 +219,15 @@ async def snooze(ctx: Context, args: str) -> str:
 
 async def close(ctx: Context, args: str) -> str:
     number, reason = split_ticket(args)
-    await ctx.app.service.close(number, ctx.actor, reason or None)
-    return f"#{number} is closed."
+    return await ticket_actions.close(ctx.app.service, ctx.actor, number, reason or None)
 
 
 async def reopen(ctx: Context, args: str) -> str:
-    number = only_ticket(args)
-    await ctx.app.service.reopen(number, ctx.actor)
-    return f"#{number} is open again."
+    return await ticket_actions.reopen(ctx.app.service, ctx.actor, only_ticket(args))
 
 
 async def spam(ctx: Context, args: str) -> str:
-    number = only_ticket(args)
-    await ctx.app.service.mark_spam(number, ctx.actor)
-    return f"#{number} is marked as spam and closed."
+    return await ticket_actions.spam(ctx.app.service, ctx.actor, only_ticket(args))
 
 
 # --- reference -----------------------------------------------------------------------------------
