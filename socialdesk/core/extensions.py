@@ -20,6 +20,15 @@ class CardField:
 
 
 @dataclass(frozen=True, slots=True)
+class TextSpan:
+    """A range of a customer's text to hide on cards: ``text[start:end]`` is a ``label``."""
+
+    start: int
+    end: int
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
 class OnlineCheck:
     """What ``socialdesk check --online`` learnt from a platform with the configured credentials.
 

@@ -145,7 +145,7 @@ class DeskHooks:
     async def triage(self, mention: Mention) -> TriageResult:
         """Merge every plugin's verdict. A failing triage plugin is logged and left out:
         one buggy plugin must not stop mentions from reaching the desk."""
-        contributions: list[TriageContribution | None] = []
+        contributions: list[TriageContribution | list[TriageContribution] | None] = []
         for plugin_name, outcome in await self._call_each("socialdesk_triage", mention=mention, app=self._app):
             if isinstance(outcome, BaseException):
                 log.error("triage plugin failed", extra={"plugin": plugin_name, "error": repr(outcome)})

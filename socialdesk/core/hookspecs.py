@@ -28,9 +28,9 @@ if TYPE_CHECKING:
 
     from socialdesk.core.app import DeskApp
     from socialdesk.core.events import TicketEvent
-    from socialdesk.core.extensions import CardField, DeskSubcommand, JobPerformer, OnlineCheck
+    from socialdesk.core.extensions import CardField, DeskSubcommand, JobPerformer, OnlineCheck, TextSpan
     from socialdesk.core.mention import Mention
-    from socialdesk.core.platform import ReconciledReply, ReplyLimits, ReplyRequest, SentReply
+    from socialdesk.core.platform import ReconciledReply, ReplyLimits, ReplyRequest, SentReply, SurveyRequest
     from socialdesk.core.ticket import TicketSnapshot
     from socialdesk.core.triage import TriageContribution
 
@@ -66,6 +66,24 @@ def socialdesk_platform() -> str | None:
 
 
 # --- inbound mentions ------------------------------------------------------------------
+
+
+@hookspec
+def socialdesk_start_services(app: DeskApp) -> Any:
+    """Start what every replica serves, leader or not (Slack's HTTP endpoint, /healthz).
+
+    Called once by ``socialdesk run`` on every replica, after the store is open and
+    before the outbox workers start. Receiving Slack requests belongs here: a load
+    balancer may send them to any replica. May be async; returns nothing.
+    """
+
+
+@hookspec
+def socialdesk_stop_services(app: DeskApp) -> Any:
+    """Stop what ``socialdesk_start_services`` started. Called once at shutdown, after the
+    outbox workers have finished their jobs. Must not raise for services that never
+    started. May be async; returns nothing.
+    """
 
 
 @hookspec
@@ -105,14 +123,17 @@ def socialdesk_check_online(app: DeskApp) -> OnlineCheck | None:
 
 
 @hookspec
-def socialdesk_triage(mention: Mention, app: DeskApp) -> TriageContribution | None:
+def socialdesk_triage(mention: Mention, app: DeskApp) -> TriageContribution | list[TriageContribution] | None:
     """Say what you can about one mention: priority, category, sentiment, spam, tags...
 
     Called by ``DeskService.ingest`` for every new inbound mention (follow-ups too),
     before the store transaction begins. Return a
-    :class:`~socialdesk.core.triage.TriageContribution` or ``None``; the core merges all
-    contributions (:func:`socialdesk.core.triage.merge_triage`). May be async; keep it
-    fast, it is on the ingest path.
+    :class:`~socialdesk.core.triage.TriageContribution`, a list of them (e.g. one per
+    matched rule, each with its own ``when_language``/``when_category`` condition) or
+    ``None``; the core merges all contributions
+    (:func:`socialdesk.core.triage.merge_triage`). Plugins do not see each other's
+    verdicts: express "only for French" or "only on a complaint" as a condition.
+    May be async; keep it fast, it is on the ingest path.
     """
 
 
@@ -167,6 +188,17 @@ def socialdesk_reconcile_reply(request: ReplyRequest, app: DeskApp) -> Reconcile
     """
 
 
+@hookspec
+def socialdesk_send_survey(request: SurveyRequest, app: DeskApp) -> SentReply | None:
+    """Send a one-question satisfaction survey to the customer of a closed ticket.
+
+    Called by the outbox (job ``send_csat``), at most once per ticket. Only the plugin
+    owning ``request.platform`` answers, the way the platform allows (a DM, or a reply in
+    the conversation); others return ``None``. Raise the same ``PlatformError`` kinds as
+    ``socialdesk_send_reply``. May be async.
+    """
+
+
 # --- Slack side ------------------------------------------------------------------------
 
 
@@ -176,6 +208,18 @@ def socialdesk_card_fields(ticket: TicketSnapshot, app: DeskApp) -> list[CardFie
 
     Called by the card builder whenever the card is posted or updated. Return plain-text
     fields (the builder escapes them) or ``None``. May be async.
+    """
+
+
+@hookspec
+def socialdesk_mask_spans(text: str, app: DeskApp) -> list[TextSpan] | None:
+    """Point at the parts of a customer's text that must not be shown as they are.
+
+    Called by the card builder for every customer message it shows (cards, card threads,
+    incident cards). Return :class:`~socialdesk.core.extensions.TextSpan` ranges (offsets
+    into ``text``) with a label ("email", "phone", "card number"); the builder replaces
+    each with ``[label hidden]``. Overlapping spans are merged. Agents see the original
+    only through an explicit, audited reveal. May be async; keep it fast.
     """
 
 

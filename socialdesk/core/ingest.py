@@ -197,6 +197,11 @@ class _Write:
             changes.record(rows, EventKind.CREATED, ticket_id, SYSTEM_ACTOR, now,  # type: ignore[arg-type]
                            platform=m.platform, message_id=message_id, priority=verdict.priority,
                            category=verdict.category, reasons=list(verdict.reasons))
+            if verdict.auto_close:
+                # Filed closed, without a card: it stays searchable and counts in reports.
+                changes.record(rows, EventKind.CLOSED, ticket_id, SYSTEM_ACTOR, now,  # type: ignore[arg-type]
+                               reason=_auto_close_reason(verdict), automatic=True)
+                return IngestResult(IngestOutcome.CREATED, ticket_id, message_id)
             self._outbox.enqueue(rows, JobKind.POST_CARD, {"ticket_id": ticket_id}, now=now,
                                  priority=verdict.priority, ticket_id=ticket_id, dedupe_key=f"post_card:{ticket_id}")
             return IngestResult(IngestOutcome.CREATED, ticket_id, message_id)
@@ -240,13 +245,21 @@ class _NewRows:
             connection.execute(statement, values)
 
 
+def _auto_close_reason(v: TriageResult) -> str:
+    return f"auto-closed: {v.auto_close}"[:500]
+
+
 def _open_ticket(connection: Connection, m: Mention, v: TriageResult, author_id: int, now: datetime) -> int:
+    closed = bool(v.auto_close)
     return connection.execute(_OPEN_TICKET, {
-        "platform": m.platform, "conversation_id": m.conversation_id, "status": TicketStatus.OPEN,
+        "platform": m.platform, "conversation_id": m.conversation_id,
+        "status": TicketStatus.CLOSED if closed else TicketStatus.OPEN,
         "priority": v.priority, "category": v.category, "tags": list(v.tags), "sentiment": v.sentiment,
         "sentiment_score": v.sentiment_score, "language": v.language, "spam_suspected": v.spam,
         "priority_reasons": list(v.reasons), "suggested_macro": v.suggested_macro, "author_id": author_id,
         "created_at": now, "updated_at": now, "last_message_at": now, "version": 1,
+        "closed_at": now if closed else None, "closed_by": SYSTEM_ACTOR if closed else None,
+        "close_reason": _auto_close_reason(v) if closed else None,
     }).scalar_one()
 
 
@@ -269,9 +282,10 @@ def _upsert_author(connection: Connection, m: Mention, now: datetime) -> int:
 
 
 def _join(ticket: Any, verdict: TriageResult) -> dict[str, Any]:
-    """A follow-up can make a ticket more urgent, never less; it wakes a waiting ticket."""
+    """A follow-up can make a ticket more urgent, never less; it wakes a waiting ticket,
+    unless triage says it needs no answer (a "thanks!" after our reply)."""
     status, snoozed_until = ticket.status, ticket.snoozed_until
-    if status in (TicketStatus.WAITING, TicketStatus.SNOOZED):
+    if status in (TicketStatus.WAITING, TicketStatus.SNOOZED) and not verdict.auto_close:
         status, snoozed_until = TicketStatus.OPEN, None
     return {
         "new_status": status,

@@ -125,6 +125,28 @@ class Ticket(Base):
     updated_at: Mapped[datetime]
     last_message_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # A storm's tickets share one incident card instead of a card each.
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
+    sla_breached_at: Mapped[datetime | None]
+
+
+class Incident(Base):
+    """A storm: near-identical mentions from many people, shown on one card."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (UniqueConstraint("storm_key", name="uq_incidents_storm_key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    storm_key: Mapped[str] = mapped_column(String(200))  # stable id the storm plugin chose
+    title: Mapped[str] = mapped_column(String(500))  # a representative text, bounded
+    status: Mapped[str] = mapped_column(String(16))  # active | closed
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    card_channel: Mapped[str | None] = mapped_column(String(32))
+    card_ts: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class Message(Base):
@@ -215,3 +237,56 @@ class Cursor(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime]
+
+
+class SlaTimer(Base):
+    """One SLA clock of a ticket (first response or resolution), in business time.
+
+    ``due_at``/``remind_at`` move later while the clock is paused (snoozed, waiting on
+    the customer); ``reminded_at``/``breached_at`` are set in the same transaction as the
+    outbox job that announces them, so a reminder or breach is never announced twice.
+    """
+
+    __tablename__ = "sla_timers"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "kind", name="uq_sla_timers_ticket_id_kind"),
+        Index("ix_sla_timers_due_at", "due_at"),
+        Index("ix_sla_timers_remind_at", "remind_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # first_response | resolution
+    target_seconds: Mapped[int] = mapped_column(Integer)  # business seconds
+    started_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    remind_at: Mapped[datetime]
+    paused_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
+    breached_at: Mapped[datetime | None]
+    met_at: Mapped[datetime | None]
+
+
+class CsatSurvey(Base):
+    """A one-question satisfaction survey sent after a ticket closed, and its answer."""
+
+    __tablename__ = "csat_surveys"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", name="uq_csat_surveys_ticket_id"),
+        Index("ix_csat_surveys_conversation", "platform", "conversation_id"),
+        Index("ix_csat_surveys_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    platform: Mapped[str] = mapped_column(String(32))
+    conversation_id: Mapped[str] = mapped_column(String(200))
+    author_external_id: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))  # pending | sent | answered | expired | failed
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    platform_message_id: Mapped[str | None] = mapped_column(String(200))
+    answered_at: Mapped[datetime | None]
+    score: Mapped[int | None] = mapped_column(Integer)
+    answer_message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    comment: Mapped[str | None] = mapped_column(Text)

@@ -28,6 +28,19 @@ class ReplyRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class SurveyRequest:
+    """A satisfaction survey to send after ``ticket_id`` closed (see ``socialdesk_send_survey``)."""
+
+    survey_id: int
+    ticket_id: int
+    platform: str
+    conversation_id: str
+    author_external_id: str | None
+    in_reply_to_id: str | None  # the customer's last message, for platforms that reply in thread
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class SentReply:
     """What the platform answered when the reply was posted."""
 

@@ -15,10 +15,9 @@ from pydantic import Field, PrivateAttr, field_validator, model_validator
 from socialdesk.core.config import StrictModel
 from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.mention import Mention
-from socialdesk.core.triage import HIGHEST_PRIORITY, LOWEST_PRIORITY, TriageContribution
+from socialdesk.core.triage import CATEGORIES, HIGHEST_PRIORITY, LOWEST_PRIORITY, TriageContribution
 
 PLUGIN_NAME = "keyword_triage"
-CATEGORIES = ("outage", "bug", "billing", "account_security", "refund", "question", "feedback", "praise")
 
 
 def normalise(text: str) -> str:
