@@ -25,7 +25,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
@@ -36,12 +35,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import asyncpg  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
 from socialdesk.core.app import DeskApp  # noqa: E402
 from socialdesk.core.config import parse_config  # noqa: E402
 from socialdesk.core.database import Database  # noqa: E402
+from socialdesk.devtools.postgres import isolated_schema  # noqa: E402
 from socialdesk.core.mention import Author, Mention  # noqa: E402
 from socialdesk.core.migrate import upgrade  # noqa: E402
 from socialdesk.core.plugin_catalog import discover_plugins  # noqa: E402
@@ -68,15 +66,8 @@ async def database(kind: str, postgres_url: str) -> AsyncIterator[tuple[str, dic
         with tempfile.TemporaryDirectory() as tmp:
             yield f"sqlite+aiosqlite:///{tmp}/claims.db", {}
         return
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    raw = make_url(postgres_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    admin = await asyncpg.connect(raw)
-    await admin.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield postgres_url, {"connect_args": {"server_settings": {"search_path": schema}}}
-    finally:
-        await admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
-        await admin.close()
+    async with isolated_schema(postgres_url, "bench") as schema:
+        yield postgres_url, schema.engine_kwargs
 
 
 async def run(kind: str, agents: int, rounds: int, postgres_url: str) -> dict[str, Any]:

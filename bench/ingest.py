@@ -35,7 +35,6 @@ import sqlite3
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Generator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -60,6 +59,7 @@ from socialdesk.core.mention import Author, Mention  # noqa: E402
 from socialdesk.core.migrate import upgrade  # noqa: E402
 from socialdesk.core.plugin_catalog import discover_plugins  # noqa: E402
 from socialdesk.core.plugin_manager import build_plugin_manager  # noqa: E402
+from socialdesk.devtools.postgres import isolated_schema, raw_dsn  # noqa: E402
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 POSTGRES_ENV = "SOCIALDESK_TEST_DATABASE_URL"
@@ -186,10 +186,6 @@ class Target:
     pg_schema: str | None = None
 
 
-def _pg_dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 @asynccontextmanager
 async def fresh_target(kind: str, postgres_url: str) -> AsyncIterator[Target]:
     if kind == "sqlite":
@@ -197,18 +193,8 @@ async def fresh_target(kind: str, postgres_url: str) -> AsyncIterator[Target]:
             path = Path(tmp) / "desk.db"
             yield Target(kind, f"sqlite+aiosqlite:///{path}", {}, sqlite_path=path)
         return
-    dsn = _pg_dsn(postgres_url)
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(dsn)
-    try:
-        await admin.execute(f'CREATE SCHEMA "{schema}"')
-        try:
-            yield Target(kind, postgres_url, {"connect_args": {"server_settings": {"search_path": schema}}},
-                         pg_dsn=dsn, pg_schema=schema)
-        finally:
-            await admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
-    finally:
-        await admin.close()
+    async with isolated_schema(postgres_url, "bench") as schema:
+        yield Target(kind, postgres_url, schema.engine_kwargs, pg_dsn=schema.dsn, pg_schema=schema.name)
 
 
 async def migrate(target: Target) -> None:
@@ -498,7 +484,7 @@ async def bench_raw(kind: str, postgres_url: str, workload: Workload, path: str 
 async def postgres_problem(url: str) -> str | None:
     """None if PostgreSQL answers, else why not (one line)."""
     try:
-        conn = await asyncpg.connect(_pg_dsn(url), timeout=5)
+        conn = await asyncpg.connect(raw_dsn(url), timeout=5)
     except Exception as exc:  # unreachable, auth, missing database...
         return f"{type(exc).__name__}: {exc}".splitlines()[0]
     await conn.close()
@@ -508,7 +494,7 @@ async def postgres_problem(url: str) -> str | None:
 async def server_version(kind: str, postgres_url: str) -> str:
     if kind == "sqlite":
         return f"SQLite {sqlite3.sqlite_version}"
-    conn = await asyncpg.connect(_pg_dsn(postgres_url))
+    conn = await asyncpg.connect(raw_dsn(postgres_url))
     try:
         return "PostgreSQL " + await conn.fetchval("SHOW server_version")
     finally:

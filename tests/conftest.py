@@ -8,21 +8,19 @@ skipped, except under CI=true where a missing database is an error.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
-from sqlalchemy.engine import make_url
 
 from socialdesk.core.app import DeskApp
 from socialdesk.core.config import parse_config
 from socialdesk.core.database import Database
 from socialdesk.core.mention import Author, Mention
 from socialdesk.core.migrate import upgrade
+from socialdesk.devtools.postgres import isolated_schema
 from socialdesk.core.plugin_catalog import PluginEntry, discover_plugins
 from socialdesk.core.plugin_manager import build_plugin_manager
 from tests.platform_double import PLATFORM, CardRecorder, TestPlatform
@@ -58,16 +56,8 @@ async def database_url_and_kwargs(request: pytest.FixtureRequest, tmp_path: Path
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'desk.db'}", {}
         return
-    url = _postgres_url()
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    raw = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    admin = await asyncpg.connect(raw)
-    await admin.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield url, {"connect_args": {"server_settings": {"search_path": schema}}}
-    finally:
-        await admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
-        await admin.close()
+    async with isolated_schema(_postgres_url()) as schema:
+        yield _postgres_url(), schema.engine_kwargs
 
 
 @pytest.fixture
