@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import sys
 from collections.abc import Sequence
@@ -33,6 +34,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="run the Slack app in HTTP mode (signed requests; for several replicas)")
     run.add_argument("--port", type=_port, metavar="N",
                      help="with --http: the port to listen on (default: plugins.slack.http.port)")
+    run.add_argument("--status-port", type=_status_port, metavar="N",
+                     help="serve GET /healthz and /metrics on port N, 0 for any free port "
+                          "(default: desk.status_port; unset: not served)")
     check = commands.add_parser("check", help="validate plugins.toml; one line per problem")
     check.add_argument("--online", action="store_true",
                        help="also connect to each enabled platform and say what its credentials can see")
@@ -43,6 +47,14 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="the whole desk on SQLite and the local sandbox, with a scripted day")
     demo.add_argument("--record", metavar="FILE", help="also write the sandbox's traffic record to FILE")
     demo.add_argument("--workdir", metavar="DIR", help="keep the demo's plugins.toml and database in DIR")
+    report = commands.add_parser("report", help="volume, response times, SLA, agents and CSAT over a period")
+    report.add_argument("--since", default="7d", metavar="WHEN",
+                        help="start: 7d, 24h, 2w, a date (2026-11-01, midnight in desk.timezone) or date and time "
+                             "(default: 7d)")
+    report.add_argument("--until", metavar="WHEN", help="end (excluded), same forms (default: now)")
+    report_format = report.add_mutually_exclusive_group()
+    report_format.add_argument("--csv", action="store_true", help="section,name,value rows")
+    report_format.add_argument("--json", action="store_true", help="one JSON object")
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_commands.add_parser("upgrade", help="apply Alembic migrations up to the newest")
@@ -54,6 +66,19 @@ def _port(value: str) -> int:
     if not value.isdigit() or not 0 < int(value) < 65536:
         raise argparse.ArgumentTypeError(f"must be a port number from 1 to 65535 (got {value!r})")
     return int(value)
+
+
+def _status_port(value: str) -> int:
+    if not value.isdigit() or not 0 <= int(value) < 65536:
+        raise argparse.ArgumentTypeError(f"must be a port number from 0 (any free port) to 65535 (got {value!r})")
+    return int(value)
+
+
+def _with_status_port(config: AppConfig, port: int | None) -> AppConfig:
+    """``socialdesk run --status-port N``: this replica's status port (one per replica on a host)."""
+    if port is None:
+        return config
+    return dataclasses.replace(config, desk=config.desk.model_copy(update={"status_port": port}))
 
 
 def _load(path: str, catalog: PluginCatalog) -> AppConfig:
@@ -146,6 +171,31 @@ async def _db(args: argparse.Namespace, config: AppConfig) -> int:
     return 0
 
 
+async def _report(args: argparse.Namespace, config: AppConfig) -> int:
+    from socialdesk.core.clock import utc_now
+    from socialdesk.core.database import Database
+    from socialdesk.core.migrate import current_revision, head_revision
+    from socialdesk.core.report_format import as_csv, as_json, as_text
+    from socialdesk.core.report_period import period
+    from socialdesk.core.reports import build_report
+
+    now = utc_now()
+    since, until = period(args.since, args.until, now, config.desk.timezone)  # bad input fails before connecting
+    database = Database(config.database_url())
+    try:
+        await _require_connection(database)
+        current, head = await current_revision(database), head_revision()
+        if current != head:
+            raise DeskError(f"the database {database.safe_url()} is at schema revision {current or 'none'}, "
+                            f"this version needs {head}: run `socialdesk db upgrade`")
+        report = await build_report(database, since, until, now=now, tz_name=config.desk.timezone)
+    finally:
+        await database.dispose()
+    render = as_json if args.json else as_csv if args.csv else as_text
+    sys.stdout.write(render(report))
+    return 0
+
+
 async def _run(config: AppConfig, catalog: PluginCatalog) -> int:
     from socialdesk.core.app import DeskApp
     from socialdesk.core.logging_setup import configure_logging
@@ -213,10 +263,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = _load(args.config, catalog)
         if args.command == "db":
             return asyncio.run(_db(args, config))
+        if args.command == "report":
+            return asyncio.run(_report(args, config))
         if args.command == "run":
             from socialdesk.core.slack.settings import with_run_overrides
 
-            config = with_run_overrides(config, http=args.http, port=args.port)
+            config = _with_status_port(with_run_overrides(config, http=args.http, port=args.port), args.status_port)
             return asyncio.run(_run(config, catalog))
     except ConfigError as exc:
         for line in exc.lines():

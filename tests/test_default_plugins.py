@@ -42,6 +42,17 @@ def off(name: str, **settings) -> dict:
     return {"plugins": {name: {"enabled": False, **settings}}}
 
 
+# The keyword tests look at keyword_triage alone: the other default triage plugins
+# (sentiment, language tags, noise, author weight) are off there; tests/triage/ covers them.
+OTHER_TRIAGE = ("sentiment", "language", "noise", "author_weight")
+
+
+def keywords_only(config: dict | None = None) -> dict:
+    plugins = {name: {"enabled": False} for name in OTHER_TRIAGE}
+    plugins.update((config or {}).get("plugins", {}))
+    return {**(config or {}), "plugins": plugins}
+
+
 async def _rows(app, model_column):
     async with app.database.sessions() as session:
         return (await session.scalars(select(model_column))).all()
@@ -76,7 +87,7 @@ async def test_keyword_triage_disabled_leaves_the_default_verdict(make_app):
     on = await app.service.get_ticket((await app.service.ingest(mention(text=text))).ticket_id)
     assert (on.priority, on.category) == (1, "outage")  # the text would trigger it
 
-    app = await make_app(off("keyword_triage"))
+    app = await make_app(keywords_only(off("keyword_triage")))
     ticket = await app.service.get_ticket((await app.service.ingest(mention(text=text))).ticket_id)
     assert (ticket.priority, ticket.category) == (DEFAULT_PRIORITY, DEFAULT_CATEGORY) == (3, "question")
     assert ticket.tags == ()
@@ -136,7 +147,7 @@ class CalmTriage:
 
 
 async def test_keyword_triage_can_be_replaced_by_a_custom_plugin(make_app):
-    replaced = await make_app(off("keyword_triage"), extra=[PluginEntry("calm_triage", CalmTriage(), "test", True)])
+    replaced = await make_app(keywords_only(off("keyword_triage")), extra=[PluginEntry("calm_triage", CalmTriage(), "test", True)])
     created = await replaced.service.ingest(mention(text="the site is down, outage everywhere"))
     ticket = await replaced.service.get_ticket(created.ticket_id)
     assert (ticket.priority, ticket.category, ticket.sentiment) == (4, "feedback", "neutral")
@@ -146,7 +157,7 @@ async def test_keyword_triage_can_be_replaced_by_a_custom_plugin(make_app):
     assert audit[0].kind == EventKind.CREATED and audit[0].details["reasons"] == ["calm triage"]
 
     # added without disabling the default, both speak and the most urgent proposal wins
-    both = await make_app(extra=[PluginEntry("calm_triage", CalmTriage(), "test", True)])
+    both = await make_app(keywords_only(), extra=[PluginEntry("calm_triage", CalmTriage(), "test", True)])
     created = await both.service.ingest(mention(text="the site is down, outage everywhere"))
     ticket = await both.service.get_ticket(created.ticket_id)
     assert ticket.priority == 1
@@ -188,7 +199,7 @@ CASES = {
 @pytest.mark.parametrize("text", list(CASES))
 async def test_keyword_rules_from_config(make_app, text):
     priority, category, tags, reasons = CASES[text]
-    app = await make_app(RULES_CONFIG)
+    app = await make_app(keywords_only(RULES_CONFIG))
     ticket = await app.service.get_ticket((await app.service.ingest(mention(text=text))).ticket_id)
     assert (ticket.priority, ticket.category, ticket.tags, ticket.priority_reasons) == (
         priority, category, tags, reasons)
@@ -197,7 +208,7 @@ async def test_keyword_rules_from_config(make_app, text):
 async def test_keywords_may_start_or_end_with_a_symbol(make_app):
     """Hashtags and the like: "#fail" matches in "so much #fail today", not in "#failing"."""
     rules = [{"name": "hashtag", "escalate": 1, "keywords": ["#fail", "c++"], "tags": ["fail-tag"]}]
-    app = await make_app({"plugins": {"keyword_triage": {"rules": rules}}})
+    app = await make_app(keywords_only({"plugins": {"keyword_triage": {"rules": rules}}}))
     expected = {"so much #fail today": ("keyword '#fail'",), "#failing forward": (),
                 "my c++ build": ("keyword 'c++'",), "c++x": ()}
     for text, reasons in expected.items():
@@ -210,7 +221,7 @@ async def test_regex_with_inline_flags_next_to_keywords(make_app):
     rules = [{"name": "rush", "escalate": 1, "keywords": ["urgent"], "regex": [r"(?i)a\.?s\.?a\.?p", r"(\w)\1{3}"],
               "tags": ["rush"]},
              {"name": "refund", "category": "refund", "priority": 2, "keywords": ["refund"], "tags": ["refund"]}]
-    app = await make_app({"plugins": {"keyword_triage": {"rules": rules}}})
+    app = await make_app(keywords_only({"plugins": {"keyword_triage": {"rules": rules}}}))
     expected = {
         "refund A.S.A.P": (1, "refund", ("rush", "refund"), ("keyword 'a.s.a.p'", "keyword 'refund'")),
         "urgent!": (2, "question", ("rush",), ("keyword 'urgent'",)),
@@ -223,18 +234,18 @@ async def test_regex_with_inline_flags_next_to_keywords(make_app):
 
 
 async def test_configured_rules_replace_the_built_in_set(make_app):
-    default = await make_app()
+    default = await make_app(keywords_only())
     ticket = await default.service.get_ticket((await default.service.ingest(mention(text="I got hacked"))).ticket_id)
     assert (ticket.priority, ticket.category, ticket.priority_reasons) == (1, "account_security", ("keyword 'hacked'",))
 
-    configured = await make_app(RULES_CONFIG)
+    configured = await make_app(keywords_only(RULES_CONFIG))
     ticket = await configured.service.get_ticket(
         (await configured.service.ingest(mention(text="I got hacked"))).ticket_id)
     assert (ticket.priority, ticket.category, ticket.priority_reasons) == (3, "question", ())
 
 
 async def test_follow_up_keywords_raise_priority_and_add_reasons(make_app):
-    app = await make_app(RULES_CONFIG)
+    app = await make_app(keywords_only(RULES_CONFIG))
     first = await app.service.ingest(mention("k1", text="how do I change my avatar?"))
     await app.service.ingest(mention("k2", conversation_id="conv-k1", text="never mind, the site is down"))
     ticket = await app.service.get_ticket(first.ticket_id)

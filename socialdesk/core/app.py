@@ -11,6 +11,7 @@ from socialdesk.core.config import AppConfig
 from socialdesk.core.cursors import CursorStore
 from socialdesk.core.database import Database
 from socialdesk.core.hooks import DeskHooks
+from socialdesk.core.incidents import IncidentService
 from socialdesk.core.outbox import Outbox
 from socialdesk.core.outbox_runner import OutboxRunner
 from socialdesk.core.plugin_catalog import PluginCatalog
@@ -34,6 +35,7 @@ class DeskApp:
         self.performers = self.hooks.outbox_performers()
         self.outbox = Outbox(max_attempts=config.desk.outbox.max_attempts)
         self.service = DeskService(database, self.hooks, self.outbox, clock)
+        self.incidents = IncidentService(database, self.service, self.hooks, self.outbox, clock)
         self.cursors = CursorStore(database)
 
     @classmethod

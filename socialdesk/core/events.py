@@ -27,6 +27,12 @@ class EventKind(StrEnum):
     CLOSED = "closed"
     REOPENED = "reopened"
     MARKED_SPAM = "marked_spam"
+    SLA_REMINDED = "sla_reminded"  # details: timer (first_response | resolution), due_at
+    SLA_BREACHED = "sla_breached"  # details: timer, due_at, announced (False: stopped late, nothing posted)
+    PII_REVEALED = "pii_revealed"  # an agent was shown a message's hidden personal data
+    CSAT_SENT = "csat_sent"  # a satisfaction survey went to the customer
+    CSAT_ANSWERED = "csat_answered"  # the customer answered it (score, comment)
+    MESSAGES_REDACTED = "messages_redacted"  # retention replaced old customer text
 
 
 SYSTEM_ACTOR = "system"

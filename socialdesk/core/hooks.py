@@ -14,9 +14,17 @@ import pluggy
 
 from socialdesk.core.errors import DeskError
 from socialdesk.core.events import TicketEvent
-from socialdesk.core.extensions import CardField, DeskSubcommand, JobPerformer, OnlineCheck
+from socialdesk.core.extensions import CardField, DeskSubcommand, JobPerformer, OnlineCheck, TextSpan
 from socialdesk.core.mention import Mention
-from socialdesk.core.platform import ReconciledReply, ReplyLimits, ReplyRequest, SentReply
+from socialdesk.core.metrics import metrics_for
+from socialdesk.core.platform import (
+    PlatformError,
+    ReconciledReply,
+    ReplyLimits,
+    ReplyRequest,
+    SentReply,
+    SurveyRequest,
+)
 from socialdesk.core.ticket import TicketSnapshot
 from socialdesk.core.triage import TriageContribution, TriageResult, merge_triage
 
@@ -110,27 +118,41 @@ class DeskHooks:
 
     # --- inbound ---------------------------------------------------------------------
 
-    async def start_listeners(self) -> list[str]:
-        """Start every plugin's listeners; on a failure stop those started and raise."""
+    async def _start_each(self, hook_name: str, stop_hook: str, what: str) -> list[str]:
+        """Call every implementation of a start hook; on a failure stop those started and raise."""
         started: list[str] = []
-        for plugin_name, impl in self._each("socialdesk_start_listeners"):
+        for plugin_name, impl in self._each(hook_name):
             try:
                 await await_me_maybe(impl.function(**{a: self._app for a in impl.argnames}))
             except Exception:
-                log.exception("listener start failed", extra={"plugin": plugin_name})
-                await self.stop_listeners(only=started)
+                log.exception(f"{what} start failed", extra={"plugin": plugin_name})
+                await self._stop_each(stop_hook, what, only=started)
                 raise
             started.append(plugin_name)
         return started
 
-    async def stop_listeners(self, only: list[str] | None = None) -> None:
-        for plugin_name, impl in reversed(self._each("socialdesk_stop_listeners")):
+    async def _stop_each(self, hook_name: str, what: str, only: list[str] | None) -> None:
+        for plugin_name, impl in reversed(self._each(hook_name)):
             if only is not None and plugin_name not in only:
                 continue
             try:
                 await await_me_maybe(impl.function(**{a: self._app for a in impl.argnames}))
             except Exception:
-                log.exception("listener stop failed", extra={"plugin": plugin_name})
+                log.exception(f"{what} stop failed", extra={"plugin": plugin_name})
+
+    async def start_services(self) -> list[str]:
+        """Start what every replica serves (Slack); returns the plugins started."""
+        return await self._start_each("socialdesk_start_services", "socialdesk_stop_services", "service")
+
+    async def stop_services(self, only: list[str] | None = None) -> None:
+        await self._stop_each("socialdesk_stop_services", "service", only)
+
+    async def start_listeners(self) -> list[str]:
+        """Start every plugin's listeners (leader only); on a failure stop those started and raise."""
+        return await self._start_each("socialdesk_start_listeners", "socialdesk_stop_listeners", "listener")
+
+    async def stop_listeners(self, only: list[str] | None = None) -> None:
+        await self._stop_each("socialdesk_stop_listeners", "listener", only)
 
     async def check_online(self) -> list[OnlineCheck]:
         """Every platform's online check; a check that raises becomes that plugin's problem."""
@@ -176,6 +198,19 @@ class DeskHooks:
         # plugins: the first answer stops the round.
         for _, impl in self._each("socialdesk_send_reply"):
             kwargs = {"request": request, "app": self._app}
+            try:
+                sent = await await_me_maybe(impl.function(**{a: kwargs[a] for a in impl.argnames}))
+            except PlatformError as exc:  # every reply passes here: the one place to count failures
+                metrics_for(self._app).platform_error(request.platform, exc)
+                raise
+            if sent is not None:
+                return sent
+        return None
+
+    async def send_survey(self, request: SurveyRequest) -> SentReply | None:
+        # Like send_reply, one implementation at a time: a survey is never sent by two plugins.
+        for _, impl in self._each("socialdesk_send_survey"):
+            kwargs = {"request": request, "app": self._app}
             sent = await await_me_maybe(impl.function(**{a: kwargs[a] for a in impl.argnames}))
             if sent is not None:
                 return sent
@@ -198,3 +233,25 @@ class DeskHooks:
                     extra={"plugin": plugin_name, "event": event.kind.value, "error": repr(outcome)},
                 )
 
+    async def mask_spans(self, text: str) -> list[TextSpan]:
+        """Every masking plugin's spans of ``text``. A plugin that fails (or answers with
+        something other than spans) must hide nothing less, so the whole text is hidden."""
+        if not text:
+            return []
+        spans: list[TextSpan] = []
+        for plugin_name, outcome in await self._call_each("socialdesk_mask_spans", text=text, app=self._app):
+            if isinstance(outcome, BaseException) or not _are_spans(outcome):
+                # The type only: an exception's message may quote the customer's text.
+                log.error("masking plugin failed; hiding the whole text",
+                          extra={"plugin": plugin_name, "error": type(outcome).__name__})
+                return [TextSpan(0, len(text), MASKING_FAILED)]
+            spans.extend(outcome or [])
+        return spans
+
+
+MASKING_FAILED = "masking failed"  # the label of the one span that hides a whole text
+
+
+def _are_spans(value: Any) -> bool:
+    return value is None or (isinstance(value, list | tuple) and all(
+        isinstance(s, TextSpan) and isinstance(s.start, int) and isinstance(s.end, int) for s in value))

@@ -70,11 +70,14 @@ def socialdesk_platform() -> str | None:
 
 @hookspec
 def socialdesk_start_services(app: DeskApp) -> Any:
-    """Start what every replica serves, leader or not (Slack's HTTP endpoint, /healthz).
+    """Start what every replica serves, leader or not (Slack's HTTP endpoint or Socket Mode).
 
-    Called once by ``socialdesk run`` on every replica, after the store is open and
-    before the outbox workers start. Receiving Slack requests belongs here: a load
-    balancer may send them to any replica. May be async; returns nothing.
+    Called once per process by ``socialdesk run`` on every replica, after the schema check
+    and before the outbox workers start, whether or not this replica leads. Receiving
+    Slack requests belongs here: a load balancer (or Slack's Socket Mode, which spreads
+    events over up to 10 connections) may send them to any replica. Raise to stop the
+    desk with a clear error (those started already are stopped). May be async; returns
+    nothing.
     """
 
 
@@ -90,11 +93,16 @@ def socialdesk_stop_services(app: DeskApp) -> Any:
 def socialdesk_start_listeners(app: DeskApp) -> Any:
     """Start receiving mentions (gateway connections, pollers, webhooks).
 
-    Called once by ``socialdesk run`` after the store is open and before the outbox
-    runner starts, on the replica that holds leadership. Start background tasks on the
+    Called by ``socialdesk run`` only on the leader replica (the one holding the
+    PostgreSQL advisory lock, see :mod:`socialdesk.core.leadership`; with SQLite the one
+    process always leads), each time it gains leadership: after the outbox workers run
+    and ``socialdesk_register_jobs``, before its scheduler starts. A process may gain and
+    lose leadership several times, so this may be called again after
+    ``socialdesk_stop_listeners``; start afresh each time. Start background tasks on the
     running loop and return; hand each mention to ``await app.service.ingest(mention)``
     (or ``ingest_many(mentions, cursor=...)`` so that a polling cursor advances in the
-    same transaction as the mentions it covers). May be async; returns nothing.
+    same transaction as the mentions it covers). Raising stops the desk with that error.
+    May be async; returns nothing.
     """
 
 
@@ -102,8 +110,11 @@ def socialdesk_start_listeners(app: DeskApp) -> Any:
 def socialdesk_stop_listeners(app: DeskApp) -> Any:
     """Stop receiving mentions and release connections.
 
-    Called once at shutdown, in reverse order of start, even when start failed halfway.
-    Must not raise for listeners that never started. May be async; returns nothing.
+    Called, in reverse order of start, when the leader replica loses leadership (its lock
+    connection is gone: at once, while the outbox workers keep running) and at shutdown
+    (after the outbox workers finished). Only plugins whose start succeeded are stopped.
+    May be called several times per process, once per term of leadership. Must not raise
+    for listeners that never started. May be async; returns nothing.
     """
 
 
@@ -263,7 +274,10 @@ def socialdesk_ticket_event(event: TicketEvent, app: DeskApp) -> Any:
 def socialdesk_register_jobs(scheduler: AsyncIOScheduler, app: DeskApp) -> None:
     """Add scheduled jobs (pollers, sweeps, digests) to the desk's APScheduler.
 
-    Called once by ``socialdesk run`` on the leader replica before the scheduler starts.
-    Use ``scheduler.add_job(func, "interval", seconds=..., id="<plugin>.<job>",
+    Called by ``socialdesk run`` on the leader replica only, each time it gains leadership
+    (possibly several times per process), on a new scheduler, before
+    ``socialdesk_start_listeners``; the scheduler starts after the listeners and is shut
+    down (running jobs cancelled) when leadership is lost or the desk stops. Use
+    ``scheduler.add_job(func, "interval", seconds=..., id="<plugin>.<job>",
     replace_existing=True)``; coroutine functions run on the desk's loop. Must be sync.
     """

@@ -41,6 +41,7 @@ from socialdesk.core.cursors import CursorAdvance, cursor_upsert
 from socialdesk.core.database import Database
 from socialdesk.core.events import SYSTEM_ACTOR, EventKind, TicketEvent
 from socialdesk.core.hooks import DeskHooks
+from socialdesk.core.incident_links import IncidentJobs, link_members, link_ticket, queue_incident_card, upsert_incident
 from socialdesk.core.mention import Mention
 from socialdesk.core.models import Message, OutboxJob, Ticket, UTCDateTime
 from socialdesk.core.outbox import JobKind, Outbox
@@ -62,7 +63,7 @@ _STORED_ONE = select(*_STORED_COLUMNS).where(
 )
 _ACTIVE_TICKET = select(
     _tickets.c.id, _tickets.c.status, _tickets.c.priority, _tickets.c.tags, _tickets.c.priority_reasons,
-    _tickets.c.snoozed_until,
+    _tickets.c.snoozed_until, _tickets.c.incident_id,
 ).where(
     _tickets.c.platform == bindparam("platform"),
     _tickets.c.conversation_id == bindparam("conversation_id"),
@@ -169,6 +170,7 @@ class _Write:
     def __call__(self, connection: Connection) -> list[IngestResult]:
         rows = _NewRows()
         card_updates: dict[int, OutboxJob] = {}  # ticket id -> refresh queued in this transaction
+        self._incident_jobs = IncidentJobs()  # incident card jobs queued in this transaction
         written = dict(self._stored)
         if self._recheck:
             written.update(_stored(connection, [k for k in self._verdicts if k not in written]))
@@ -202,6 +204,10 @@ class _Write:
                 changes.record(rows, EventKind.CLOSED, ticket_id, SYSTEM_ACTOR, now,  # type: ignore[arg-type]
                                reason=_auto_close_reason(verdict), automatic=True)
                 return IngestResult(IngestOutcome.CREATED, ticket_id, message_id)
+            if verdict.storm_key:
+                # One card for the whole storm: the ticket is filed under the incident, no card of its own.
+                self._file_under_incident(connection, rows, card_updates, ticket_id, m, verdict)
+                return IngestResult(IngestOutcome.CREATED, ticket_id, message_id)
             self._outbox.enqueue(rows, JobKind.POST_CARD, {"ticket_id": ticket_id}, now=now,
                                  priority=verdict.priority, ticket_id=ticket_id, dedupe_key=f"post_card:{ticket_id}")
             return IngestResult(IngestOutcome.CREATED, ticket_id, message_id)
@@ -216,7 +222,32 @@ class _Write:
         self._outbox.enqueue(rows, JobKind.POST_TO_CARD_THREAD, {"ticket_id": ticket_id, "message_id": message_id},
                              now=now, priority=priority, ticket_id=ticket_id, dedupe_key=f"thread:{message_id}")
         self._outbox.queue_card_update(connection, rows, ticket_id, now=now, priority=priority, queued=card_updates)
+        if active.incident_id is not None or verdict.storm_key:
+            # The incident card counts follow-ups too (and lists a conversation that joins the storm).
+            self._file_under_incident(connection, rows, card_updates, ticket_id, m, verdict,
+                                      incident_id=active.incident_id)
         return IngestResult(IngestOutcome.JOINED, ticket_id, message_id)
+
+    def _file_under_incident(self, connection: Connection, rows: _NewRows, card_updates: dict[int, OutboxJob],
+                             ticket_id: int, m: Mention, verdict: TriageResult, *,
+                             incident_id: int | None = None) -> None:
+        """Link the ticket (and the storm's earlier members) to the incident; queue its card.
+
+        Same transaction as the mention: the incident, its links and its card jobs commit
+        with it or not at all. The members' own cards are refreshed to show the link.
+        """
+        now = self._now
+        if incident_id is None:
+            assert verdict.storm_key is not None
+            incident_id = upsert_incident(connection, verdict.storm_key, verdict.storm_title, m.created_at, now)
+            link_ticket(connection, ticket_id, incident_id)
+        for member_id, member_priority in link_members(connection, incident_id, verdict.storm_members, now):
+            self.changes.record(rows, EventKind.TRIAGED, member_id, SYSTEM_ACTOR, now,  # type: ignore[arg-type]
+                                incident_id=incident_id, reason="part of a storm of near-identical mentions")
+            self._outbox.queue_card_update(connection, rows, member_id, now=now, priority=member_priority,
+                                           queued=card_updates)
+        queue_incident_card(connection, self._outbox, rows, incident_id, priority=verdict.priority, now=now,
+                            queued=self._incident_jobs)
 
 
 class _NewRows:

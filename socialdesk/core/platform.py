@@ -64,11 +64,16 @@ class PlatformError(Exception):
 
 
 class TransientPlatformError(PlatformError):
-    """Nothing was posted and trying again later may work (429, 5xx before processing)."""
+    """Nothing was posted and trying again later may work (429, 5xx before processing).
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    ``status`` is the platform's HTTP status when it answered one (429 for a rate limit):
+    the desk's metrics count rate limits apart from other failures.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None, status: int | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.status = status
 
 
 class PermanentPlatformError(PlatformError):

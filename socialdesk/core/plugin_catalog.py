@@ -16,10 +16,20 @@ BUILTIN_PLUGINS: tuple[tuple[str, str, bool], ...] = (
     ("reply_delivery", "socialdesk.core.reply_delivery", True),
     ("reply_rules", "socialdesk.plugins.reply_rules", True),
     ("keyword_triage", "socialdesk.plugins.keyword_triage", True),
+    ("sentiment", "socialdesk.plugins.sentiment", True),
+    ("language", "socialdesk.plugins.language", True),
+    ("noise", "socialdesk.plugins.noise", True),
+    ("author_weight", "socialdesk.plugins.author_weight", True),
     ("event_log", "socialdesk.plugins.event_log", True),
+    ("sla", "socialdesk.plugins.sla", True),
+    ("storms", "socialdesk.plugins.storms", True),
+    ("pii", "socialdesk.plugins.pii", True),
     ("slack", "socialdesk.core.slack.plugin", False),
     ("discord", "socialdesk.plugins.discord.plugin", False),
     ("x", "socialdesk.plugins.x.plugin", False),
+    ("csat", "socialdesk.plugins.csat", False),
+    ("retention", "socialdesk.plugins.retention", True),
+    ("digest", "socialdesk.plugins.digest.plugin", False),
 )
 
 

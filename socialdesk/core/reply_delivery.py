@@ -42,7 +42,9 @@ async def send_reply_job(job: OutboxJobSnapshot, app: DeskApp) -> None:
             await service.record_failed(reply_id, f"gave up after {job.attempts} attempts: {exc}")
             raise JobFailed(f"reply {reply_id} not sent after {job.attempts} attempts: {exc}") from None
         await service.release_for_retry(reply_id, str(exc))
-        raise RetryJob(str(exc), exc.retry_after) from None
+        # A platform that names when to come back (a rate limit's reset) is deferring us, not
+        # failing: the attempt is given back, so a long queue behind a limit never gives up.
+        raise RetryJob(str(exc), exc.retry_after, counts=exc.retry_after is None) from None
     except PermanentPlatformError as exc:
         await service.record_failed(reply_id, str(exc))
         raise JobFailed(f"reply {reply_id} refused by {request.platform}: {exc}") from None

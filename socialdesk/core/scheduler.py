@@ -1,4 +1,17 @@
-"""The desk's APScheduler: core sweeps plus the jobs plugins register."""
+"""The desk's APScheduler (3.x ``AsyncIOScheduler``): core sweeps plus the jobs plugins register.
+
+It runs on the leader replica only (:mod:`socialdesk.core.leadership`); a new one is
+built each time a replica gains leadership and shut down when it loses it. Jobs:
+
+* ``core.wake_snoozed`` — every 30 s: snoozed tickets whose time has come reopen;
+* ``core.reconcile_uncertain_replies`` — every 300 s: replies that may have been posted
+  are looked for on their platform (also once at each gain of leadership);
+* whatever plugins add in ``socialdesk_register_jobs``: the X pollers (``x.poll_mentions``,
+  ``x.poll_search``) and the other plugins' sweeps (SLA, digests, CSAT, retention).
+
+Every job coalesces and runs one instance at a time: a sweep that overran is not run
+twice to catch up.
+"""
 
 from __future__ import annotations
 

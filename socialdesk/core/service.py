@@ -275,30 +275,44 @@ class DeskService:
         async with self._db.transaction() as session:
             now = self._clock()
             t = await load_ticket(session, ticket_id, lock=True)
-            _require_active(t, "reply")
-            if t.assignee and t.assignee != actor.user_id and not (actor.is_admin or takeover):
-                raise ClaimedByOther(t.id, t.assignee, "take it over to reply")
-            if t.assignee != actor.user_id and not actor.is_admin:
-                changes.record(session, EventKind.CLAIMED, t.id, actor.user_id, now,
-                               takeover=t.assignee is not None, previous=t.assignee)
-                t.assignee = actor.user_id
-            answered = await session.scalar(
-                select(Message.id).where(Message.ticket_id == t.id, Message.direction == "inbound")
-                .order_by(Message.created_at.desc(), Message.id.desc()).limit(1)
-            )
-            reply = Reply(ticket_id=t.id, in_reply_to_message_id=answered, text=text, agent=actor.user_id,
-                          status=ReplyStatus.PENDING, close_after=close_after, created_at=now)
-            session.add(reply)
-            await session.flush()
-            changes.record(session, EventKind.REPLY_QUEUED, t.id, actor.user_id, now, reply_id=reply.id,
-                           length=len(text), close_after=close_after)
-            self._outbox.enqueue(session, JobKind.SEND_REPLY, {"reply_id": reply.id}, now=now, priority=t.priority,
-                                 ticket_id=t.id, dedupe_key=f"send_reply:{reply.id}")
-            t.updated_at, t.version = now, t.version + 1
-            await self._outbox.enqueue_card_update(session, t.id, now=now, priority=t.priority)
+            reply = await self.queue_reply(session, t, actor, text, now, changes, close_after=close_after,
+                                           takeover=takeover)
             view = _reply_snapshot(reply)
         await self._publish(changes.events)
         return view
+
+    async def queue_reply(self, session: AsyncSession, t: Ticket, actor: Actor, text: str, now: datetime,
+                          changes: ChangeLog, *, close_after: bool = False, takeover: bool = False,
+                          dedupe_key: str | None = None) -> Reply:
+        """Write a (validated) reply and its send job on the locked ticket ``t``, in the caller's
+        transaction: the one reply path of :meth:`reply` and the incidents' bulk reply.
+        ``dedupe_key`` replaces the send job's own key (a bulk reply's key per ticket)."""
+        _require_active(t, "reply")
+        if t.assignee and t.assignee != actor.user_id and not (actor.is_admin or takeover):
+            raise ClaimedByOther(t.id, t.assignee, "take it over to reply")
+        if t.assignee != actor.user_id and not actor.is_admin:
+            changes.record(session, EventKind.CLAIMED, t.id, actor.user_id, now,
+                           takeover=t.assignee is not None, previous=t.assignee)
+            t.assignee = actor.user_id
+        answered = await session.scalar(
+            select(Message.id).where(Message.ticket_id == t.id, Message.direction == "inbound")
+            .order_by(Message.created_at.desc(), Message.id.desc()).limit(1)
+        )
+        reply = Reply(ticket_id=t.id, in_reply_to_message_id=answered, text=text, agent=actor.user_id,
+                      status=ReplyStatus.PENDING, close_after=close_after, created_at=now)
+        session.add(reply)
+        await session.flush()
+        changes.record(session, EventKind.REPLY_QUEUED, t.id, actor.user_id, now, reply_id=reply.id,
+                       length=len(text), close_after=close_after)
+        self._outbox.enqueue(session, JobKind.SEND_REPLY, {"reply_id": reply.id}, now=now, priority=t.priority,
+                             ticket_id=t.id, dedupe_key=dedupe_key or f"send_reply:{reply.id}")
+        t.updated_at, t.version = now, t.version + 1
+        await self._outbox.enqueue_card_update(session, t.id, now=now, priority=t.priority)
+        return reply
+
+    async def publish(self, events: list[TicketEvent]) -> None:
+        """Offer events of a committed transaction to the observers (for collaborating services)."""
+        await self._publish(events)
 
     async def begin_sending(self, reply_id: int) -> ReplyRequest | str:
         """Move a pending reply to ``sending`` and return what to send.

@@ -1,8 +1,12 @@
 """Default plugin: keyword, phrase and regular-expression rules → category, priority, tags.
 
 Matching ignores case and accents and respects word boundaries ("down" matches
-"Site DOWN!" but not "download"). Rules come from ``[plugins.keyword_triage]``; with
-no rules configured a small built-in set covers outages, security, billing and refunds.
+"Site DOWN!" but not "download"); emoji match whatever their skin tone or presentation
+("👍🏽" matches a rule for "👍"). Rules come from ``[plugins.keyword_triage]``; with no
+rules configured a built-in set covers the eight categories, with a few lists for French,
+Spanish, German, Portuguese and Italian. A rule with ``languages`` applies only to
+mentions the ``language`` plugin found in one of them. Every matched rule is its own
+contribution, so a rule's language condition concerns that rule alone.
 """
 
 from __future__ import annotations
@@ -20,9 +24,13 @@ from socialdesk.core.triage import CATEGORIES, HIGHEST_PRIORITY, LOWEST_PRIORITY
 PLUGIN_NAME = "keyword_triage"
 
 
+# Emoji presentation selectors and skin-tone modifiers: "❤️" is "❤", "👍🏽" is "👍".
+_EMOJI_VARIANTS = {cp: None for cp in (0xFE0E, 0xFE0F, *range(0x1F3FB, 0x1F400))}
+
+
 def normalise(text: str) -> str:
-    """Casefolded, accents removed: "Réfund" and "REFUND" both become "refund"."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    """Casefolded, accents and emoji variants removed: "Réfund" and "REFUND" both become "refund"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold()).translate(_EMOJI_VARIANTS)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
@@ -35,7 +43,16 @@ class Rule(StrictModel):
     phrases: list[str] = []
     regex: list[str] = []
     tags: list[str] = []
+    languages: list[str] = []  # ISO 639-1 codes; empty = every language
     _patterns: list[re.Pattern[str]] = PrivateAttr()
+
+    @field_validator("languages")
+    @classmethod
+    def _language_codes(cls, codes: list[str]) -> list[str]:
+        for code in codes:
+            if not re.fullmatch(r"[a-z]{2,3}", code):
+                raise ValueError(f"{code!r} is not a language code; use lower-case ISO 639-1 codes such as 'fr'")
+        return codes
 
     @field_validator("category")
     @classmethod
@@ -72,17 +89,52 @@ class Rule(StrictModel):
         return min(found, key=lambda m: m.start()) if found else None
 
 
+# In rule order: the first matching rule with a category names the category, so the
+# complaints come first and question / feedback / praise last.
 DEFAULT_RULES = (
     Rule(name="outage", category="outage", priority=1, keywords=["outage", "down", "offline", "unreachable"],
-         phrases=["not loading", "not working", "can't log in", "cannot log in"], tags=["outage"]),
+         phrases=["not loading", "not working", "can't log in", "cannot log in", "can't connect", "is it just me"],
+         tags=["outage"]),
     Rule(name="security", category="account_security", priority=1,
-         keywords=["hacked", "phishing", "compromised", "breach"], phrases=["stolen account"], tags=["security"]),
-    Rule(name="refund", category="refund", priority=2, keywords=["refund", "chargeback"], tags=["refund"]),
-    Rule(name="billing", category="billing", priority=2, keywords=["invoice", "billing", "charged", "overcharged"],
-         tags=["billing"]),
-    Rule(name="bug", category="bug", keywords=["bug", "crash", "crashes", "error", "broken"], tags=["bug"]),
-    Rule(name="praise", category="praise", priority=4, keywords=["love", "awesome", "thanks", "great"],
-         tags=["praise"]),
+         keywords=["hacked", "phishing", "compromised", "breach"],
+         phrases=["stolen account", "someone logged into my account", "unauthorized login", "unauthorised login"],
+         tags=["security"]),
+    Rule(name="account access", category="account_security", priority=2, keywords=["2fa"],
+         phrases=["locked out", "password reset", "reset my password", "verification code"], tags=["account"]),
+    Rule(name="refund", category="refund", priority=2, keywords=["refund", "refunded", "chargeback"],
+         phrases=["money back"], tags=["refund"]),
+    Rule(name="billing", category="billing", priority=2,
+         keywords=["invoice", "billing", "charged", "overcharged", "subscription", "payment"],
+         phrases=["double charged", "charged twice"], tags=["billing"]),
+    Rule(name="bug", category="bug", keywords=["bug", "crash", "crashes", "crashed", "error", "broken", "glitch"],
+         phrases=["doesn't work", "does not work", "stopped working"], tags=["bug"]),
+    Rule(name="outage (fr)", category="outage", priority=1, keywords=["panne", "indisponible"],
+         phrases=["ne marche plus", "ne fonctionne plus", "en rade"], tags=["outage"], languages=["fr"]),
+    Rule(name="refund (fr)", category="refund", priority=2, keywords=["remboursement", "rembourser", "remboursez"],
+         tags=["refund"], languages=["fr"]),
+    Rule(name="outage (es)", category="outage", priority=1, keywords=["caido", "caida"],
+         phrases=["no funciona", "no carga", "sin servicio"], tags=["outage"], languages=["es"]),
+    Rule(name="refund (es)", category="refund", priority=2, keywords=["reembolso", "devolucion"],
+         tags=["refund"], languages=["es"]),
+    Rule(name="outage (de)", category="outage", priority=1, keywords=["ausfall", "storung"],
+         phrases=["geht nicht", "funktioniert nicht"], tags=["outage"], languages=["de"]),
+    Rule(name="refund (de)", category="refund", priority=2, keywords=["ruckerstattung", "erstattung"],
+         phrases=["geld zuruck"], tags=["refund"], languages=["de"]),
+    Rule(name="outage (pt)", category="outage", priority=1, keywords=["instabilidade"],
+         phrases=["fora do ar", "nao funciona", "nao carrega"], tags=["outage"], languages=["pt"]),
+    Rule(name="refund (pt)", category="refund", priority=2, keywords=["reembolso", "estorno"],
+         tags=["refund"], languages=["pt"]),
+    Rule(name="outage (it)", category="outage", priority=1, keywords=["disservizio"],
+         phrases=["non funziona", "non va"], tags=["outage"], languages=["it"]),
+    Rule(name="refund (it)", category="refund", priority=2, keywords=["rimborso"], tags=["refund"], languages=["it"]),
+    Rule(name="question", category="question",
+         phrases=["how do i", "how can i", "how to", "is there a way", "is it possible", "can i", "can you",
+                  "where can i", "where is", "what is", "does anyone know"], tags=["question"]),
+    Rule(name="feedback", category="feedback", priority=4,
+         keywords=["suggestion"], phrases=["feature request", "would be nice", "it would be great", "please add",
+                                           "you should add", "wish you", "wish it"], tags=["feedback"]),
+    Rule(name="praise", category="praise", priority=4,
+         keywords=["love", "awesome", "thanks", "great", "amazing", "❤", "😍", "🥰"], tags=["praise"]),
 )
 
 
@@ -95,24 +147,26 @@ def socialdesk_settings_model() -> type[KeywordTriageSettings]:
     return KeywordTriageSettings
 
 
-def triage_text(text: str, rules: list[Rule]) -> TriageContribution | None:
+def triage_text(text: str, rules: list[Rule]) -> list[TriageContribution]:
+    """One contribution per matched rule, in rule order (the merge keeps that order, so
+    the first matching rule with a category wins among equals)."""
     normalised = normalise(text)
-    matched = [(rule, m.group(0)) for rule in rules if (m := rule.search(normalised))]
-    if not matched:
-        return None
-    priorities = [r.priority for r, _ in matched if r.priority is not None]
-    categories = [r.category for r, _ in matched if r.category]
-    return TriageContribution(
-        priority=min(priorities) if priorities else None,
-        escalate=sum(r.escalate for r, _ in matched),
-        category=categories[0] if categories else None,
-        category_confidence=0.7,
-        tags=tuple(dict.fromkeys(t for r, _ in matched for t in r.tags)),
-        reasons=tuple(f"keyword '{word}'" for _, word in matched),
-    )
+    return [
+        TriageContribution(
+            priority=rule.priority,
+            escalate=rule.escalate,
+            category=rule.category,
+            category_confidence=0.7,
+            tags=tuple(rule.tags),
+            reasons=(f"keyword '{m.group(0)}'",),
+            when_language=tuple(rule.languages),
+        )
+        for rule in rules
+        if (m := rule.search(normalised))
+    ]
 
 
 @hookimpl
-def socialdesk_triage(mention: Mention, app) -> TriageContribution | None:  # type: ignore[no-untyped-def]
+def socialdesk_triage(mention: Mention, app) -> list[TriageContribution]:  # type: ignore[no-untyped-def]
     settings: KeywordTriageSettings = app.settings(PLUGIN_NAME)
     return triage_text(mention.text, settings.rules)

@@ -25,6 +25,7 @@ from socialdesk.core.slack import ticket_actions
 from socialdesk.core.slack.card import Actions
 from socialdesk.core.slack.interaction import actor_or_refuse, channel_of, tell
 from socialdesk.core.slack.macros import MacroContext, fill
+from socialdesk.core.slack.masking import masked_message
 from socialdesk.core.slack.modals import (
     Inputs,
     ModalState,
@@ -63,7 +64,10 @@ async def build_reply_view(app: DeskApp, rt: SlackRuntime, ticket_id: int, actor
     if macro is None and not text and ticket.suggested_macro in macros:
         macro = ticket.suggested_macro  # triage suggested one: preselect, and fill it in
         text = await _filled(app, rt, ticket_id, actor, macros[macro])
-    return reply_modal(ticket=ticket, author=details.author, message=inbound[-1] if inbound else details.opening,
+    shown = inbound[-1] if inbound else details.opening
+    if shown is not None:
+        shown, _ = await masked_message(app, shown)  # the form shows it masked too; Reveal is on the card
+    return reply_modal(ticket=ticket, author=details.author, message=shown,
                        inbound_count=len(inbound), limits=await app.hooks.reply_limits(ticket.platform),
                        macros=macros, holder=holder, state=ModalState(ticket_id, channel, generation),
                        text=text, macro=macro, close_after=close_after)

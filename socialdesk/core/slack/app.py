@@ -14,7 +14,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
-from socialdesk.core.slack import actions, submissions
+from socialdesk.core.slack import actions, incident_actions, reveal, submissions
 from socialdesk.core.slack.commands import CommandSet
 from socialdesk.core.slack.interaction import actor_or_refuse, channel_of, tell
 from socialdesk.core.slack.runtime import SlackRuntime
@@ -64,6 +64,8 @@ def build_bolt_app(app: DeskApp, rt: SlackRuntime) -> AsyncApp:
         await tell(respond, answer)
 
     actions.register(bolt, app, rt)
+    incident_actions.register(bolt, app, rt)
+    reveal.register(bolt, app, rt)
     submissions.register(bolt, app, rt)
 
     @bolt.error

@@ -38,6 +38,9 @@ PRIORITY_MARKS = {1: "🔴", 2: "🟠", 3: "🟡", 4: "⚪"}
 MAX_FIELDS_PER_SECTION = 10
 MAX_FIELD_CHARS = 2000
 MAX_SECTION_CHARS = 3000
+# A plugin field with this label is the card's SLA line (the sla plugin's business-time clock),
+# shown in place of the wall-clock countdown below rather than among the fields.
+SLA_FIELD = "SLA"
 
 
 class Actions:
@@ -53,6 +56,7 @@ class Actions:
     RESEND = "desk.reply_resend"
     DISCARD = "desk.reply_discard"
     LINK = "desk.link"  # link buttons: Slack still sends a click, which is acknowledged
+    REVEAL = "desk.reveal"  # value: the message id whose hidden personal data an agent asks to see
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +122,12 @@ def _message_blocks(d: TicketDetails, preview_chars: int) -> list[Block]:
     return blocks
 
 
+def reveal_block(message_id: int) -> ActionsBlock:
+    """Under a message whose personal data is hidden: an agent may see it, ephemerally and audited."""
+    return ActionsBlock(block_id=f"reveal:{message_id}", elements=[
+        ButtonElement(text="Reveal personal data", action_id=Actions.REVEAL, value=str(message_id))])
+
+
 def _fields(d: TicketDetails, extra: list[CardField]) -> list[Block]:
     t = d.ticket
     why = "; ".join(t.priority_reasons) if t.priority_reasons else "no rule matched; default priority"
@@ -139,7 +149,10 @@ def _fields(d: TicketDetails, extra: list[CardField]) -> list[Block]:
             for i in range(0, len(fields), MAX_FIELDS_PER_SECTION)]
 
 
-def sla_line(d: TicketDetails, now: datetime) -> str:
+def sla_line(d: TicketDetails, now: datetime, clock: str | None = None) -> str:
+    """The SLA line: ``clock`` (plain text from the SLA plugin) if given, else wall-clock time."""
+    if clock is not None:
+        return f"⏱ {fit(one_line(clock), 1500, mrkdwn=True)}"
     t = d.ticket
     if t.first_response_at is not None:
         line = f"First response after {duration((t.first_response_at - t.created_at).total_seconds())}"
@@ -150,6 +163,8 @@ def sla_line(d: TicketDetails, now: datetime) -> str:
         when = slack_date(t.first_response_due, with_date=False)
         line = (f"First response due in {duration(left)} (by {when})" if left >= 0
                 else f"*First response overdue by {duration(-left)}* (was due {when})")
+        if t.status == TicketStatus.SNOOZED:
+            line += " · paused while snoozed"
     else:
         line = f"Waiting {duration((now - t.created_at).total_seconds())} (no SLA set)"
     if t.resolution_due is not None and t.status not in ENDED_STATUSES:
@@ -254,7 +269,9 @@ def notification_text(d: TicketDetails, oncall_group: str | None) -> str:
 
 
 def build_card(d: TicketDetails, *, fields: list[CardField], now: datetime, preview_chars: int,
-               oncall_group: str | None) -> CardMessage:
+               oncall_group: str | None, revealable: bool = False) -> CardMessage:
+    """``d`` as shown (its text already masked); ``revealable`` when the opening message had
+    personal data hidden, which adds the Reveal button under it."""
     t = d.ticket
     header = f"{PRIORITY_MARKS.get(t.priority, '')} P{t.priority} · {escape_text(t.platform)} · {t.ref}".strip()
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=cut(header, 150), emoji=True))]
@@ -263,8 +280,11 @@ def build_card(d: TicketDetails, *, fields: list[CardField], now: datetime, prev
                                                  "someone please pick this up")))
     blocks.append(SectionBlock(text=_mrkdwn(_author_line(d))))
     blocks += _message_blocks(d, preview_chars)
-    blocks += _fields(d, fields)
-    blocks.append(ContextBlock(elements=[_mrkdwn(sla_line(d, now))]))
+    if revealable and d.opening is not None:
+        blocks.append(reveal_block(d.opening.id))
+    clock = next((f.value for f in fields if f.label == SLA_FIELD), None)
+    blocks += _fields(d, [f for f in fields if f.label != SLA_FIELD])
+    blocks.append(ContextBlock(elements=[_mrkdwn(sla_line(d, now, clock))]))
     status = [status_line(d)]
     for extra in (reply_line(d), _thread_line(d)):
         if extra:

@@ -12,9 +12,8 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from socialdesk.core.errors import ClaimedByOther, DeskError
 from socialdesk.core.extensions import Actor, DeskSubcommand, SubcommandCall
@@ -26,6 +25,10 @@ from socialdesk.core.slack.durations import snooze_until
 from socialdesk.core.slack.escaping import cut, escape_mrkdwn, fit, one_line
 from socialdesk.core.slack.permissions import ADMIN_REFUSAL
 from socialdesk.core.slack.timefmt import duration, slack_date
+from socialdesk.core.report_format import as_slack as report_as_slack
+from socialdesk.core.report_period import amount as period_amount
+from socialdesk.core.report_period import local_day_start
+from socialdesk.core.reports import build_report
 from socialdesk.core.ticket import ENDED_STATUSES
 from socialdesk.core.ticket_queries import TicketSummary
 
@@ -251,23 +254,19 @@ async def macro(ctx: Context, args: str) -> str:
 
 
 async def stats(ctx: Context, args: str) -> str:
+    """The same numbers as ``socialdesk report`` (socialdesk.core.reports), for today or
+    the last 7d (any amount such as 24h or 30d is read too)."""
     word = args.strip().lower() or "today"
-    now = ctx.app.clock()
+    now, tz_name = ctx.app.clock(), ctx.app.config.desk.timezone
     if word == "today":
-        tz = ZoneInfo(ctx.app.config.desk.timezone)
-        since = datetime.combine(now.astimezone(tz).date(), time(0), tzinfo=tz)
-        label = f"today ({ctx.app.config.desk.timezone})"
-    elif word == "7d":
-        since, label = now - timedelta(days=7), "the last 7 days"
+        since, label = local_day_start(now, tz_name), f"today ({tz_name})"
     else:
-        raise Usage()
-    s = await ctx.app.service.stats(since)
-    median = duration(s.first_response_median_seconds) if s.first_response_median_seconds is not None else "n/a"
-    return (f"*Desk stats for {label}*\n"
-            f"• New tickets: {s.created}\n• Replies sent: {s.replies_sent}\n"
-            f"• Closed: {s.closed} (and {s.spam} spam)\n• Median first response: {median}\n"
-            f"• First-response SLA breaches: {s.first_response_breaches}\n"
-            f"• In the queue now: {s.active} ({s.unclaimed} unclaimed)")
+        span = period_amount(word)
+        if span is None:
+            raise Usage()
+        since, label = now - span, f"the last {word}"
+    report = await build_report(ctx.app.database, since, now, now=now, tz_name=tz_name)
+    return report_as_slack(report, label)
 
 
 async def help_text(ctx: Context, args: str) -> str:
@@ -294,7 +293,8 @@ BUILTIN: tuple[Subcommand, ...] = (
     Subcommand("reopen", "reopen N", "reopen a closed ticket", reopen),
     Subcommand("spam", "spam N", "mark ticket N as spam (closes it)", spam),
     Subcommand("macro", "macro list|show NAME", "canned replies", macro),
-    Subcommand("stats", "stats [today|7d]", "queue health and response times", stats),
+    Subcommand("stats", "stats [today|7d]", "volume, response times, SLA, agents and CSAT (also 24h, 30d…)",
+               stats),
     Subcommand("history", "history @handle", "earlier tickets from one author", history),
 )
 

@@ -15,6 +15,7 @@ thread the same way when they are retried.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -23,8 +24,11 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from socialdesk.core.errors import DeskError, TicketNotFound
+from socialdesk.core.incident_links import INCIDENT_KINDS
 from socialdesk.core.outbox import JobFailed, JobKind, JobStatus, OutboxJobSnapshot, RetryJob
-from socialdesk.core.slack.card import CARD_EVENT_TYPE, CardMessage, build_card
+from socialdesk.core.slack.card import CARD_EVENT_TYPE, CardMessage, build_card, reveal_block
+from socialdesk.core.slack.masking import masked_details, masked_message
+from socialdesk.core.slack.incident_thread import incident_thread
 from socialdesk.core.slack.routing import channel_for, oncall_for
 from socialdesk.core.slack.runtime import SlackRuntime, runtime_for
 from socialdesk.core.slack.thread import THREAD_EVENT_TYPE, notice, thread_message
@@ -37,7 +41,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NOTICE_KIND = "slack_notice"  # payload: ticket_id, text (mrkdwn built by the desk)
-SLACK_KINDS = (JobKind.POST_CARD.value, JobKind.UPDATE_CARD.value, JobKind.POST_TO_CARD_THREAD.value, NOTICE_KIND)
+SLACK_KINDS = (JobKind.POST_CARD.value, JobKind.UPDATE_CARD.value, JobKind.POST_TO_CARD_THREAD.value, NOTICE_KIND,
+               *INCIDENT_KINDS)
 # Slack's answers that no retry will change: the job fails visibly with the reason.
 PERMANENT_ERRORS = frozenset({
     "channel_not_found", "not_in_channel", "is_archived", "invalid_auth", "not_authed", "account_inactive",
@@ -123,9 +128,11 @@ def _answered_with_error(rt: SlackRuntime, key: str, what: str, exc: SlackApiErr
 
 async def render_card(app: DeskApp, rt: SlackRuntime, ticket_id: int) -> CardMessage:
     details = await app.service.ticket_details(ticket_id)
-    return build_card(details, fields=await app.hooks.card_fields(details.ticket), now=app.clock(),
+    shown, revealable = await masked_details(app, details)  # personal data never reaches the channel
+    return build_card(shown, fields=await app.hooks.card_fields(details.ticket), now=app.clock(),
                       preview_chars=rt.settings.message_preview_chars,
-                      oncall_group=oncall_for(details.ticket, app.config.desk, rt.settings))
+                      oncall_group=oncall_for(details.ticket, app.config.desk, rt.settings),
+                      revealable=revealable)
 
 
 async def _ticket(app: DeskApp, job: OutboxJobSnapshot) -> TicketSnapshot:
@@ -241,10 +248,14 @@ async def update_card(job: OutboxJobSnapshot, app: DeskApp) -> None:
 
 
 async def _post_in_thread(app: DeskApp, rt: SlackRuntime, job: OutboxJobSnapshot, ticket: TicketSnapshot,
-                          message: CardMessage, what: str) -> None:
+                          message: CardMessage, what: str, *, to_incident: bool = False) -> None:
+    """``to_incident``: a ticket without a card of its own (a storm's) posts under its incident card."""
     if not ticket.card_ts:
         if not await _wait_for_card(app, rt, ticket, what):
-            return
+            target = await incident_thread(app, rt, ticket, what) if to_incident else None
+            if target is None:
+                return
+            ticket = dataclasses.replace(ticket, card_channel=target[0], card_ts=target[1])
     assert ticket.card_channel is not None and ticket.card_ts is not None
     key = post_key(ticket.card_channel)
     if job.attempts > 1 and await _already_in_thread(rt, key, ticket, message):
@@ -278,8 +289,14 @@ async def post_to_card_thread(job: OutboxJobSnapshot, app: DeskApp) -> None:
     if stored is None:
         raise JobFailed(f"message {job.payload['message_id']} of {ticket.ref} does not exist")
     author = await app.service.get_author(stored.author_id) if stored.author_id else None
-    await _post_in_thread(app, rt, job, ticket, thread_message(stored, author),
-                          f"post a {stored.direction} message in the thread of {ticket.ref}")
+    shown, revealable = await masked_message(app, stored)  # personal data never reaches the thread
+    message = thread_message(shown, author)
+    if revealable:
+        message = CardMessage(message.text, [*message.blocks, reveal_block(stored.id)], message.metadata)
+    # Replies sent to a storm's tickets are counted on the incident card, not posted one by one.
+    await _post_in_thread(app, rt, job, ticket, message,
+                          f"post a {stored.direction} message in the thread of {ticket.ref}",
+                          to_incident=stored.direction != "outbound")
 
 
 async def post_notice(job: OutboxJobSnapshot, app: DeskApp) -> None:

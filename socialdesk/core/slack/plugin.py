@@ -1,8 +1,9 @@
 """The Slack plugin (built-in, named ``slack``, off until enabled in plugins.toml).
 
 It performs the card jobs of the outbox, runs the Bolt app (Socket Mode or HTTP mode)
-as the desk's Slack "listener", and tells an agent in the card's thread when their
-reply could not be posted.
+as a service of every replica (a load balancer, or Slack's Socket Mode with its up to
+10 connections, may hand any request to any replica), and tells an agent in the card's
+thread when their reply could not be posted.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from socialdesk.core.extensions import JobPerformer
 from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.slack.app import build_bolt_app
 from socialdesk.core.slack.delivery import NOTICE_KIND, PERFORMERS
+from socialdesk.core.slack.incident_delivery import INCIDENT_PERFORMERS
 from socialdesk.core.slack.escaping import escape_mrkdwn, fit, one_line
 from socialdesk.core.slack.routing import unrouted_problem
 from socialdesk.core.slack.runner import SlackListener
@@ -36,11 +38,11 @@ def socialdesk_settings_model() -> type[SlackSettings]:
 
 @hookimpl
 def socialdesk_outbox_performers() -> Mapping[str, JobPerformer]:
-    return dict(PERFORMERS)
+    return {**PERFORMERS, **INCIDENT_PERFORMERS}
 
 
 @hookimpl
-async def socialdesk_start_listeners(app: DeskApp) -> None:
+async def socialdesk_start_services(app: DeskApp) -> None:
     desk = app.config.desk
     problem = unrouted_problem(desk)
     if problem:
@@ -57,7 +59,7 @@ async def socialdesk_start_listeners(app: DeskApp) -> None:
 
 
 @hookimpl
-async def socialdesk_stop_listeners(app: DeskApp) -> None:
+async def socialdesk_stop_services(app: DeskApp) -> None:
     rt = existing_runtime(app)
     if rt is not None and rt.listener is not None:
         await rt.listener.stop()

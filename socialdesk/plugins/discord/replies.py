@@ -75,7 +75,7 @@ def classify(exc: BaseException, timeout: float) -> PlatformError:
     """What a failed send proves: nothing posted (transient/permanent) or maybe posted (ambiguous)."""
     if isinstance(exc, discord.RateLimited):  # raised before the request is made
         return TransientPlatformError(f"Discord asks to wait {exc.retry_after:.0f} s (rate limit)",
-                                      retry_after=exc.retry_after)
+                                      retry_after=exc.retry_after, status=429)
     if isinstance(exc, discord.Forbidden):
         return PermanentPlatformError(
             f"Discord refused the reply: {_discord_says(exc)}; the bot lacks access to this channel or "
@@ -84,15 +84,15 @@ def classify(exc: BaseException, timeout: float) -> PlatformError:
         return PermanentPlatformError(f"Discord refused the reply: {_discord_says(exc)}; the channel or "
                                       "thread is gone")
     if isinstance(exc, discord.DiscordServerError):
-        return TransientPlatformError(f"Discord had a server error: {_discord_says(exc)}")
+        return TransientPlatformError(f"Discord had a server error: {_discord_says(exc)}", status=exc.status)
     if isinstance(exc, discord.HTTPException):
         if exc.status == 429:
-            return TransientPlatformError(f"Discord rate limit: {_discord_says(exc)}")
+            return TransientPlatformError(f"Discord rate limit: {_discord_says(exc)}", status=429)
         if "message_reference" in (exc.text or ""):
             return PermanentPlatformError(f"the customer's message no longer exists on Discord: {_discord_says(exc)}")
         if 400 <= exc.status < 500:
             return PermanentPlatformError(f"Discord refused the reply: {_discord_says(exc)}")
-        return TransientPlatformError(f"Discord answered {_discord_says(exc)}")
+        return TransientPlatformError(f"Discord answered {_discord_says(exc)}", status=exc.status)
     if isinstance(exc, aiohttp.ClientConnectorError):  # the connection was never made: nothing left
         return TransientPlatformError(f"could not connect to Discord: {type(exc).__name__}")
     if isinstance(exc, TimeoutError):

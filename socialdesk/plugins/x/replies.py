@@ -32,7 +32,7 @@ from socialdesk.core.platform import (
     SentReply,
     TransientPlatformError,
 )
-from socialdesk.plugins.x.api_response import describe, headers_of, read_answer
+from socialdesk.plugins.x.api_response import describe, headers_of, read_answer, status_of
 from socialdesk.plugins.x.brand import BrandAccount
 from socialdesk.plugins.x.connection import XConnection
 from socialdesk.plugins.x.http import NOT_SENT
@@ -83,9 +83,10 @@ async def send_reply(runtime: XRuntime, request: ReplyRequest) -> SentReply:
     except tweepy.TooManyRequests as exc:
         until = budget.rate_limited(headers_of(exc), runtime.epoch())
         raise TransientPlatformError(f"X's posting limit is reached; the reply is sent after {_clock_time(until)}",
-                                     retry_after=max(0.0, until - runtime.epoch())) from None
+                                     retry_after=max(0.0, until - runtime.epoch()), status=429) from None
     except tweepy.TwitterServerError as exc:
-        raise TransientPlatformError(f"X answered {describe(exc)}; the reply will be tried again") from None
+        raise TransientPlatformError(f"X answered {describe(exc)}; the reply will be tried again",
+                                     status=status_of(exc)) from None
     except tweepy.Forbidden as exc:
         budget.observe(headers_of(exc), runtime.epoch())
         if any("duplicate content" in message.lower() for message in exc.api_messages):
@@ -102,7 +103,7 @@ async def send_reply(runtime: XRuntime, request: ReplyRequest) -> SentReply:
         # An error answer that is not X's JSON (a proxy's page): its status still says
         # whether X processed anything.
         if exc.status == 429 or exc.status >= 500:
-            raise TransientPlatformError(f"the X API answered {exc.status} ({exc.message})") from None
+            raise TransientPlatformError(f"the X API answered {exc.status} ({exc.message})", status=exc.status) from None
         raise PermanentPlatformError(f"the X API answered {exc.status} ({exc.message})") from None
     except NOT_SENT as exc:
         raise TransientPlatformError(f"could not connect to X ({type(exc).__name__}); nothing was sent") from None

@@ -20,7 +20,14 @@ from aiohttp import web
 
 from socialdesk.sandbox.faults import FaultPlan
 from socialdesk.sandbox.server import EmulatorServer
-from socialdesk.sandbox.slack import chat_methods, conversation_methods, directory_methods, file_methods, view_methods
+from socialdesk.sandbox.slack import (
+    chat_methods,
+    conversation_methods,
+    directory_methods,
+    file_info,
+    file_methods,
+    view_methods,
+)
 from socialdesk.sandbox.slack.api_request import ApiCall
 from socialdesk.sandbox.slack.driver import SlackDriver
 from socialdesk.sandbox.slack.files import UploadedFile
@@ -80,7 +87,7 @@ class SlackEmulator(EmulatorServer):
         self.socket_mode = SocketModeHub(self.state, self.recorder, self.name)
         self.response_urls = ResponseUrls()
         methods = {**chat_methods.METHODS, **view_methods.METHODS, **directory_methods.METHODS,
-                   **conversation_methods.METHODS, **file_methods.METHODS,
+                   **conversation_methods.METHODS, **file_methods.METHODS, **file_info.METHODS,
                    "apps.connections.open": self.socket_mode.connections_open}
         self.web_api = WebApi(self.state, self.limiter, methods)
 

@@ -2,6 +2,13 @@
 
 files.upload was retired by Slack in 2025; it answers ``method_deprecated`` unless the
 emulator is built with ``legacy_files_upload=True`` (for replaying old behaviour).
+
+files.getUploadURLExternal and files.completeUploadExternal are newer than the vendored
+OpenAPI description (tests/contract/specs/slack, 2021): they follow Slack's method
+reference (docs.slack.dev/reference/methods/files.getUploadURLExternal and
+…/files.completeUploadExternal) instead. In particular, the share's message carries
+``initial_comment`` as its text, or ``blocks`` when no ``initial_comment`` is given
+(Slack ignores ``blocks`` next to an ``initial_comment``).
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from socialdesk.sandbox.slack.api_request import ApiCall, ApiError, invalid_arguments, parse_multipart
+from socialdesk.sandbox.slack.chat_methods import checked_blocks
 from socialdesk.sandbox.slack.state import TS_FORMAT, SlackState
 from socialdesk.sandbox.slack.workspace import SlackChannel
 
@@ -57,12 +65,14 @@ def complete_upload(state: SlackState, call: ApiCall) -> dict[str, Any]:
     if thread_ts is not None and not TS_FORMAT.match(thread_ts):
         raise ApiError("invalid_thread_ts")
     targets = _share_targets(state, call)
+    comment = call.text("initial_comment")
+    blocks = None if comment else checked_blocks(call.structured("blocks", "invalid_blocks_format"))
     files = [state.files.complete(str(e["id"]), e.get("title")) for e in entries]
     for channel in targets:
         for file in files:
             file.channels.append(channel.id)
-            file.thread_ts, file.initial_comment = thread_ts, call.text("initial_comment")
-        state.post(channel, text=call.text("initial_comment") or "", user=state.workspace.bot.user_id,
+            file.thread_ts, file.initial_comment = thread_ts, comment
+        state.post(channel, text=comment or "", blocks=blocks, user=state.workspace.bot.user_id,
                    thread_ts=thread_ts, files=[f.as_slack(state.base_url) for f in files],
                    source="files.completeUploadExternal")
     return {"ok": True, "files": [{"id": f.id, "title": f.title} for f in files]}

@@ -26,6 +26,7 @@ METHOD_TIERS: dict[str, int] = {
     "conversations.replies": 3,
     "files.completeUploadExternal": 4,
     "files.getUploadURLExternal": 4,
+    "files.info": 4,
     "files.upload": 2,
     "usergroups.users.list": 2,
     "users.info": 4,
