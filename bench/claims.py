@@ -87,7 +87,7 @@ async def run(kind: str, agents: int, rounds: int, postgres_url: str) -> dict[st
         app = DeskApp(config, build_plugin_manager(catalog, config), Database(url, **engine_kwargs))
         await upgrade(app.database)
         stop = asyncio.Event()
-        await app.hooks.start_listeners()
+        await app.hooks.start_services()
         worker = asyncio.create_task(app.outbox_runner("bench").run_forever(stop))
         listener = runtime_for(app).listener
         assert listener is not None and listener.request_url
@@ -116,7 +116,7 @@ async def run(kind: str, agents: int, rounds: int, postgres_url: str) -> dict[st
         finally:
             stop.set()
             await worker
-            await app.hooks.stop_listeners()
+            await app.hooks.stop_services()
             await app.close()
     ms = [a * 1000 for a in acks]
     answer_ms = [a * 1000 for a in answers]

@@ -52,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="start: 7d, 24h, 2w, a date (2026-11-01, midnight in desk.timezone) or date and time "
                              "(default: 7d)")
     report.add_argument("--until", metavar="WHEN", help="end (excluded), same forms (default: now)")
+    report.add_argument("--config", default=argparse.SUPPRESS, help="path to plugins.toml (as before the command)")
     report_format = report.add_mutually_exclusive_group()
     report_format.add_argument("--csv", action="store_true", help="section,name,value rows")
     report_format.add_argument("--json", action="store_true", help="one JSON object")

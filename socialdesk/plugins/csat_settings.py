@@ -34,8 +34,8 @@ class CsatSettings(StrictModel):
     delay: Duration = timedelta(minutes=10)  # after the close, so a last "thanks!" lands first
     question: str = DEFAULT_QUESTION
     platforms: list[str] = ["x", "discord"]
-    # "reply": in the conversation (answers arrive like any mention). "dm": a direct message
-    # where the platform plugin supports it (Discord), else a reply.
+    # "reply": in the conversation, where the answer arrives like any mention. "dm" is
+    # refused for now: no platform plugin reads direct messages, so answers would be lost.
     prefer: Literal["dm", "reply"] = "reply"
     expire_after: Duration = timedelta(days=3)
 
@@ -54,6 +54,16 @@ class CsatSettings(StrictModel):
                 f"braces ({type(exc).__name__}: {exc})"
             ) from None
         return question
+
+    @field_validator("prefer")
+    @classmethod
+    def _check_prefer(cls, prefer: str) -> str:
+        if prefer == "dm":
+            raise ValueError(
+                "\"dm\" is not available: the X and Discord plugins do not read direct messages, so the "
+                "customer's answer would never reach the desk; use prefer = \"reply\" (the survey is posted in "
+                "the customer's conversation)")
+        return prefer
 
     @model_validator(mode="after")
     def _check_times(self) -> CsatSettings:

@@ -34,6 +34,14 @@ def normalise(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+def bounded_word(word: str) -> str:
+    """``word`` as a regex that does not match inside a longer word. An emoji edge needs
+    no boundary: "down😡" contains "😡"."""
+    start = "" if word[:1] and unicodedata.category(word[0]) == "So" else r"(?<!\w)"
+    end = "" if word[-1:] and unicodedata.category(word[-1]) == "So" else r"(?!\w)"
+    return start + re.escape(word) + end
+
+
 class Rule(StrictModel):
     name: str
     category: str | None = None
@@ -78,7 +86,7 @@ class Rule(StrictModel):
         # Lookarounds rather than \b, so that words starting or ending with a symbol
         # ("#outage", "c++") match too. Each regex is compiled on its own: joined with the
         # others, its inline flags ("(?i)...") or group numbers would break.
-        words = [r"(?<!\w)" + re.escape(normalise(w)) + r"(?!\w)" for w in self.keywords + self.phrases]
+        words = [bounded_word(normalise(w)) for w in self.keywords + self.phrases]
         self._patterns = [re.compile("|".join(words), re.IGNORECASE)] if words else []
         self._patterns += [re.compile(p, re.IGNORECASE) for p in self.regex]
         return self

@@ -25,7 +25,7 @@ from socialdesk.core.config import StrictModel
 from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.mention import Mention
 from socialdesk.core.triage import LOWEST_PRIORITY, TriageContribution
-from socialdesk.plugins.keyword_triage import normalise
+from socialdesk.plugins.keyword_triage import bounded_word, normalise
 
 PLUGIN_NAME = "noise"
 MAX_CHARS = 2_000  # patterns run on the opening of a long mention only: bounded cost per mention
@@ -59,7 +59,7 @@ class SpamPattern(StrictModel):
     def _build(self) -> SpamPattern:
         if not (self.phrases or self.regex):
             raise ValueError(f"pattern {self.name!r} needs at least one of phrases or regex")
-        words = [r"(?<!\w)" + re.escape(normalise(p)) + r"(?!\w)" for p in self.phrases]
+        words = [bounded_word(normalise(p)) for p in self.phrases]
         self._patterns = [re.compile("|".join(words))] if words else []
         self._patterns += [re.compile(p, re.IGNORECASE) for p in self.regex]
         return self
@@ -154,7 +154,7 @@ class NoiseSettings(StrictModel):
     def _build(self) -> NoiseSettings:
         self._blocked = frozenset(_author_key(e) for e in self.blocked_authors)
         phrases = sorted({normalise(p).strip() for p in self.pleasantries if p.strip()}, key=len, reverse=True)
-        self._pleasantry = re.compile("|".join(r"(?<!\w)" + re.escape(p) + r"(?!\w)" for p in phrases) or r"(?!)")
+        self._pleasantry = re.compile("|".join(bounded_word(p) for p in phrases) or r"(?!)")
         return self
 
     def is_blocked(self, author_platform: str, handle: str, external_id: str) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import phonenumbers
@@ -57,6 +58,9 @@ _PHONE_CUE = re.compile(
     r"(?:\b(?:phone|tel|telephone|mobile|cell|call|ring|text|sms|whatsapp|reach)\b|\bmy (?:phone |cell |mobile )?"
     r"number\b)[^\d#]{0,20}$", re.IGNORECASE)
 _CUE_WINDOW = 40
+# Anything libphonenumber could take for a number: 7+ digits with separators between them.
+_PHONE_CANDIDATE = re.compile(r"\d(?:[\s().\-/]{0,3}\d){6,}")
+PHONE_CACHE_SIZE = 4096  # the same text is masked at triage and at every card update
 _BAD_NEIGHBOURS = frozenset("#-/.@_")  # "#2125551234", "INV-415-555-2671", "v1.212.555.1234"
 
 
@@ -139,17 +143,23 @@ def _plausible_phone(text: str, start: int, end: int, raw: str) -> bool:
     return _PHONE_CUE.search(text[max(0, start - _CUE_WINDOW):start]) is not None
 
 
-def phone_spans(text: str, regions: list[str]) -> Iterator[TextSpan]:
-    seen: set[tuple[int, int]] = set()
-    # A text without enough digits cannot hold a phone number: skip the matcher (it is the slow part).
-    if sum(ch.isdigit() for ch in text) < 7:
-        return
+def phone_spans(text: str, regions: list[str]) -> tuple[TextSpan, ...]:
+    # The matcher is the slow part (about 0.3 ms per candidate and region): a text with no
+    # run of 7 digits cannot hold a phone number, and a text seen before is not parsed again.
+    if _PHONE_CANDIDATE.search(text) is None:
+        return ()
+    return _phone_spans(text, tuple(regions))
+
+
+@lru_cache(maxsize=PHONE_CACHE_SIZE)
+def _phone_spans(text: str, regions: tuple[str, ...]) -> tuple[TextSpan, ...]:
+    spans: dict[tuple[int, int], TextSpan] = {}
     for region in regions:
         for match in PhoneNumberMatcher(text, region, leniency=Leniency.STRICT_GROUPING):
             key = (match.start, match.end)
-            if key not in seen and _plausible_phone(text, match.start, match.end, match.raw_string):
-                seen.add(key)
-                yield TextSpan(match.start, match.end, PHONE)
+            if key not in spans and _plausible_phone(text, match.start, match.end, match.raw_string):
+                spans[key] = TextSpan(match.start, match.end, PHONE)
+    return tuple(spans.values())
 
 
 def find_spans(text: str, settings: PiiSettings) -> list[TextSpan]:

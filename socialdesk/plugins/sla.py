@@ -79,7 +79,7 @@ async def sweep(app: DeskApp) -> dict[str, int]:
         counts["reminded"] += len(outcome.reminded)
         counts["breached"] += len(outcome.breached)
     if counts["reminded"] or counts["breached"] or counts["created"]:
-        log.info("sla sweep", extra=counts)
+        log.info("sla sweep", extra={f"sla_{k}": v for k, v in counts.items()})  # "created" is a LogRecord field
     return counts
 
 

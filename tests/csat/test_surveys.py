@@ -235,3 +235,20 @@ async def test_follow_up_job_is_registered(app):
     job = scheduler.get_job("csat.follow_up")
     assert job is not None and job.trigger.interval == timedelta(seconds=60)
     assert scheduler.get_job("retention.clean_up") is not None
+
+
+@pytest.mark.parametrize(("settings", "message"), [
+    ({"prefer": "dm"}, "plugins.csat.prefer: \"dm\" is not available"),
+    ({"question": "Hi {customer}"}, "plugins.csat.question: may only use the placeholder {name}"),
+    ({"delay": "ten minutes"}, "plugins.csat.delay: must be a duration such as"),
+    ({"delay": "4d"}, "delay must be shorter than expire_after"),
+])
+async def test_bad_settings_name_the_key_and_the_fix(make_app, settings, message):
+    from socialdesk.core.config import ConfigError
+    with pytest.raises(ConfigError) as refused:
+        await make_app({"plugins": {"csat": {"enabled": True, **settings}}})
+    assert message in str(refused.value)
+
+
+async def test_csat_is_off_by_default(make_app):
+    assert "csat" not in (await make_app()).config.enabled

@@ -120,6 +120,11 @@ def test_mistakes_are_one_line_without_a_traceback(config: Path, capsys, args: l
     assert err.startswith("socialdesk: ") and message in err and len(err.strip().splitlines()) == 1
 
 
+def test_config_may_follow_the_command(config: Path, capsys) -> None:
+    code, out, _ = run(capsys, "report", *DAY, "--json", "--config", str(config))
+    assert code == 0 and json.loads(out)["volume"]["tickets"] == 5
+
+
 def test_csv_and_json_exclude_each_other(config: Path, capsys) -> None:
     with pytest.raises(SystemExit) as exited:
         main(["--config", str(config), "report", "--csv", "--json"])

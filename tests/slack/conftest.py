@@ -254,7 +254,7 @@ async def start_desk(make_app: Any, platform: TestPlatform,
 
 
 async def start_running(desk: Desk) -> None:
-    await desk.app.hooks.start_listeners()
+    await desk.app.hooks.start_services()
     rt = runtime_for(desk.app)
     if desk.mode == "socket":
         await desk.slack.socket_mode.wait_connected()
@@ -270,4 +270,4 @@ async def stop_running(desk: Desk) -> None:
     desk.stop.set()
     await asyncio.gather(*desk.workers, return_exceptions=True)
     if existing_runtime(desk.app) is not None:
-        await desk.app.hooks.stop_listeners()
+        await desk.app.hooks.stop_services()

@@ -227,7 +227,7 @@ async def test_start_refuses_a_config_where_cards_have_nowhere_to_go(start_desk)
     desk = await start_desk("http", desk={"channel": None, "routes": [{"platform": "x", "channel": CHANNEL}]},
                             start=False)
     with pytest.raises(DeskError, match="desk.channel is not set"):
-        await desk.app.hooks.start_listeners()
+        await desk.app.hooks.start_services()
 
 
 async def test_the_pacer_spreads_reservations_and_honours_retry_after() -> None:

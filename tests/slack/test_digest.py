@@ -53,7 +53,7 @@ async def digest_desk(make_app: Any, platform: TestPlatform, slack: SlackEmulato
                       **digest: Any) -> DeskApp:
     monkeypatch.setenv(ENV["bot"], slack.bot_token)
     config = desk_config(slack, "http")
-    # Midnight UTC and one day: the digest of tomorrow covers today, whenever the test runs.
+    # Midnight UTC: the digest of day D covers the `period` before D 00:00 UTC.
     config["plugins"]["digest"] = {"enabled": True, "time": "00:00", "period": "1d", **digest}
     return await make_app(config, extra=[PluginEntry(PLATFORM, platform, "test", True)], with_platform=False)
 
@@ -75,9 +75,11 @@ async def a_busy_day(app: DeskApp, clock: LiveClock) -> None:
 
 
 async def test_the_digest_is_rendered_uploaded_and_shared_once(make_app, platform, slack, clock, monkeypatch) -> None:
-    app = await digest_desk(make_app, platform, slack, monkeypatch)
+    # The digest of the day after tomorrow, covering 3 days: today's work is inside it even
+    # when the test runs just before midnight.
+    app = await digest_desk(make_app, platform, slack, monkeypatch, period="3d")
     await a_busy_day(app, clock)
-    day = clock().date() + timedelta(days=1)
+    day = clock().date() + timedelta(days=2)
     assert await queue_digest(app, day) is True
     assert await queue_digest(app, day) is False  # a second trigger (another replica, a restart) queues nothing
     await app.outbox_runner().drain()
@@ -99,7 +101,7 @@ async def test_the_digest_is_rendered_uploaded_and_shared_once(make_app, platfor
     assert "• New tickets: 2 " in message.text and "• Replies sent: 1" in message.text
     assert "• Closed: 1 (and 0 spam)" in message.text
     # Agents by name: a daily channel message must not notify the people it lists.
-    assert "Alice" in message.text and "<@" not in message.text
+    assert "• Agents: alice 1 replies/1 closed/1 claimed" in message.text and "<@" not in message.text
 
     # The next day's trigger for the same date, and the outbox drained again: nothing more.
     assert await queue_digest(app, day) is False
@@ -141,7 +143,6 @@ async def test_a_channel_slack_refuses_fails_the_job_visibly(make_app, platform,
 
 async def test_the_daily_job_is_scheduled_in_the_desk_time_zone(make_app, platform, slack, monkeypatch) -> None:
     app = await digest_desk(make_app, platform, slack, monkeypatch, time="09:30")
-    app.config.desk.__dict__  # the desk's zone is UTC here; the trigger carries it
     scheduler = build_scheduler(app)
     daily = scheduler.get_job("digest.daily")
     assert daily is not None and str(daily.trigger) == "cron[hour='9', minute='30']"
@@ -186,7 +187,7 @@ async def test_files_info_describes_a_shared_file_as_the_spec_does(slack: SlackE
     sent = await client.files_upload_v2(channel=CHANNEL, content=b"\x89PNG fake", filename="chart.png",
                                         title="Chart", initial_comment="today")
     info = await client.files_info(file=sent["file"]["id"])
-    jsonschema.validate(info.data, _files_info_schema())
+    jsonschema.Draft4Validator(_files_info_schema()).validate(info.data)  # the spec is Swagger 2.0 (draft 4)
     assert info["file"]["name"] == "chart.png" and info["file"]["title"] == "Chart"
     assert info["file"]["size"] == 9 and info["file"]["mimetype"] == "image/png"
     assert info["file"]["channels"] == [CHANNEL] and info["comments"] == []
@@ -226,12 +227,14 @@ async def test_files_endpoints_refuse_like_slack(slack: SlackEmulator, client: A
 
 async def test_complete_upload_shares_blocks_unless_there_is_an_initial_comment(slack: SlackEmulator,
                                                                                 client: AsyncWebClient) -> None:
-    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "*Digest*"}}]
+    # Slack takes blocks here as a JSON string (slack_sdk passes the argument through as given).
+    blocks = json.dumps([{"type": "section", "text": {"type": "mrkdwn", "text": "*Digest*"}}])
     await client.files_upload_v2(channel=CHANNEL, content="a", filename="a.txt", blocks=blocks)
     await client.files_upload_v2(channel=CHANNEL, content="b", filename="b.txt", blocks=blocks, initial_comment="hi")
     with_blocks, with_comment = shared(slack)
     assert with_blocks.blocks and with_blocks.blocks[0]["text"]["text"] == "*Digest*" and with_blocks.text == ""
     assert with_comment.text == "hi" and not with_comment.blocks  # Slack ignores blocks next to a comment
     with pytest.raises(SlackApiError) as refused:
-        await client.files_upload_v2(channel=CHANNEL, content="c", filename="c.txt", blocks=[{"type": "nonsense"}])
+        await client.files_upload_v2(channel=CHANNEL, content="c", filename="c.txt",
+                                     blocks=json.dumps([{"type": "nonsense"}]))
     assert refused.value.response["error"] == "invalid_blocks"

@@ -99,14 +99,14 @@ async def test_a_missing_token_is_a_clear_start_up_error(start_desk, monkeypatch
     monkeypatch.delenv(ENV["app"])
     with pytest.raises(DeskError, match=f"environment variable {ENV['app']} \\(named by plugins.slack.app_token_env\\)"
                                         " is not set"):
-        await desk.app.hooks.start_listeners()
+        await desk.app.hooks.start_services()
 
 
 async def test_a_wrong_bot_token_is_a_clear_start_up_error(start_desk, monkeypatch) -> None:
     desk = await start_desk("http", start=False)
     monkeypatch.setenv(ENV["bot"], "xoxb-0000000000-not-the-sandbox-token")
     with pytest.raises(DeskError) as raised:
-        await desk.app.hooks.start_listeners()
+        await desk.app.hooks.start_services()
     message = str(raised.value)
     assert message.startswith(f"Slack refused the bot token in {ENV['bot']} (named by plugins.slack.bot_token_env)"
                               ": invalid_auth")

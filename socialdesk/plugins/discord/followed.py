@@ -15,6 +15,7 @@ import time
 from typing import TYPE_CHECKING
 
 from socialdesk.plugins.discord.settings import PLATFORM
+from socialdesk.plugins.discord.survey import awaiting_answer_conversations
 
 if TYPE_CHECKING:
     from socialdesk.core.app import DeskApp
@@ -47,9 +48,11 @@ class FollowedConversations:
             self._added_while_reading = set()
             try:
                 tickets = await self._app.service.queue(platform=PLATFORM, limit=MAX_ACTIVE_TICKETS)
+                # A closed ticket's conversation stays followed while its survey awaits an answer.
+                surveyed = await awaiting_answer_conversations(self._app)
             except Exception:
                 # Keep what we have: a database blip must not stop listening.
                 log.warning("could not read the active Discord tickets", exc_info=True)
                 return
-            self._active = {t.conversation_id for t in tickets} | self._added_while_reading
+            self._active = {t.conversation_id for t in tickets} | surveyed | self._added_while_reading
             self._refreshed_at = time.monotonic()

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 from socialdesk.core.errors import DeskError
 from socialdesk.core.extensions import CardField, OnlineCheck
 from socialdesk.core.hookspecs import hookimpl
-from socialdesk.core.platform import ReconciledReply, ReplyLimits, ReplyRequest, SentReply
+from socialdesk.core.platform import ReconciledReply, ReplyLimits, ReplyRequest, SentReply, SurveyRequest
 from socialdesk.core.ticket import TicketSnapshot
-from socialdesk.plugins.discord import card, limits, replies
+from socialdesk.plugins.discord import card, limits, replies, survey
 from socialdesk.plugins.discord.online_check import check_online
 from socialdesk.plugins.discord.runtime import DiscordRuntime
 from socialdesk.plugins.discord.settings import PLATFORM, PLUGIN_NAME, DiscordSettings
@@ -70,6 +70,13 @@ async def socialdesk_send_reply(request: ReplyRequest, app: DeskApp) -> SentRepl
     if request.platform != PLATFORM:
         return None
     return await replies.send_reply(runtime_for(app), request)
+
+
+@hookimpl
+async def socialdesk_send_survey(request: SurveyRequest, app: DeskApp) -> SentReply | None:
+    if request.platform != PLATFORM:
+        return None
+    return await survey.send_survey(runtime_for(app), request)
 
 
 @hookimpl

@@ -17,7 +17,7 @@ import tweepy
 
 from socialdesk.core.errors import DeskError
 from socialdesk.core.hookspecs import hookimpl
-from socialdesk.core.platform import ReconciledReply, ReplyLimits, ReplyRequest, SentReply
+from socialdesk.core.platform import ReconciledReply, ReplyLimits, ReplyRequest, SentReply, SurveyRequest
 from socialdesk.core.ticket import TicketSnapshot
 from socialdesk.core.extensions import OnlineCheck
 from socialdesk.plugins.x.connection import CredentialsRefused
@@ -26,6 +26,7 @@ from socialdesk.plugins.x.mentions import PLATFORM
 from socialdesk.plugins.x.poller import PollReport
 from socialdesk.plugins.x.reconcile import find_posted_reply
 from socialdesk.plugins.x.replies import send_reply
+from socialdesk.plugins.x.survey import send_survey
 from socialdesk.plugins.x.reply_text import UNIT, length_problems
 from socialdesk.plugins.x.online_check import check_online
 from socialdesk.plugins.x.runtime import close_runtime, runtime_for
@@ -65,6 +66,13 @@ async def socialdesk_send_reply(request: ReplyRequest, app: DeskApp) -> SentRepl
     if request.platform != PLATFORM:
         return None
     return await send_reply(runtime_for(app), request)
+
+
+@hookimpl
+async def socialdesk_send_survey(request: SurveyRequest, app: DeskApp) -> SentReply | None:
+    if request.platform != PLATFORM:
+        return None
+    return await send_survey(runtime_for(app), request)
 
 
 @hookimpl
