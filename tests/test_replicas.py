@@ -31,7 +31,7 @@ from sqlalchemy.engine import make_url
 
 from socialdesk.core.database import Database
 from socialdesk.core.migrate import upgrade
-from socialdesk.core.models import Message, OutboxJob, Reply, Ticket
+from socialdesk.core.models import Cursor, Message, OutboxJob, Reply, Ticket
 from socialdesk.core.outbox import JobStatus
 from socialdesk.core.slack.card import CARD_EVENT_TYPE
 from socialdesk.core.ticket import ReplyStatus
@@ -212,6 +212,15 @@ async def test_three_replicas_lose_nothing_and_double_nothing_when_the_leader_is
         [leader] = await eventually("a leader", leaders, 30)
         assert len(await leaders()) == 1
         followers = [r for r in replicas if r is not leader]
+
+        async def discord_caught_up() -> bool:
+            # The desk's first look at a guild starts "from now" (backfill_limit = 0): customers
+            # write once the leader has read the guild once, as they would on a desk in service.
+            key = f"guild:{storm.guild}:caught_up"
+            async with database.sessions() as session:
+                return (await session.get(Cursor, ("discord", key))) is not None
+
+        await eventually("the leader's first Discord catch-up", discord_caught_up, 60)
 
         async def reply_to(ticket_id: int, via: ReplicaProcess, n: int) -> None:
             text = f"Thanks for writing in, we are on it (answer {n} for #{ticket_id})"

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 STATUS_HOST = "0.0.0.0"
-DATABASE_TIMEOUT_SECONDS = 2.0
+DATABASE_TIMEOUT_SECONDS = 5.0  # generous: a busy replica is not a broken one
 
 
 class StatusServer:
