@@ -223,10 +223,18 @@ async def test_three_replicas_lose_nothing_and_double_nothing_when_the_leader_is
         await eventually("the leader's first Discord catch-up", discord_caught_up, 60)
 
         async def reply_to(ticket_id: int, via: ReplicaProcess, n: int) -> None:
+            """``/desk reply`` through ``via``; returns once the agent is told it is on its way
+            (the reply and its send job are committed then: Slack's ack alone promises nothing)."""
             text = f"Thanks for writing in, we are on it (answer {n} for #{ticket_id})"
             driver = sandbox.slack.driver(via.slack_url, ack_timeout=10.0)
             delivery = await driver.slash_command("/desk", f"reply {ticket_id} {text}", user=AGENT, channel=CHANNEL)
             assert delivery.acked, f"/desk reply through {via.name} was not acknowledged"
+
+            async def confirmed() -> bool:
+                return any(e.text.startswith(f"Your reply to #{ticket_id} is on its way")
+                           for e in sandbox.slack.ephemerals(CHANNEL, AGENT))
+
+            await eventually(f"the confirmation of the reply to #{ticket_id}", confirmed, 30)
             replies_sent[text] = via.name
 
         async def carded_tickets(count: int) -> list[int]:
@@ -244,9 +252,10 @@ async def test_three_replicas_lose_nothing_and_double_nothing_when_the_leader_is
                 for n, tid in enumerate(await eventually("cards to answer", lambda: carded_tickets(3), 60)):
                     await reply_to(tid, replicas[n % REPLICAS], n)
 
-        # Replies sent through the leader right before it dies: in flight around the kill.
-        for n, tid in enumerate(await eventually("more cards", lambda: carded_tickets(3), 60), start=100):
-            await reply_to(tid, leader, n)
+        # Replies written through the leader right before it dies: their sends are in flight
+        # (in some replica's worker, or waiting in the outbox) when it is killed.
+        ready = await eventually("more cards", lambda: carded_tickets(3), 60)
+        await asyncio.gather(*(reply_to(tid, leader, n) for n, tid in enumerate(ready, start=100)))
         leader.process.send_signal(signal.SIGKILL)
         killed_at = time.monotonic()
         leader.process.wait()
@@ -283,7 +292,8 @@ async def test_three_replicas_lose_nothing_and_double_nothing_when_the_leader_is
             missing = sorted(wanted - set(messages))
             raise AssertionError(f"missing mentions {missing[:10]} ({len(missing)}), tickets without card "
                                  f"{[t for t, c in tickets if not c][:10]}, unfinished jobs {unfinished}, replies "
-                                 f"{[r for r in replies if r[2] != ReplyStatus.SENT]}\n"
+                                 f"{[r for r in replies if r[2] != ReplyStatus.SENT]}, replies not written "
+                                 f"{sorted(set(replies_sent) - {text for _, text, _ in replies})}\n"
                                  + "\n".join(tail(r) for r in replicas)) from None
 
         messages, tickets, replies, _ = await stored(database)

@@ -49,7 +49,12 @@ def _business(policy: SlaPolicy, priority: int) -> str:
 
 
 def _left(policy: SlaPolicy, priority: int, a: datetime, b: datetime) -> str:
-    return duration(policy.calendar(priority).between(a, b))
+    calendar = policy.calendar(priority)
+    seconds = calendar.between(a, b)
+    if calendar.is_24x7 or seconds < 3600:
+        return duration(seconds)
+    hours, minutes = divmod(int(seconds) // 60, 60)  # never "days": a business day is not 24 h
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
 
 
 def _timer_part(policy: SlaPolicy, ticket: TicketView, timer: TimerView, now: datetime) -> str | None:

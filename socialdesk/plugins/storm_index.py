@@ -82,6 +82,7 @@ class StormIndex:
     max_entries: int
     shingle_words: int = 2
     min_words: int = 4
+    max_candidates: int = 256  # comparisons per mention at most
     _entries: OrderedDict[Key, Entry] = field(default_factory=OrderedDict)
     _titles: OrderedDict[str, str] = field(default_factory=OrderedDict)  # storm key -> its founding text
     _lsh: MinHashLSH | None = None
@@ -126,15 +127,27 @@ class StormIndex:
         return verdict
 
     def _near(self, platform: str, signature: MinHash, at: datetime) -> list[Entry]:
+        """The indexed mentions near ``signature``: every one outside a storm (they may need
+        linking), but one verified member per storm is enough to join it, which keeps a
+        storm of thousands from costing thousands of comparisons per mention."""
         assert self._lsh is not None
-        found = []
+        found: list[Entry] = []
+        storms_seen: set[str] = set()
+        checked = 0
         for candidate_key in self._lsh.query(signature):
             entry = self._entries.get(candidate_key)
             if entry is None or entry.key[0] != platform or abs(entry.at - at) > self.window:
                 continue
+            if entry.storm_key is not None and entry.storm_key in storms_seen:
+                continue
+            if checked >= self.max_candidates:
+                break
+            checked += 1
             # LSH proposes candidates; the signature estimate decides.
             if entry.signature.jaccard(signature) >= self.similarity:
                 found.append(entry)
+                if entry.storm_key is not None:
+                    storms_seen.add(entry.storm_key)
         return found
 
     def _judge(self, entry: Entry, near: list[Entry]) -> StormVerdict:

@@ -2,7 +2,7 @@
 
 Real clients against the sandbox: tweepy polls the X emulator, slack-bolt (HTTP mode)
 serves the Slack emulator's signed requests, the outbox workers post cards and send the
-replies. The X emulator allows 100 creates per 2-second window, so the bulk reply has to
+replies. The X emulator allows 100 creates per 3-second window, so the bulk reply has to
 wait out the limit several times.
 """
 
@@ -32,7 +32,8 @@ from socialdesk.sandbox.x import RateLimits
 
 STORM = 500
 SPREAD_SECONDS = 120.0
-CREATE_WINDOW_SECONDS = 2.0
+CREATE_WINDOW_SECONDS = 3.0
+MIN_WINDOW_LEFT_SECONDS = 2.2  # the paused workers need a moment to start sending
 CREATES_PER_WINDOW = 100
 WORKERS = 4
 CHANNEL = "C0SOCIAL01"
@@ -100,7 +101,7 @@ def is_reply(record: dict[str, Any]) -> bool:
 
 async def spend_create_window(sandbox: Any) -> int:
     """Another tool posting as the brand (X counts posts per user, across apps) uses up the
-    current create window, with at least a second of it left. Returns how many posts it made."""
+    current create window, with most of it left. Returns how many posts it made."""
     token = sandbox.x.brand_credentials.oauth2_access_token
     made = 0
 
@@ -115,7 +116,7 @@ async def spend_create_window(sandbox: Any) -> int:
         for _ in range(10):
             answers = await asyncio.gather(*(post(session) for _ in range(CREATES_PER_WINDOW + 5)))
             resets = [float(reset) for status, reset in answers if status == 429 and reset]
-            if resets and min(resets) - time.time() >= 1.0:
+            if resets and min(resets) - time.time() >= MIN_WINDOW_LEFT_SECONDS:
                 return made
             # The window was about to end: wait for the next one and use it up from its start.
             await asyncio.sleep(max(0.0, max(resets, default=time.time()) - time.time()) + 0.05)
@@ -222,6 +223,11 @@ async def test_a_storm_of_500_becomes_one_incident_and_one_bulk_reply_reaches_ev
             return await scalar(app, select(func.count()).select_from(Reply)) == STORM
 
         await eventually(all_written, 30, "500 replies written")
+
+        async def agent_told() -> bool:  # after the write and its events: the desk is idle now
+            return any("are on their way" in e.text for e in sandbox.slack.ephemerals(CHANNEL, ALICE))
+
+        await eventually(agent_told, 60, "the agent's confirmation")
         tool_posts = await spend_create_window(sandbox)
         stop = asyncio.Event()
         workers = [asyncio.create_task(app.outbox_runner(f"v{n}").run_forever(stop)) for n in range(WORKERS)]
@@ -253,9 +259,7 @@ async def test_a_storm_of_500_becomes_one_incident_and_one_bulk_reply_reaches_ev
     assert Counter(r["status"] for r in desk_creates)[201] == STORM
     assert len(creates) - len(desk_creates) == tool_posts
     limited, early = honoured_rate_limit(creates)
-    timeline = sorted((round(r["time"] - r["duration_ms"] / 1000, 3), r["status"], is_reply(r)) for r in creates)
-    assert limited >= 1, ("the create limit was never reached: the test proves nothing",
-                          [t for t in timeline if t[2]][:5], timeline[tool_posts - 2:tool_posts + 2], tool_posts)
+    assert limited >= 1, "the create limit was never reached: the test proves nothing"
     assert len(early) <= WORKERS - 1, early  # only requests already in flight when the 429 came
     told = [e.text for e in sandbox.slack.ephemerals(CHANNEL, ALICE)]
     assert any(f"{STORM} replies to incident #{incident_id} are on their way" in t for t in told), told

@@ -99,8 +99,8 @@ def build_incident_card(view: IncidentView, *, masked_title: str, now: datetime)
     """``masked_title``: the storm's text with personal data already hidden (not yet escaped)."""
     i = view.incident
     platforms = ", ".join(view.platforms) or "?"
-    header = f"🌩 Storm · incident #{i.id} · {platforms}"
-    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=cut(escape_text(header), 150), emoji=True))]
+    header = f"🌩 Storm · incident #{i.id} · {escape_text(platforms)}"
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=cut(header, 150), emoji=True))]
     blocks.append(SectionBlock(text=_mrkdwn(
         f"{priority_label(view.priority)} · *{view.tickets:,}* conversations with near-identical mentions, "
         f"*{view.active_tickets:,}* still open")))

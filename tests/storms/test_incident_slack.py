@@ -1,0 +1,100 @@
+"""The incident card in Slack (the emulator, the real Bolt app): posted once, follow-ups in its
+thread, Close all for agents only, Reply to all through the modal."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from socialdesk.core.slack.incident_actions import REPLY_ALL_CALLBACK, IncidentInputs
+from socialdesk.core.slack.incident_card import IncidentActions
+from socialdesk.core.ticket import TicketStatus
+from tests.slack.conftest import ALICE, CHANNEL, ERIN, Desk, clock, eventually, start_desk  # noqa: F401
+from tests.storms.conftest import COMPLAINT
+
+STORM_SIZE = 5
+
+
+async def storm(desk: Desk) -> tuple[int, list[int]]:
+    tickets = [await desk.mention(COMPLAINT.format(n=50000 + n), author_id=f"p{n}", handle=f"person{n}")
+               for n in range(STORM_SIZE)]
+    incident = await desk.app.incidents.of_ticket(tickets[-1])
+    assert incident is not None
+
+    async def posted() -> bool:
+        return (await desk.app.incidents.get(incident.id)).card_ts is not None
+
+    await eventually(posted, 15, "incident card")
+    await desk.settled()
+    return incident.id, tickets
+
+
+async def test_one_incident_card_and_follow_ups_in_its_thread(start_desk) -> None:
+    desk = await start_desk("http")
+    incident_id, tickets = await storm(desk)
+    incident = await desk.app.incidents.get(incident_id)
+    top = [m for m in desk.slack.timeline(CHANNEL) if m.blocks]
+    assert len(top) == 3  # two cards from before the storm was recognised, and the incident's
+    card = desk.slack.message(CHANNEL, incident.card_ts or "")
+    assert card is not None and f"incident #{incident_id}" in card.text
+    assert f"*{STORM_SIZE}* mentions from *{STORM_SIZE}* people" in desk.card_text(card)
+    # the early tickets' own cards say they are part of the incident
+    early = desk.slack.message(CHANNEL, (await desk.app.service.get_ticket(tickets[0])).card_ts or "")
+    assert early is not None
+
+    async def linked_shown() -> bool:
+        refreshed = desk.slack.message(CHANNEL, (await desk.app.service.get_ticket(tickets[0])).card_ts or "")
+        # plugin field values are escaped: a word joiner follows the "#"
+        return refreshed is not None and re.search(rf"part of incident #\W?{incident_id}\b",
+                                                   desk.card_text(refreshed)) is not None
+
+    await eventually(linked_shown, 15, "the early card's incident line")
+    # a follow-up on a ticket that has no card of its own goes under the incident card
+    last = await desk.app.service.get_ticket(tickets[-1])
+    await desk.mention("any update? it is still missing", conversation_id=last.conversation_id,
+                       author_id=f"p{STORM_SIZE - 1}", handle=f"person{STORM_SIZE - 1}")
+    await desk.settled()
+    thread = desk.slack.thread(CHANNEL, incident.card_ts or "")
+    assert any("it is still missing" in json.dumps(m.blocks) for m in thread[1:])
+
+
+async def test_close_all_is_for_agents_and_closes_every_ticket(start_desk) -> None:
+    desk = await start_desk("http")
+    incident_id, tickets = await storm(desk)
+    incident = await desk.app.incidents.get(incident_id)
+    clicked = await desk.driver.click(CHANNEL, incident.card_ts or "", IncidentActions.CLOSE_ALL, user=ERIN)
+    assert clicked.acked, clicked
+    import asyncio; await asyncio.sleep(1.5)
+    print("DEBUG", [(e.user, e.text) for e in desk.slack.ephemerals(CHANNEL)], clicked)
+    await desk.told(ERIN)
+    assert (await desk.app.service.get_ticket(tickets[0])).status == TicketStatus.OPEN
+    await desk.driver.click(CHANNEL, incident.card_ts or "", IncidentActions.CLOSE_ALL, user=ALICE)
+    told = await desk.told(ALICE)
+    assert f"Closed {STORM_SIZE} tickets of incident #{incident_id}" in told[-1]
+    for ticket_id in tickets:
+        assert (await desk.app.service.get_ticket(ticket_id)).status == TicketStatus.CLOSED
+
+    async def card_closed() -> bool:
+        card = desk.slack.message(CHANNEL, incident.card_ts or "")
+        return card is not None and "Closed" in desk.card_text(card) and "Reply to all" not in desk.card_text(card)
+
+    await eventually(card_closed, 15, "the closed incident card")
+
+
+async def test_reply_to_all_refuses_a_template_that_does_not_fit_and_sends_one_that_does(start_desk) -> None:
+    desk = await start_desk("http")
+    incident_id, tickets = await storm(desk)
+    incident = await desk.app.incidents.get(incident_id)
+    await desk.driver.click(CHANNEL, incident.card_ts or "", IncidentActions.REPLY_ALL, user=ALICE)
+    view = await desk.view(ALICE, REPLY_ALL_CALLBACK)
+    refused = await desk.driver.submit_view(view.id, {IncidentInputs.TEXT: {IncidentInputs.TEXT_ACTION: "Sorry!"}})
+    assert refused.outcome == "errors" and "{name} or {handle}" in view.errors[IncidentInputs.TEXT]
+    # a macro, filled per author ({author}, {handle}) and with the agent's own name
+    sent = await desk.driver.submit_view(view.id, {IncidentInputs.MACRO: {IncidentInputs.MACRO_ACTION: "thanks"}})
+    assert sent.outcome == "closed"
+    await eventually(lambda: len(desk.platform.posted) == STORM_SIZE, 15, "replies sent")
+    texts = sorted(r.text for r in desk.platform.posted)
+    assert texts[0].startswith("Thanks person0! alice from the team here, we are on it (#")
+    assert len(set(texts)) == STORM_SIZE
+    told = await desk.told(ALICE)
+    assert f"{STORM_SIZE} replies to incident #{incident_id} are on their way" in told[-1]
