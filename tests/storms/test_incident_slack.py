@@ -64,8 +64,6 @@ async def test_close_all_is_for_agents_and_closes_every_ticket(start_desk) -> No
     incident = await desk.app.incidents.get(incident_id)
     clicked = await desk.driver.click(CHANNEL, incident.card_ts or "", IncidentActions.CLOSE_ALL, user=ERIN)
     assert clicked.acked, clicked
-    import asyncio; await asyncio.sleep(1.5)
-    print("DEBUG", [(e.user, e.text) for e in desk.slack.ephemerals(CHANNEL)], clicked)
     await desk.told(ERIN)
     assert (await desk.app.service.get_ticket(tickets[0])).status == TicketStatus.OPEN
     await desk.driver.click(CHANNEL, incident.card_ts or "", IncidentActions.CLOSE_ALL, user=ALICE)

@@ -115,9 +115,9 @@ def build_incident_card(view: IncidentView, *, masked_title: str, now: datetime)
     if progress:
         status.append(progress)
     blocks.append(SectionBlock(text=_mrkdwn("\n".join(status))))
-    blocks.append(ContextBlock(elements=[_mrkdwn(
-        "Reply to all answers every open conversation once, personalised with {name} or {handle}, "
-        f"at the platform's pace · updated {slack_date(now)}")]))
+    hint = ("Reply to all answers every open conversation once, personalised with {name} or {handle}, "
+            "at the platform's pace · ") if view.active_tickets else ""
+    blocks.append(ContextBlock(elements=[_mrkdwn(f"{hint}updated {slack_date(now)}")]))
     if view.active_tickets:
         value = str(i.id)
         blocks.append(ActionsBlock(block_id=f"incident:{i.id}", elements=[
