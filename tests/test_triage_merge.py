@@ -93,3 +93,11 @@ async def _make_waiting(app, ticket_id: int) -> None:  # type: ignore[no-untyped
     await app.service.begin_sending(reply.id)
     await app.service.record_sent(reply.id, SentReply("r1"))
     assert (await app.service.get_ticket(ticket_id)).status == TicketStatus.WAITING
+
+
+def test_spam_sinks_to_the_lowest_priority_whatever_else_matched() -> None:
+    result = merge_triage([C(category="account_security", priority=1, reasons=("keyword 'hacked'",)),
+                           C(spam=True, priority=4, reasons=("scam pattern 'click here'",)), C(escalate=2)])
+    assert (result.priority, result.spam) == (4, True)
+    assert result.reasons == ("keyword 'hacked'", "scam pattern 'click here'")
+    assert merge_triage([C(category="account_security", priority=1), C(spam=False)]).priority == 1

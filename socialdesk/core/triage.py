@@ -140,14 +140,18 @@ def merge_triage(contributions: Iterable[TriageContribution | Iterable[TriageCon
         if storm is None and c.storm_key:
             storm = c
     base = min(proposals) if proposals else DEFAULT_PRIORITY
+    spam = any(spam_votes)
+    # Spam sinks to the bottom whatever it claims: a scam saying "your account is hacked,
+    # click here" must not page on-call.
+    priority = LOWEST_PRIORITY if spam else clamp_priority(base - escalation)
     return TriageResult(
-        priority=clamp_priority(base - escalation),
+        priority=priority,
         category=category,
         sentiment=sentiment,
         sentiment_score=sentiment_score,
         language=language,
         tags=tuple(tags),
-        spam=any(spam_votes),
+        spam=spam,
         suggested_macro=macro,
         reasons=tuple(reasons),
         auto_close=auto_close,

@@ -21,13 +21,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from datasketch import MinHash, MinHashLSH
 
 NUM_PERM = 128
+# Members of one storm kept in the LSH index: enough for any near text to find the storm,
+# few enough that a storm of thousands does not make every lookup return thousands.
+STORM_SAMPLE = 32
 TITLE_CHARS = 500
 
 _LINK = re.compile(r"https?://\S+|www\.\S+")
@@ -87,9 +90,13 @@ class StormIndex:
     _titles: OrderedDict[str, str] = field(default_factory=OrderedDict)  # storm key -> its founding text
     _lsh: MinHashLSH | None = None
     _newest: datetime | None = None
+    _indexed: set[Key] = field(default_factory=set)  # entries in the LSH index
+    _sampled: Counter[str] = field(default_factory=Counter)  # storm key -> its members in the LSH index
+    _empty: MinHash | None = None
 
     def __post_init__(self) -> None:
         self._lsh = MinHashLSH(threshold=self.similarity, num_perm=NUM_PERM)
+        self._empty = MinHash(num_perm=NUM_PERM)  # copied: cheaper than making permutations each time
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -99,7 +106,8 @@ class StormIndex:
         words = normalise(text)
         if len(words) < self.min_words:
             return None
-        signature = MinHash(num_perm=NUM_PERM)
+        assert self._empty is not None
+        signature = self._empty.copy()
         signature.update_batch(sorted(shingles(words, self.shingle_words)))
         return signature
 
@@ -170,6 +178,8 @@ class StormIndex:
         joining = [e for e in near if e.storm_key is None and e.author is not None]
         for member in (*joining, entry):
             member.storm_key = storm_key
+            if member.key in self._indexed:
+                self._sampled[storm_key] += 1
         self.remember_title(storm_key, title)
         members = tuple(dict.fromkeys((e.key[0], e.conversation_id) for e in joining))
         return StormVerdict(storm_key, title, members)
@@ -183,7 +193,11 @@ class StormIndex:
     def _insert(self, entry: Entry) -> None:
         assert self._lsh is not None
         self._entries[entry.key] = entry
-        self._lsh.insert(entry.key, entry.signature, check_duplication=False)
+        if entry.storm_key is None or self._sampled[entry.storm_key] < STORM_SAMPLE:
+            self._lsh.insert(entry.key, entry.signature, check_duplication=False)
+            self._indexed.add(entry.key)
+            if entry.storm_key is not None:
+                self._sampled[entry.storm_key] += 1
         if self._newest is None or entry.at > self._newest:
             self._newest = entry.at
         while len(self._entries) > self.max_entries:
@@ -201,9 +215,14 @@ class StormIndex:
 
     def _drop(self, key: Key) -> None:
         assert self._lsh is not None
-        self._entries.pop(key, None)
-        if key in self._lsh:
+        entry = self._entries.pop(key, None)
+        if key in self._indexed:
+            self._indexed.discard(key)
             self._lsh.remove(key)
+            if entry is not None and entry.storm_key is not None:
+                self._sampled[entry.storm_key] -= 1
+                if self._sampled[entry.storm_key] <= 0:
+                    del self._sampled[entry.storm_key]
 
 
 def _title(text: str) -> str:

@@ -102,3 +102,13 @@ def test_a_storm_on_another_platform_is_another_storm() -> None:
         add(ix, n, who)
     other = ix.add(("discord", "d1"), "dc1", "dave", T0, COMPLAINT.format(n=7))
     assert other.storm_key is None
+
+
+def test_a_long_storm_keeps_one_key_and_a_bounded_lookup_sample() -> None:
+    from socialdesk.plugins.storm_index import STORM_SAMPLE
+
+    ix = index(window=timedelta(minutes=1))
+    keys = {add(ix, n, f"p{n}", at=T0 + timedelta(seconds=n)).storm_key for n in range(600)}  # ten minutes
+    assert keys == {None, "storm:x:m0"}  # the first two, then the storm, which outlives its founders
+    assert len(ix._indexed) <= STORM_SAMPLE + 2
+    assert len(ix) <= 61  # one minute of mentions
