@@ -16,6 +16,10 @@ from socialdesk.core.errors import DeskError
 from socialdesk.core.plugin_catalog import PluginCatalog, PluginEntry, discover_plugins
 from socialdesk.core.secrets import MissingSecret
 
+# Built-in and on unless plugins.toml says otherwise, in registration order.
+DEFAULT_ENABLED = ("reply_delivery", "reply_rules", "keyword_triage", "sentiment", "language", "noise",
+                   "author_weight", "event_log", "sla", "storms", "pii", "retention")
+
 # Fake secrets, assembled so that secret scanners do not flag this file. Each must be
 # refused by shape or by key, and must never appear in what the user is shown.
 SLACK_TOKEN = "xo" + "xb-" + "1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUvWx"
@@ -146,7 +150,7 @@ def test_third_party_plugin_settings_are_validated_with_the_plugin_model() -> No
 
 def test_plugin_that_cannot_be_loaded_is_reported_when_configured() -> None:
     cat = catalog(broken=True)
-    assert parse_config({}, cat).enabled == ("reply_delivery", "reply_rules", "keyword_triage", "event_log")
+    assert parse_config({}, cat).enabled == DEFAULT_ENABLED
     lines = problems({"plugins": {"broken": {"enabled": True}}}, cat)
     assert lines == ["plugins.toml: plugins.broken: cannot be loaded: failed to import broken:plugin: "
                      "ImportError: no module named nothing"]
@@ -155,7 +159,7 @@ def test_plugin_that_cannot_be_loaded_is_reported_when_configured() -> None:
 def test_unknown_plugin_far_from_any_name_lists_what_is_installed() -> None:
     (line,) = problems({"plugins": {"mastodon": {"enabled": True}}})
     assert line.startswith("plugins.toml: plugins.mastodon: no such plugin is installed")
-    assert "event_log, keyword_triage, reply_delivery, reply_rules" in line
+    assert "author_weight, csat, digest, discord, event_log, keyword_triage, language, noise, pii" in line
     assert "socialdesk plugins" in line
 
 
@@ -328,7 +332,7 @@ def test_database_url_without_variable_is_the_configured_one() -> None:
 
 def test_empty_config_enables_the_default_plugins_with_default_settings() -> None:
     config = parse_config({}, catalog(with_x=True))
-    assert config.enabled == ("reply_delivery", "reply_rules", "keyword_triage", "event_log")
+    assert config.enabled == DEFAULT_ENABLED
     assert config.desk.database_url == "sqlite+aiosqlite:///socialdesk.db"
     assert config.desk.timezone == "UTC"
     assert config.settings("reply_rules").forbidden_phrases == []
@@ -360,7 +364,7 @@ def test_full_valid_config_is_accepted_with_its_values() -> None:
         },
     }
     config = parse_config(raw, catalog(with_x=True))
-    assert config.enabled == ("reply_delivery", "reply_rules", "keyword_triage", "x")
+    assert config.enabled == (*(p for p in DEFAULT_ENABLED if p != "event_log"), "x")
     assert config.desk.routes[1].platform == "x"
     assert config.desk.outbox.workers == 4
     assert config.settings("reply_rules").forbidden_phrases == ["guarantee"]

@@ -120,7 +120,9 @@ class NoFields:
 
 
 async def test_sync_and_async_card_fields_are_all_collected(make_app):
-    app = await make_app(extra=[entry("sync_fields", SyncFields()), entry("async_fields", AsyncFields()),
+    # The default plugins' own fields (the SLA clock) are switched off: only these three speak.
+    app = await make_app({"plugins": {"sla": {"enabled": False}}},
+                         extra=[entry("sync_fields", SyncFields()), entry("async_fields", AsyncFields()),
                                 entry("no_fields", NoFields())])
     created = await app.service.ingest(mention())
     fields = await app.hooks.card_fields(await app.service.get_ticket(created.ticket_id))

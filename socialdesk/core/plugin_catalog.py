@@ -24,12 +24,13 @@ BUILTIN_PLUGINS: tuple[tuple[str, str, bool], ...] = (
     ("sla", "socialdesk.plugins.sla", True),
     ("storms", "socialdesk.plugins.storms", True),
     ("pii", "socialdesk.plugins.pii", True),
-    ("slack", "socialdesk.core.slack.plugin", False),
-    ("discord", "socialdesk.plugins.discord.plugin", False),
-    ("x", "socialdesk.plugins.x.plugin", False),
     ("csat", "socialdesk.plugins.csat", False),
     ("retention", "socialdesk.plugins.retention", True),
     ("digest", "socialdesk.plugins.digest.plugin", False),
+    # Platforms last: the Slack app, then the platforms customers write on.
+    ("slack", "socialdesk.core.slack.plugin", False),
+    ("discord", "socialdesk.plugins.discord.plugin", False),
+    ("x", "socialdesk.plugins.x.plugin", False),
 )
 
 
