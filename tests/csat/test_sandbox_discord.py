@@ -4,6 +4,8 @@ customer, pinging nobody; the customer's reply to it is ingested after the ticke
 
 from __future__ import annotations
 
+import asyncio
+
 from socialdesk.core.extensions import Actor
 from socialdesk.plugins import csat
 from socialdesk.plugins.csat_store import SurveyStatus
@@ -42,10 +44,21 @@ async def test_survey_and_answer_on_discord(make_desk, clock):  # noqa: F811
     emulator.post_message(support, "alice", "5 - great job", reply_to=int(survey_msg["id"]))
     inbound = await desk.until_inbound(2)
     answer_ticket = inbound[-1].ticket_id
-    survey = await csat.store_for(desk.app).survey_of(tid)
+    # The answer is recorded by the CREATED observer, which runs just after the message is stored.
+    survey = await _settled(desk, tid)
     assert (survey.status, survey.score, survey.comment) == (SurveyStatus.ANSWERED, 5, "great job")
     assert (await desk.app.service.get_ticket(answer_ticket)).status == "closed"
     assert await desk.app.service.queue(platform="discord") == []
     assert len(await desk.jobs("post_card")) == 1
     await desk.drain()
     assert len(desk.bot_messages(support)) == 2  # the survey went out once
+
+
+async def _settled(desk, ticket_id: int, attempts: int = 100):  # type: ignore[no-untyped-def]
+    store = csat.store_for(desk.app)
+    for _ in range(attempts):
+        survey = await store.survey_of(ticket_id)
+        if survey.status != SurveyStatus.SENT:
+            return survey
+        await asyncio.sleep(0.05)
+    return survey

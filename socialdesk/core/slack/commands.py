@@ -23,6 +23,7 @@ from socialdesk.core.slack.card import PRIORITY_MARKS
 from socialdesk.core.slack.ticket_actions import TAKEOVER
 from socialdesk.core.slack.durations import snooze_until
 from socialdesk.core.slack.escaping import cut, escape_mrkdwn, fit, one_line
+from socialdesk.core.slack.masking import masked
 from socialdesk.core.slack.permissions import ADMIN_REFUSAL
 from socialdesk.core.slack.timefmt import duration, slack_date
 from socialdesk.core.report_format import as_slack as report_as_slack
@@ -116,7 +117,7 @@ async def _listing(ctx: Context, items: list[TicketSummary], now: datetime) -> l
         url = await ctx.rt.permalink(t.card_channel, t.card_ts)
         ref = f"<{url}|{t.ref}>" if url else t.ref
         who = escape_mrkdwn(cut(one_line("@" + s.author.handle), 40)) if s.author else "someone"
-        said = fit(cut(one_line(s.opening.text), 70), 600, mrkdwn=True) if s.opening else ""
+        said = fit(cut(one_line(await masked(ctx.app, s.opening.text)), 70), 600, mrkdwn=True) if s.opening else ""
         holder = f"<@{t.assignee}>" if t.assignee else "unclaimed"
         state = t.status if t.status in ENDED_STATUSES else f"{t.status}, {holder}"
         lines.append(f"{PRIORITY_MARKS.get(t.priority, '')} *P{t.priority}* {ref} {escape_mrkdwn(t.platform)} "
