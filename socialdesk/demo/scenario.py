@@ -24,6 +24,7 @@ from socialdesk.core.plugin_manager import build_plugin_manager
 from socialdesk.core.runtime import run_desk
 from socialdesk.core.ticket import TicketSnapshot
 from socialdesk.demo.config import AGENT, DESK_CHANNEL, SECOND_AGENT, demo_config, render_toml
+from socialdesk.plugins.discord.plugin import runtime_for as discord_runtime
 from socialdesk.plugins.x.plugin import poll_timeline
 from socialdesk.sandbox.cluster import Sandbox
 
@@ -82,6 +83,10 @@ class Demo:
         say, x, discord = self.say, self.sandbox.x, self.sandbox.discord
         x.add_user("dana_dev", "Dana", followers=12_400, verified=True)
         x.add_user("sam_s", "Sam", followers=85)
+
+        # A desk seeing a Discord server for the first time reads it "from now" (backfill_limit = 0):
+        # customers speak once the gateway is connected and the server has been read once.
+        await eventually("the Discord gateway to connect", lambda: _truthy(discord_runtime(self.app).ready))
 
         say("\n1. Customers speak")
         outage = x.post_as("dana_dev", "@acme the app is down for everyone, I can't log in!! #outage")

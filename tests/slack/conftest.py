@@ -88,7 +88,8 @@ async def eventually(predicate: Callable[[], Any], timeout: float = 15.0, messag
 
 
 def desk_config(slack: SlackEmulator, mode: str, *, desk: dict[str, Any] | None = None,
-                plugin: dict[str, Any] | None = None) -> dict[str, Any]:
+                plugin: dict[str, Any] | None = None, plugins: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``plugin``: more [plugins.slack] settings; ``plugins``: other plugins' sections."""
     return {
         "desk": {
             "channel": CHANNEL, "agents": [ALICE, BOB, DANA], "agent_groups": [AGENT_GROUP], "admins": [CAROL],
@@ -105,7 +106,7 @@ def desk_config(slack: SlackEmulator, mode: str, *, desk: dict[str, Any] | None 
             "macros": {"thanks": "Thanks {author}! {agent} from the team here, we are on it ({ticket}).",
                        "refund": "Hi {handle}, refunds take 5-7 days."},
             **(plugin or {}),
-        }},
+        }, **(plugins or {})},
     }
 
 
@@ -232,6 +233,7 @@ async def start_desk(make_app: Any, platform: TestPlatform,
     stack = contextlib.AsyncExitStack()
 
     async def factory(mode: str = "http", *, desk: dict[str, Any] | None = None, plugin: dict[str, Any] | None = None,
+                      plugins: dict[str, Any] | None = None,
                       rate_limits: RateLimits = FAST_RATE, channels: tuple[SlackChannel, ...] = DEMO_CHANNELS,
                       history: bool = True, start: bool = True, **emulator: Any) -> Desk:
         slack = await stack.enter_async_context(
@@ -241,7 +243,7 @@ async def start_desk(make_app: Any, platform: TestPlatform,
         monkeypatch.setenv(ENV["bot"], slack.bot_token)
         monkeypatch.setenv(ENV["app"], slack.app_token)
         monkeypatch.setenv(ENV["secret"], slack.signing_secret)
-        app = await make_app(desk_config(slack, mode, desk=desk, plugin=plugin),
+        app = await make_app(desk_config(slack, mode, desk=desk, plugin=plugin, plugins=plugins),
                              extra=[PluginEntry(PLATFORM, platform, "test", True)], with_platform=False)
         running = Desk(app, slack, slack.driver(), platform, mode)
         if start:

@@ -80,7 +80,9 @@ def test_the_suite_is_big_enough() -> None:
 
 
 async def test_nothing_posted_pings_or_links(start_desk) -> None:
-    desk = await start_desk("http")
+    # One card per injection: storm grouping (of texts that share their wrapping) is off here;
+    # incident cards are checked for escaping in tests/storms/.
+    desk = await start_desk("http", plugins={"storms": {"enabled": False}})
     tickets = [(await desk.app.service.ingest(evil_mention(n, evil))).ticket_id for n, evil in enumerate(INJECTIONS)]
     # a follow-up and a note of each kind land in the thread
     follow_up = Mention(platform=PLATFORM, external_id="evil-follow", conversation_id="evil-conv-0",
