@@ -194,24 +194,22 @@ class DeskHooks:
         return problems
 
     async def send_reply(self, request: ReplyRequest) -> SentReply | None:
-        # Called one implementation at a time so that a reply can never be posted by two
-        # plugins: the first answer stops the round.
-        for _, impl in self._each("socialdesk_send_reply"):
+        return await self._send_once("socialdesk_send_reply", request)
+
+    async def send_survey(self, request: SurveyRequest) -> SentReply | None:
+        return await self._send_once("socialdesk_send_survey", request)
+
+    async def _send_once(self, hook: str, request: ReplyRequest | SurveyRequest) -> SentReply | None:
+        # Called one implementation at a time so that a message can never be posted by two
+        # plugins: the first answer stops the round. Every send passes here: the one place
+        # to count platform failures.
+        for _, impl in self._each(hook):
             kwargs = {"request": request, "app": self._app}
             try:
                 sent = await await_me_maybe(impl.function(**{a: kwargs[a] for a in impl.argnames}))
-            except PlatformError as exc:  # every reply passes here: the one place to count failures
+            except PlatformError as exc:
                 metrics_for(self._app).platform_error(request.platform, exc)
                 raise
-            if sent is not None:
-                return sent
-        return None
-
-    async def send_survey(self, request: SurveyRequest) -> SentReply | None:
-        # Like send_reply, one implementation at a time: a survey is never sent by two plugins.
-        for _, impl in self._each("socialdesk_send_survey"):
-            kwargs = {"request": request, "app": self._app}
-            sent = await await_me_maybe(impl.function(**{a: kwargs[a] for a in impl.argnames}))
             if sent is not None:
                 return sent
         return None

@@ -12,7 +12,8 @@ desks in one process (tests, benchmarks) share nothing. Three kinds of values:
   ``socialdesk_first_response_seconds{platform}`` (histogram, on a ticket's first sent reply),
   ``socialdesk_sla_breaches_total{platform}``,
   ``socialdesk_platform_api_errors_total{platform,kind}`` (kind: transient, permanent,
-  ambiguous) and ``socialdesk_platform_rate_limited_total{platform}`` (429 answers);
+  ambiguous, other; reply and survey sends, Slack deliveries, X polls) and
+  ``socialdesk_platform_rate_limited_total{platform}`` (the 429 answers among them);
 * about this replica: ``socialdesk_leader`` (1 while it runs the listeners and scheduler).
 
 Ticket events reach the metrics through an observer registered on the desk's plugin
@@ -129,8 +130,8 @@ class DeskMetrics:
         self.first_response = Histogram(
             "socialdesk_first_response_seconds", "From a ticket's creation to its first reply posted on the platform",
             ["platform"], buckets=FIRST_RESPONSE_BUCKETS, registry=self.registry)
-        self.sla_breaches = Counter("socialdesk_sla_breaches", "Tickets that breached their SLA", ["platform"],
-                                    registry=self.registry)
+        self.sla_breaches = Counter("socialdesk_sla_breaches", "SLA clocks that breached (first response, resolution)",
+                                    ["platform"], registry=self.registry)
         self.platform_errors = Counter(
             "socialdesk_platform_api_errors", "Platform API calls that failed, by platform and kind",
             ["platform", "kind"], registry=self.registry)
@@ -145,8 +146,12 @@ class DeskMetrics:
         kind = ("transient" if isinstance(error, TransientPlatformError)
                 else "permanent" if isinstance(error, PermanentPlatformError)
                 else "ambiguous" if isinstance(error, AmbiguousPlatformError) else "other")
+        self.api_failure(platform, kind, rate_limited=isinstance(error, TransientPlatformError) and error.status == 429)
+
+    def api_failure(self, platform: str, kind: str, *, rate_limited: bool = False) -> None:
+        """One failed platform API call: ``kind`` is transient, permanent, ambiguous or other."""
         self.platform_errors.labels(platform=platform, kind=kind).inc()
-        if isinstance(error, TransientPlatformError) and error.status == 429:
+        if rate_limited:
             self.rate_limited.labels(platform=platform).inc()
 
     async def refresh(self, app: DeskApp) -> StoreReading:

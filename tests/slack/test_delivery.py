@@ -11,6 +11,7 @@ from sqlalchemy import update
 from socialdesk.core.errors import DeskError
 from socialdesk.core.extensions import Actor
 from socialdesk.core.mention import Author, Mention
+from socialdesk.core.metrics import metrics_for
 from socialdesk.core.outbox import JobKind, JobStatus, RetryJob
 from socialdesk.core.slack import delivery
 from socialdesk.core.slack.card import CARD_EVENT_TYPE
@@ -77,6 +78,9 @@ async def test_retry_after_is_honoured_and_nothing_is_lost(start_desk) -> None:
     await eventually(lambda: len(card_tickets(desk)) == 30, timeout=30)
     await desk.settled()
     assert desk.slack.rate_limited > 0 and len(set(card_tickets(desk))) == 30
+    metrics = metrics_for(desk.app).registry  # /metrics counts each 429 the desk got
+    assert metrics.get_sample_value("socialdesk_platform_rate_limited_total", {"platform": "slack"}) == \
+        sum(r["status"] == 429 for r in desk.slack.recorder.of("slack", path="/api/chat.postMessage"))
     posts = [r for r in desk.slack.recorder.of("slack", path="/api/chat.postMessage")]
     for n, record in enumerate(posts):
         if record["status"] == 429:  # Retry-After is whole seconds, at least 1

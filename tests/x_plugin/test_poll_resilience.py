@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
+from socialdesk.core.metrics import metrics_for
 from socialdesk.core.models import Message
 from socialdesk.plugins.x.poller import MAX_PAGES_PER_POLL
 from socialdesk.plugins.x.runtime import runtime_for
@@ -23,6 +24,13 @@ async def stored_ids(app) -> list[str]:  # type: ignore[no-untyped-def]
 
 async def cursor_of(app, x) -> TimelineCursor | None:  # type: ignore[no-untyped-def]
     return TimelineCursor.loads(await app.cursors.get("x", f"mentions:{brand_id(x)}"))
+
+
+def api_failures(app, kind: str) -> tuple[float | None, float | None]:  # type: ignore[no-untyped-def]
+    """(X API failures of ``kind``, X 429s) as /metrics reports them."""
+    registry = metrics_for(app).registry
+    return (registry.get_sample_value("socialdesk_platform_api_errors_total", {"platform": "x", "kind": kind}),
+            registry.get_sample_value("socialdesk_platform_rate_limited_total", {"platform": "x"}))
 
 
 def post_mentions(x, count: int, start: int = 0) -> list[str]:  # type: ignore[no-untyped-def]
@@ -64,6 +72,7 @@ async def test_a_429_mid_pagination_resumes_without_loss_or_duplicates(make_x_de
     desk.service.ingest_many = ingest_then_someone_spends  # type: ignore[method-assign]
     report = await poll(desk)
     assert report.stopped == "rate limited (429)" and report.new == 10
+    assert api_failures(desk, "transient") == (1.0, 1.0)
     assert report.resume_at is not None and report.resume_at.timestamp() == pytest.approx(clock().timestamp() + 900, abs=1)
     page_one = sorted(first_batch, key=int)[-10:]
     assert await cursor_of(desk, x) == TimelineCursor(
@@ -114,6 +123,7 @@ async def test_server_errors_back_off_and_keep_the_place(make_x_desk, x, clock):
     assert (await poll(desk)).stopped.startswith("X answered 500")
     clock.advance(seconds=30)  # the second failure doubled the wait: 60 s
     assert (await poll(desk)).stopped == "rate budget"
+    assert api_failures(desk, "transient") == (2.0, None)  # counted, and not as rate limits
     x.faults.clear()
     clock.advance(seconds=31)
     assert (await poll(desk)).new == 12

@@ -25,6 +25,7 @@ from slack_sdk.errors import SlackApiError
 
 from socialdesk.core.errors import DeskError, TicketNotFound
 from socialdesk.core.incident_links import INCIDENT_KINDS
+from socialdesk.core.metrics import metrics_for
 from socialdesk.core.outbox import JobFailed, JobKind, JobStatus, OutboxJobSnapshot, RetryJob
 from socialdesk.core.slack.card import CARD_EVENT_TYPE, CardMessage, build_card, reveal_block
 from socialdesk.core.slack.masking import masked_details, masked_message
@@ -113,13 +114,17 @@ async def _call(rt: SlackRuntime, key: str, what: str, method: str, **kwargs: An
 def _answered_with_error(rt: SlackRuntime, key: str, what: str, exc: SlackApiError) -> RetryJob | JobFailed:
     """Slack answered with an error, so nothing was posted: wait out a rate limit (without
     spending an attempt), fail on errors a retry cannot fix, retry the rest."""
+    metrics = metrics_for(rt.app)
     retry_after = _retry_after(exc)
     if retry_after is not None:
+        metrics.api_failure("slack", "transient", rate_limited=True)
         rt.pacer.blocked(key, retry_after)
         return RetryJob(f"Slack rate limit on {key}: retry after {retry_after:.0f}s", retry_after, counts=False)
     error = _slack_error(exc)
     if error in PERMANENT_ERRORS:
+        metrics.api_failure("slack", "permanent")
         return JobFailed(f"Slack refused to {what}: {error}")
+    metrics.api_failure("slack", "transient")
     return RetryJob(f"Slack could not {what}: {error}")
 
 

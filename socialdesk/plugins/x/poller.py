@@ -25,6 +25,7 @@ import tweepy
 from socialdesk.core.cursors import CursorAdvance
 from socialdesk.core.errors import DeskError
 from socialdesk.core.ingest import IngestOutcome
+from socialdesk.core.metrics import metrics_for
 from socialdesk.plugins.x.api_response import describe, headers_of
 from socialdesk.plugins.x.brand import BrandAccount
 from socialdesk.plugins.x.connection import CredentialsRefused, XConnection
@@ -83,6 +84,8 @@ class TimelinePoller:
             return PollReport(name, stopped=stopped, resume_at=_at(budget.not_before))
         except (tweepy.HTTPException, aiohttp.ClientError, TimeoutError, ValueError, KeyError) as exc:
             budget.failed(runtime.epoch())  # users/me has its own window; back off on this timeline
+            metrics_for(runtime.app).api_failure(PLUGIN_NAME, "transient",
+                                                 rate_limited=isinstance(exc, tweepy.TooManyRequests))
             log.warning("x poll: brand account unknown", extra={"timeline": name, "error": _reason(exc)})
             return PollReport(name, stopped=_reason(exc), resume_at=_at(budget.not_before))
 
@@ -120,6 +123,7 @@ class TimelinePoller:
             try:
                 answer = await self.timeline.page(connection, brand, segment, token, settings.max_results)
             except tweepy.TooManyRequests as exc:
+                metrics_for(app).api_failure(PLUGIN_NAME, "transient", rate_limited=True)
                 until = budget.rate_limited(headers_of(exc), runtime.epoch())
                 log.info("x poll: rate limited", extra={"timeline": name, "until": _at(until).isoformat()})
                 return PollReport(name, pages, new, duplicates, skipped, stopped="rate limited (429)",
@@ -129,7 +133,9 @@ class TimelinePoller:
                     budget.observe(headers_of(exc), runtime.epoch())
                 budget.failed(runtime.epoch())
                 # 401/403 will not pass by themselves: an admin must look.
-                level = logging.ERROR if isinstance(exc, (tweepy.Unauthorized, tweepy.Forbidden)) else logging.WARNING
+                refused = isinstance(exc, (tweepy.Unauthorized, tweepy.Forbidden))
+                metrics_for(app).api_failure(PLUGIN_NAME, "permanent" if refused else "transient")
+                level = logging.ERROR if refused else logging.WARNING
                 log.log(level, "x poll failed; the next poll resumes here", extra={"timeline": name,
                                                                                    "error": _reason(exc)})
                 return PollReport(name, pages, new, duplicates, skipped, stopped=_reason(exc),
