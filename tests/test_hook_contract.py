@@ -28,13 +28,14 @@ from socialdesk.core.events import EventKind
 from socialdesk.core.extensions import Actor, CardField, DeskSubcommand
 from socialdesk.core.hooks import PluginConflict
 from socialdesk.core.hookspecs import hookimpl
-from socialdesk.core.models import OutboxJob, Reply
+from socialdesk.core.models import OutboxJob, Reply, Ticket
 from socialdesk.core.platform import AmbiguousPlatformError, ReconciledReply, ReplyLimits, SentReply
 from socialdesk.core.plugin_catalog import PluginEntry, discover_plugins
 from socialdesk.core.plugin_manager import build_plugin_manager
 from socialdesk.core.ticket import ReplyStatus
 from socialdesk.core.triage import TriageContribution
 from tests.conftest import mention
+from tests.platform_double import PLATFORM
 
 MULTI = "multi"
 
@@ -322,6 +323,52 @@ async def test_failing_observer_is_logged_and_stops_nothing(make_app, caplog):
         ("boom", "claimed", "RuntimeError('observer bug')"),
         ("boom", "created", "RuntimeError('observer bug')"),
     ]
+
+
+# --- writes in the ingest transaction -----------------------------------------------------------
+
+
+class OpenedWatcher:
+    """Sees the tickets each ingest opens, from inside its transaction."""
+
+    def __init__(self, fail_on: str | None = None) -> None:
+        self.batches: list[list[tuple[int, int]]] = []
+        self.fail_on = fail_on
+
+    @hookimpl
+    def socialdesk_tickets_opened(self, connection, tickets):
+        # The tickets are already visible to the transaction's own connection.
+        ids = [t.ticket_id for t in tickets]
+        seen = connection.execute(select(Ticket.id).where(Ticket.id.in_(ids))).scalars().all()
+        assert sorted(seen) == sorted(ids)
+        self.batches.append([(t.ticket_id, t.priority) for t in tickets])
+        if self.fail_on is not None and any(t.platform == self.fail_on for t in tickets):
+            raise RuntimeError("plugin bug inside the ingest transaction")
+
+
+async def test_tickets_opened_sees_each_new_active_ticket_once_per_batch(make_app):
+    watcher = OpenedWatcher()
+    app = await make_app(raw_config={"plugins": {"noise": {"auto_close_pleasantries": True}}},
+                         extra=[entry("watcher", watcher)])
+    first = await app.service.ingest_many([
+        mention(conversation_id="c1", text="my order never arrived"),
+        mention(conversation_id="c1", text="still nothing"),  # a follow-up opens nothing
+        mention(conversation_id="c2", text="the site is down"),
+        mention(conversation_id="c3", text="thanks!"),  # filed closed: no clock, not reported
+    ])
+    assert watcher.batches == [[(first[0].ticket_id, 3), (first[2].ticket_id, 1)]]
+    await app.service.ingest(mention(conversation_id="c1", text="hello?"))  # joins: nothing opened
+    assert len(watcher.batches) == 1
+
+
+async def test_a_failing_tickets_opened_rolls_the_whole_ingest_back(make_app):
+    app = await make_app(extra=[entry("watcher", OpenedWatcher(fail_on=PLATFORM))])
+    lost = mention(text="my order never arrived")
+    with pytest.raises(RuntimeError, match="inside the ingest transaction"):
+        await app.service.ingest(lost)
+    assert await app.service.queue() == []  # no ticket, no message: the platform reads it again
+    async with app.database.sessions() as session:
+        assert (await session.scalars(select(OutboxJob))).all() == []
 
 
 # --- what only one plugin may own ------------------------------------------------------------------

@@ -25,11 +25,12 @@ from socialdesk.core.platform import (
     SentReply,
     SurveyRequest,
 )
-from socialdesk.core.ticket import TicketSnapshot
+from socialdesk.core.ticket import OpenedTicket, TicketSnapshot
 from socialdesk.core.triage import TriageContribution, TriageResult, merge_triage
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
+    from sqlalchemy.engine import Connection
 
     from socialdesk.core.app import DeskApp
 
@@ -222,6 +223,11 @@ class DeskHooks:
     async def card_fields(self, ticket: TicketSnapshot) -> list[CardField]:
         results = await _await_all(self.pm.hook.socialdesk_card_fields(ticket=ticket, app=self._app))
         return [f for result in results if result for f in result]
+
+    def tickets_opened(self, connection: Connection, tickets: list[OpenedTicket]) -> None:
+        """Sync, inside the ingest transaction: an exception propagates and rolls it back."""
+        if tickets:
+            self.pm.hook.socialdesk_tickets_opened(connection=connection, tickets=tickets, app=self._app)
 
     async def ticket_event(self, event: TicketEvent) -> None:
         for plugin_name, outcome in await self._call_each("socialdesk_ticket_event", event=event, app=self._app):

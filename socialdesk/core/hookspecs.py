@@ -25,13 +25,14 @@ import pluggy
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
     from pydantic import BaseModel
+    from sqlalchemy.engine import Connection
 
     from socialdesk.core.app import DeskApp
     from socialdesk.core.events import TicketEvent
     from socialdesk.core.extensions import CardField, DeskSubcommand, JobPerformer, OnlineCheck, TextSpan
     from socialdesk.core.mention import Mention
     from socialdesk.core.platform import ReconciledReply, ReplyLimits, ReplyRequest, SentReply, SurveyRequest
-    from socialdesk.core.ticket import TicketSnapshot
+    from socialdesk.core.ticket import OpenedTicket, TicketSnapshot
     from socialdesk.core.triage import TriageContribution
 
 PROJECT_NAME = "socialdesk"
@@ -257,6 +258,21 @@ def socialdesk_outbox_performers() -> Mapping[str, JobPerformer] | None:
 
 
 # --- observers and time ----------------------------------------------------------------
+
+
+@hookspec
+def socialdesk_tickets_opened(connection: Connection, tickets: list[OpenedTicket], app: DeskApp) -> None:
+    """Write rows that must commit together with newly opened tickets (SLA clocks).
+
+    Called by the ingest writer inside its transaction, once per batch of mentions that
+    opened active tickets (mentions filed closed are left out), after the tickets are
+    inserted and before the commit. ``connection`` is that transaction's synchronous
+    SQLAlchemy Core connection (on SQLite it is used from the desk's writer thread): Core
+    statements only, no awaits, no network, nothing bound to the event loop. An exception
+    rolls the whole ingest back (the platform plugin reads the mentions again later), so
+    keep it to cheap, deterministic writes; everything else belongs in
+    ``socialdesk_ticket_event``. Must be sync; returns nothing.
+    """
 
 
 @hookspec

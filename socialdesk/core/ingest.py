@@ -45,7 +45,7 @@ from socialdesk.core.incident_links import IncidentJobs, link_members, link_tick
 from socialdesk.core.mention import Mention
 from socialdesk.core.models import Message, OutboxJob, Ticket, UTCDateTime
 from socialdesk.core.outbox import JobKind, Outbox
-from socialdesk.core.ticket import ACTIVE_STATUSES, TicketStatus
+from socialdesk.core.ticket import ACTIVE_STATUSES, OpenedTicket, TicketStatus
 from socialdesk.core.ticket_store import ChangeLog
 from socialdesk.core.triage import TriageResult
 
@@ -139,7 +139,8 @@ class Ingestor:
         if not verdicts and cursor is None:
             return [_duplicate(stored[(m.platform, m.external_id)]) for m in mentions]
         for attempt in range(MAX_RACE_RETRIES):
-            write = _Write(self._outbox, mentions, verdicts, stored, cursor, self._clock(), recheck=attempt > 0)
+            write = _Write(self._outbox, self._hooks, mentions, verdicts, stored, cursor, self._clock(),
+                           recheck=attempt > 0)
             try:
                 results = await self._db.run_in_transaction(write)
             except IntegrityError:
@@ -156,9 +157,11 @@ class Ingestor:
 class _Write:
     """One attempt at writing a batch: called with the transaction's (sync) connection."""
 
-    def __init__(self, outbox: Outbox, mentions: Sequence[Mention], verdicts: dict[Key, TriageResult],
-                 stored: dict[Key, Stored], cursor: CursorAdvance | None, now: datetime, *, recheck: bool) -> None:
+    def __init__(self, outbox: Outbox, hooks: DeskHooks, mentions: Sequence[Mention],
+                 verdicts: dict[Key, TriageResult], stored: dict[Key, Stored], cursor: CursorAdvance | None,
+                 now: datetime, *, recheck: bool) -> None:
         self._outbox = outbox
+        self._hooks = hooks
         self._mentions = mentions
         self._verdicts = verdicts
         self._stored = stored
@@ -169,6 +172,7 @@ class _Write:
 
     def __call__(self, connection: Connection) -> list[IngestResult]:
         rows = _NewRows()
+        self._opened: list[OpenedTicket] = []  # active tickets opened in this transaction
         card_updates: dict[int, OutboxJob] = {}  # ticket id -> refresh queued in this transaction
         self._incident_jobs = IncidentJobs()  # incident card jobs queued in this transaction
         written = dict(self._stored)
@@ -184,6 +188,7 @@ class _Write:
             written[key] = (result.message_id, result.ticket_id)
             results.append(result)
         rows.insert(connection)
+        self._hooks.tickets_opened(connection, self._opened)  # e.g. SLA clocks, committed with their tickets
         if self._cursor is not None:
             connection.execute(cursor_upsert(connection.dialect.name, self._cursor, self._now))
         return results
@@ -204,6 +209,7 @@ class _Write:
                 changes.record(rows, EventKind.CLOSED, ticket_id, SYSTEM_ACTOR, now,  # type: ignore[arg-type]
                                reason=_auto_close_reason(verdict), automatic=True)
                 return IngestResult(IngestOutcome.CREATED, ticket_id, message_id)
+            self._opened.append(OpenedTicket(ticket_id, m.platform, verdict.priority, now))
             if verdict.storm_key:
                 # One card for the whole storm: the ticket is filed under the incident, no card of its own.
                 self._file_under_incident(connection, rows, card_updates, ticket_id, m, verdict)

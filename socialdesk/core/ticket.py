@@ -35,6 +35,16 @@ def ticket_ref(ticket_id: int) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class OpenedTicket:
+    """A ticket the ingest writer has just opened, still inside its transaction."""
+
+    ticket_id: int
+    platform: str
+    priority: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class TicketSnapshot:
     """A ticket as it was when read; plugins get this, never a live ORM object."""
 

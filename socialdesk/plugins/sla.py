@@ -7,9 +7,10 @@ in the thread and an ``sla_breached`` audit event is written. Clock rules:
 :mod:`socialdesk.plugins.sla_clock`; storage and exactly-once:
 :mod:`socialdesk.plugins.sla_store`.
 
-Two paths apply the same idempotent settling: right after each ticket event (so the
-card shows the clock at once) and the ``sla.sweep`` job every 30 s, the source of truth,
-which catches what an event did not (a deadline passing, an observer that died).
+A new ticket's clocks start in the transaction that opens it (``socialdesk_tickets_opened``).
+After that, two paths apply the same idempotent settling: right after each ticket event
+(so the card shows the change at once) and the ``sla.sweep`` job every 30 s, the source
+of truth, which catches what an event did not (a deadline passing, an observer that died).
 """
 
 from __future__ import annotations
@@ -25,13 +26,14 @@ from socialdesk.core.extensions import CardField
 from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.models import SlaTimer
 from socialdesk.core.slack.card import SLA_FIELD
-from socialdesk.core.ticket import TicketSnapshot
+from socialdesk.core.ticket import OpenedTicket, TicketSnapshot
 from socialdesk.plugins import sla_text
 from socialdesk.plugins.sla_settings import SlaPolicy, SlaSettings
-from socialdesk.plugins.sla_store import SettleOutcome, settle_ticket, tickets_needing_attention
+from socialdesk.plugins.sla_store import SettleOutcome, settle_ticket, start_clocks, tickets_needing_attention
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
+    from sqlalchemy.engine import Connection
 
     from socialdesk.core.app import DeskApp
 
@@ -90,8 +92,14 @@ def socialdesk_register_jobs(scheduler: AsyncIOScheduler, app: DeskApp) -> None:
 
 
 @hookimpl
+def socialdesk_tickets_opened(connection: Connection, tickets: list[OpenedTicket], app: DeskApp) -> None:
+    start_clocks(connection, policy_for(app), tickets)
+
+
+@hookimpl
 async def socialdesk_ticket_event(event: TicketEvent, app: DeskApp) -> None:
-    if event.kind in _OWN_EVENTS:
+    # A new ticket's clocks started in its ingest transaction (above): nothing to settle.
+    if event.kind in _OWN_EVENTS or event.kind is EventKind.CREATED:
         return
     await settle(app, event.ticket_id)
 

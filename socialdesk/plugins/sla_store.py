@@ -15,7 +15,8 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, case, exists, or_, select, update
+from sqlalchemy import and_, bindparam, case, exists, insert, or_, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from socialdesk.core.errors import TicketNotFound
@@ -23,7 +24,7 @@ from socialdesk.core.events import SYSTEM_ACTOR, EventKind, TicketEvent
 from socialdesk.core.models import OutboxJob, SlaTimer, Ticket
 from socialdesk.core.outbox import JobKind, JobStatus
 from socialdesk.core.slack.delivery import NOTICE_KIND  # performed by the Slack plugin
-from socialdesk.core.ticket import ACTIVE_STATUSES, ENDED_STATUSES
+from socialdesk.core.ticket import ACTIVE_STATUSES, ENDED_STATUSES, OpenedTicket, TicketStatus
 from socialdesk.core.ticket_store import ChangeLog, load_ticket
 from socialdesk.plugins import sla_text
 from socialdesk.plugins.sla_clock import PAUSING, Firing, TicketClockState, TimerClock, due_firing, new_timer, settle
@@ -116,6 +117,29 @@ async def settle_ticket(app: DeskApp, policy: SlaPolicy, ticket_id: int) -> Sett
                 await app.outbox.enqueue_card_update(session, ticket_id, now=now, priority=ticket.priority)
     outcome.events = changes.events
     return outcome
+
+
+_START_CLOCKS = insert(SlaTimer.__table__)
+_SET_DUE = (update(Ticket.__table__).where(Ticket.__table__.c.id == bindparam("b_ticket"))
+            .values(first_response_due=bindparam("b_first_response"), resolution_due=bindparam("b_resolution")))
+
+
+def start_clocks(connection: Connection, policy: SlaPolicy, tickets: list[OpenedTicket]) -> None:
+    """Both clocks of each newly opened ticket, written in the ingest transaction.
+
+    What ``settle_ticket`` would create for a fresh ticket, without a second transaction
+    per ticket: the card is posted later from the committed state, so it shows them.
+    """
+    timers: list[dict[str, Any]] = []
+    dues: list[dict[str, Any]] = []
+    for t in tickets:
+        state = TicketClockState(TicketStatus.OPEN, t.priority, t.created_at, t.created_at, None, None)
+        clocks = {kind: new_timer(kind, state, policy) for kind in TIMER_KINDS}
+        timers += [{"ticket_id": t.ticket_id, **_columns(clock)} for clock in clocks.values()]
+        dues.append({"b_ticket": t.ticket_id, "b_first_response": clocks["first_response"].due_at,
+                     "b_resolution": clocks["resolution"].due_at})
+    connection.execute(_START_CLOCKS, timers)
+    connection.execute(_SET_DUE, dues)
 
 
 def _columns(timer: TimerClock) -> dict[str, Any]:

@@ -264,3 +264,26 @@ async def test_auto_closed_tickets_get_no_clock(make_app, clock) -> None:
             await session.delete(await session.get(SlaTimer, row.id))
     await at(app, clock, clock.now + timedelta(days=5))
     assert await timers(app, tid) == {}  # closed before any clock started: none is made up
+
+
+async def test_clocks_start_in_the_ingest_transaction_for_every_new_ticket_of_a_batch(make_app, clock) -> None:
+    app = await make_app(config())
+    clock.now = paris(2026, 11, 6, 16, 0)
+    results = await app.service.ingest_many([mention(text=f"my order {n} never arrived") for n in range(5)])
+    # The SLA observer ignores "created" events: the clocks were written with the tickets.
+    assert len(await audit(app, "created")) == 5
+    for result in results:
+        clocks = await timers(app, result.ticket_id)
+        assert set(clocks) == {"first_response", "resolution"}
+        assert clocks["first_response"].started_at == clock.now
+        assert clocks["first_response"].due_at == paris(2026, 11, 10, 12, 0)
+        ticket = await app.service.get_ticket(result.ticket_id)
+        assert ticket.first_response_due == clocks["first_response"].due_at
+    assert await sweep(app) == {"tickets": 0, "created": 0, "reminded": 0, "breached": 0}  # nothing left to fix
+
+
+async def test_no_clocks_with_the_sla_plugin_off(make_app) -> None:
+    app = await make_app({"plugins": {"sla": {"enabled": False}}})
+    tid = (await app.service.ingest(mention())).ticket_id
+    assert await timers(app, tid) == {}
+    assert (await app.service.get_ticket(tid)).first_response_due is None
