@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from pathlib import Path
 
 from socialdesk.demo.scenario import run_demo
@@ -21,8 +22,12 @@ async def test_demo_story_happens_exactly_once(tmp_path: Path):
 
     traffic = [json.loads(line) for line in record.read_text(encoding="utf-8").splitlines()]
     tweets = [r for r in traffic if r["emulator"] == "x" and r["method"] == "POST" and r["path"] == "/2/tweets"]
-    assert len(tweets) == 1 and tweets[0]["status"] == 201  # one answer on X, never two
-    assert tweets[0]["body"]["reply"]["in_reply_to_tweet_id"]
+    assert all(t["status"] == 201 and t["body"]["reply"]["in_reply_to_tweet_id"] for t in tweets)
+    answered = Counter(t["body"]["reply"]["in_reply_to_tweet_id"] for t in tweets)
+    assert len(tweets) == 6 and set(answered.values()) == {1}  # Dana once, the storm's five once each
+    storm_answers = [t["body"]["text"] for t in tweets if t["body"]["text"].startswith("Hi ")]
+    assert sorted(a.split(",")[0] for a in storm_answers) == ["Hi Jonas", "Hi Lee", "Hi Maria", "Hi Priya", "Hi Tom"]
+    assert "5 conversations on x" in story and "3 before the storm, 3 after" in story
     discord_posts = [r for r in traffic if r["emulator"] == "discord" and r["method"] == "POST"
                      and r["path"].endswith("/messages")]
     assert len(discord_posts) == 1

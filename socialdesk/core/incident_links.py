@@ -14,11 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, literal_column, select, text, update
+from sqlalchemy import Connection, bindparam, delete, exists, literal_column, select, text, update
 from sqlalchemy.orm import Session
 
 from socialdesk.core.models import OutboxJob, Ticket, UTCDateTime
-from socialdesk.core.outbox import AddsRows, JobStatus, Outbox
+from socialdesk.core.outbox import AddsRows, JobKind, JobStatus, Outbox
 from socialdesk.core.ticket import ACTIVE_STATUSES
 
 POST_INCIDENT_CARD = "post_incident_card"  # payload: incident_id
@@ -53,6 +53,15 @@ _LINK_MEMBER = update(_tickets).where(
 ).values(incident_id=bindparam("b_incident_id"), updated_at=bindparam("b_now"),
          version=_tickets.c.version + 1).returning(_tickets.c.id, _tickets.c.priority)
 _JOB_EXISTS = select(_jobs.c.id).where(_jobs.c.dedupe_key == bindparam("dedupe_key"))
+# A member's card post that never started: no attempt made, the ticket not marked with a
+# channel (a post whose answer was lost leaves that mark and is never withdrawn).
+_WITHDRAW_CARD_POST = delete(_jobs).where(
+    _jobs.c.kind == JobKind.POST_CARD.value,
+    _jobs.c.ticket_id == bindparam("b_ticket_id"),
+    _jobs.c.status == JobStatus.PENDING.value,
+    _jobs.c.attempts == 0,
+    ~exists().where(_tickets.c.id == bindparam("b_ticket_id"), _tickets.c.card_channel.is_not(None)),
+).returning(_jobs.c.id)
 _UPDATE_WAITING = select(_jobs.c.id, _jobs.c.priority).where(
     _jobs.c.kind == UPDATE_INCIDENT_CARD, _jobs.c.status == JobStatus.PENDING.value,
     _jobs.c.dedupe_key.like(bindparam("prefix")),
@@ -99,6 +108,13 @@ def link_members(connection: Connection, incident_id: int, members: Iterable[tup
                                                  "b_incident_id": incident_id, "b_now": now}).all()
         linked.extend((row.id, row.priority) for row in rows)
     return linked
+
+
+def withdraw_card_post(connection: Connection, ticket_id: int) -> bool:
+    """Withdraw a storm member's own card post if it has not started: the incident card
+    lists the ticket, so nobody ever sees a card of its own. A post already under way is
+    left alone (that card is refreshed to show the link instead)."""
+    return connection.execute(_WITHDRAW_CARD_POST, {"b_ticket_id": ticket_id}).first() is not None
 
 
 def queue_incident_card(connection: Connection | Session, outbox: Outbox, rows: AddsRows, incident_id: int, *,

@@ -41,7 +41,14 @@ from socialdesk.core.cursors import CursorAdvance, cursor_upsert
 from socialdesk.core.database import Database
 from socialdesk.core.events import SYSTEM_ACTOR, EventKind, TicketEvent
 from socialdesk.core.hooks import DeskHooks
-from socialdesk.core.incident_links import IncidentJobs, link_members, link_ticket, queue_incident_card, upsert_incident
+from socialdesk.core.incident_links import (
+    IncidentJobs,
+    link_members,
+    link_ticket,
+    queue_incident_card,
+    upsert_incident,
+    withdraw_card_post,
+)
 from socialdesk.core.mention import Mention
 from socialdesk.core.models import Message, OutboxJob, Ticket, UTCDateTime
 from socialdesk.core.outbox import JobKind, Outbox
@@ -173,6 +180,7 @@ class _Write:
     def __call__(self, connection: Connection) -> list[IngestResult]:
         rows = _NewRows()
         self._opened: list[OpenedTicket] = []  # active tickets opened in this transaction
+        self._card_posts: dict[int, OutboxJob] = {}  # ticket id -> its card post queued in this transaction
         card_updates: dict[int, OutboxJob] = {}  # ticket id -> refresh queued in this transaction
         self._incident_jobs = IncidentJobs()  # incident card jobs queued in this transaction
         written = dict(self._stored)
@@ -214,8 +222,9 @@ class _Write:
                 # One card for the whole storm: the ticket is filed under the incident, no card of its own.
                 self._file_under_incident(connection, rows, card_updates, ticket_id, m, verdict)
                 return IngestResult(IngestOutcome.CREATED, ticket_id, message_id)
-            self._outbox.enqueue(rows, JobKind.POST_CARD, {"ticket_id": ticket_id}, now=now,
-                                 priority=verdict.priority, ticket_id=ticket_id, dedupe_key=f"post_card:{ticket_id}")
+            self._card_posts[ticket_id] = self._outbox.enqueue(
+                rows, JobKind.POST_CARD, {"ticket_id": ticket_id}, now=now, priority=verdict.priority,
+                ticket_id=ticket_id, dedupe_key=f"post_card:{ticket_id}")
             return IngestResult(IngestOutcome.CREATED, ticket_id, message_id)
 
         ticket_id = active.id
@@ -248,12 +257,29 @@ class _Write:
             incident_id = upsert_incident(connection, verdict.storm_key, verdict.storm_title, m.created_at, now)
             link_ticket(connection, ticket_id, incident_id)
         for member_id, member_priority in link_members(connection, incident_id, verdict.storm_members, now):
+            withdrawn = self._withdraw_card_post(connection, rows, card_updates, member_id)
             self.changes.record(rows, EventKind.TRIAGED, member_id, SYSTEM_ACTOR, now,  # type: ignore[arg-type]
-                                incident_id=incident_id, reason="part of a storm of near-identical mentions")
-            self._outbox.queue_card_update(connection, rows, member_id, now=now, priority=member_priority,
-                                           queued=card_updates)
+                                incident_id=incident_id, reason="part of a storm of near-identical mentions",
+                                own_card="withdrawn" if withdrawn else "kept")
+            if not withdrawn:
+                self._outbox.queue_card_update(connection, rows, member_id, now=now, priority=member_priority,
+                                               queued=card_updates)
         queue_incident_card(connection, self._outbox, rows, incident_id, priority=verdict.priority, now=now,
                             queued=self._incident_jobs)
+
+
+    def _withdraw_card_post(self, connection: Connection, rows: _NewRows, card_updates: dict[int, OutboxJob],
+                            ticket_id: int) -> bool:
+        """A storm member's own card, if nobody can have seen it yet: one queued in this
+        transaction is simply not written; an earlier one only if it never started."""
+        queued = self._card_posts.pop(ticket_id, None)
+        if queued is None:
+            return withdraw_card_post(connection, ticket_id)
+        rows.discard(queued)
+        update = card_updates.pop(ticket_id, None)
+        if update is not None:
+            rows.discard(update)
+        return True
 
 
 class _NewRows:
@@ -265,16 +291,27 @@ class _NewRows:
     _inserts: dict[Table, Insert] = {}  # built once: a statement object caches its cache key
 
     def __init__(self) -> None:
-        self._rows: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
+        self._instances: list[Any] = []
 
     def add(self, instance: Any) -> None:
-        table: Table = instance.__table__
-        values = {k: v for k, v in instance.__dict__.items() if k in table.c}
-        self._rows.setdefault((table, tuple(values)), []).append(values)
+        self._instances.append(instance)
+
+    def discard(self, instance: Any) -> None:
+        """Take back a row added in this transaction (a card post the storm made needless)."""
+        self._instances = [i for i in self._instances if i is not instance]
 
     def insert(self, connection: Connection) -> None:
-        """Write the rows, table by table in the order they were first added."""
-        rows, self._rows = self._rows, {}
+        """Write the rows, table by table in the order they were first added.
+
+        Values are read now, not when added: a job's priority raised later in the
+        transaction is the one written.
+        """
+        instances, self._instances = self._instances, []
+        rows: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
+        for instance in instances:
+            table: Table = instance.__table__
+            values = {k: v for k, v in instance.__dict__.items() if k in table.c}
+            rows.setdefault((table, tuple(values)), []).append(values)
         for (table, _), values in rows.items():
             statement = self._inserts.get(table)
             if statement is None:

@@ -22,6 +22,9 @@ from socialdesk.core.migrate import upgrade
 from socialdesk.core.plugin_catalog import discover_plugins
 from socialdesk.core.plugin_manager import build_plugin_manager
 from socialdesk.core.runtime import run_desk
+from socialdesk.core.slack.card import CARD_EVENT_TYPE
+from socialdesk.core.slack.incident_actions import REPLY_ALL_CALLBACK, IncidentInputs
+from socialdesk.core.slack.incident_card import INCIDENT_EVENT_TYPE, IncidentActions
 from socialdesk.core.ticket import TicketSnapshot
 from socialdesk.demo.config import AGENT, DESK_CHANNEL, SECOND_AGENT, demo_config, render_toml
 from socialdesk.plugins.discord.plugin import runtime_for as discord_runtime
@@ -29,6 +32,9 @@ from socialdesk.plugins.x.plugin import poll_timeline
 from socialdesk.sandbox.cluster import Sandbox
 
 STEP_TIMEOUT = 30.0
+STORM_PEOPLE = ("maria_k", "tom_b", "lee_w", "priya_n", "jonas_h")
+STORM_TEXT = "@acme checkout keeps failing with error 502 when I try to pay, {n}"
+STORM_ANSWER = "Hi {name}, checkout had an outage between 10:02 and 10:20; it works again. Sorry! {handle}"
 Say = Callable[[str], None]
 
 
@@ -55,7 +61,11 @@ class Demo:
         self.slack_driver = sandbox.slack.driver()  # Socket Mode: what the agents' clicks become
 
     def cards(self) -> list[Any]:
-        return [m for m in self.sandbox.slack.timeline(DESK_CHANNEL) if m.blocks]
+        """Ticket cards in #social-desk (incident cards are listed by ``incident_cards``)."""
+        return [m for m in self.sandbox.slack.timeline(DESK_CHANNEL) if _event_type(m) == CARD_EVENT_TYPE]
+
+    def incident_cards(self) -> list[Any]:
+        return [m for m in self.sandbox.slack.timeline(DESK_CHANNEL) if _event_type(m) == INCIDENT_EVENT_TYPE]
 
     async def ticket_for(self, platform: str, text_part: str) -> TicketSnapshot:
         async def find() -> TicketSnapshot | None:
@@ -103,6 +113,8 @@ class Demo:
         await eventually("three triage cards in #social-desk", lambda: _truthy(len(self.cards()) >= 3))
         for card in self.cards():
             say(f"  slack  card: {card.text[:150]}")
+            for line in _triage_lines(card.blocks):
+                say(f"           {line}")
 
         say("\n3. Agents work the queue from Slack")
         x_ticket = await self.ticket_for("x", "the app is down")
@@ -134,13 +146,47 @@ class Demo:
                          lambda: self._has_messages(x_ticket.id, 3))
         await self.desk(AGENT, f"close {x_ticket.id} resolved")
 
-        say("\n5. What happened")
+        await self.storm()
+
+        say("\n6. What happened")
         for ticket_id in (x_ticket.id, discord_ticket.id):
             trail = await self.app.service.audit_trail(ticket_id)
             say(f"  #{ticket_id}: " + " → ".join(event.kind.value for event in trail))
         card_edits = sum(len(card.history) for card in self.cards())
-        say(f"  slack: {len(self.cards())} cards in #social-desk, {card_edits} in-place updates, "
+        say(f"  slack: {len(self.cards())} ticket cards and {len(self.incident_cards())} incident card in "
+            f"#social-desk, {card_edits} in-place updates, "
             f"{len(self.sandbox.recorder.records)} requests and frames recorded across the emulators")
+
+    async def storm(self) -> None:
+        """Several people report the same problem at once: one incident card, one bulk answer."""
+        say, x = self.say, self.sandbox.x
+        say("\n5. A storm: five people report the same failure within a minute")
+        posts = []
+        for n, handle in enumerate(STORM_PEOPLE):
+            x.add_user(handle, handle.split("_")[0].title(), followers=100 + n)
+            posts.append(x.post_as(handle, STORM_TEXT.format(n=("help", "anyone?", "again", "!!", "please")[n])))
+            say(f"  x      @{handle}: {posts[-1]['text']}")
+        cards_before = len(self.cards())
+        await poll_timeline(self.app, "x.poll_mentions")
+        [incident] = await eventually("one incident card", lambda: _truthy(self.incident_cards()))
+        say(f"  slack  incident card: {incident.text[:150]}")
+        say(f"  slack  ticket cards in #social-desk: {cards_before} before the storm, {len(self.cards())} after")
+        driver = self.slack_driver
+        if not (await driver.click(DESK_CHANNEL, incident.ts, IncidentActions.REPLY_ALL, user=AGENT)).acked:
+            raise DemoFailed("the Reply to all click was not acknowledged")
+        view = await eventually("the Reply to all form", lambda: _truthy(next(
+            (v for v in reversed(self.sandbox.slack.views) if v.callback_id == REPLY_ALL_CALLBACK and not v.closed),
+            None)))
+        say(f"  slack  <@{AGENT}> Reply to all: {STORM_ANSWER}")
+        await driver.submit_view(view.id, {IncidentInputs.TEXT: {IncidentInputs.TEXT_ACTION: STORM_ANSWER}})
+        conversations = {str(p["conversation_id"]) for p in posts}
+
+        async def answered() -> list[dict[str, Any]]:
+            replies = [r for r in x.replies_by("acme") if str(r["conversation_id"]) in conversations]
+            return replies if len(replies) >= len(conversations) else []
+
+        for reply in await eventually("one answer in each of the five conversations", answered):
+            say(f"  x      @acme: {reply['text']}")
 
     async def _has_messages(self, ticket_id: int, count: int) -> bool:
         return len(await self.app.service.messages_of(ticket_id)) >= count
@@ -148,6 +194,22 @@ class Demo:
 
 async def _truthy(value: Any) -> Any:
     return value
+
+
+def _event_type(message: Any) -> str | None:
+    return (message.metadata or {}).get("event_type") if not message.is_reply else None
+
+
+def _triage_lines(blocks: list[dict[str, Any]]) -> list[str]:
+    """The card's "Why P<n>" field and SLA clock, as an agent reads them."""
+    lines = []
+    for block in blocks:
+        for field in block.get("fields") or []:
+            if field["text"].startswith("*Why P"):
+                lines.append(field["text"].replace("*", "").replace("\n", ": ", 1))
+        if block["type"] == "context" and block["elements"][0]["text"].startswith("⏱"):
+            lines.append(block["elements"][0]["text"])
+    return lines
 
 
 async def run_demo(say: Say = print, record: str | None = None, workdir: str | None = None) -> int:

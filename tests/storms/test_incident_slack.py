@@ -16,8 +16,11 @@ STORM_SIZE = 5
 
 
 async def storm(desk: Desk) -> tuple[int, list[int]]:
-    tickets = [await desk.mention(COMPLAINT.format(n=50000 + n), author_id=f"p{n}", handle=f"person{n}")
-               for n in range(STORM_SIZE)]
+    tickets = []
+    for n in range(STORM_SIZE):
+        tickets.append(await desk.mention(COMPLAINT.format(n=50000 + n), author_id=f"p{n}", handle=f"person{n}"))
+        if n < 2:  # the first two cards are up before the third person makes it a storm
+            await desk.card(tickets[-1])
     incident = await desk.app.incidents.of_ticket(tickets[-1])
     assert incident is not None
 
