@@ -101,3 +101,18 @@ def test_spam_sinks_to_the_lowest_priority_whatever_else_matched() -> None:
     assert (result.priority, result.spam) == (4, True)
     assert result.reasons == ("keyword 'hacked'", "scam pattern 'click here'")
     assert merge_triage([C(category="account_security", priority=1), C(spam=False)]).priority == 1
+
+
+def test_capped_escalation_stops_at_its_cap_and_never_lowers():
+    rule = TriageContribution(priority=3)
+    capped = TriageContribution(escalate=2, escalate_limit=2, reasons=("12k followers",))
+    assert merge_triage([rule, capped]).priority == 2  # 3 - 2 would be P1: stopped at P2
+    assert merge_triage([TriageContribution(priority=1), capped]).priority == 1  # already above: kept
+    # free steps apply first, then the capped ones; caps do not add up past each other
+    free = TriageContribution(escalate=1, reasons=("VIP",))
+    assert merge_triage([TriageContribution(priority=4), capped, free]).priority == 2
+    assert merge_triage([TriageContribution(priority=4), free, free, capped]).priority == 2
+    assert merge_triage([TriageContribution(priority=4), free, free, free, capped]).priority == 1
+    # a capped step down is a step down; spam still sinks
+    assert merge_triage([rule, TriageContribution(escalate=-1, escalate_limit=2)]).priority == 4
+    assert merge_triage([rule, capped, TriageContribution(spam=True)]).priority == 4

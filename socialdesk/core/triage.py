@@ -31,8 +31,10 @@ class TriageContribution:
 
     ``priority`` proposes an absolute priority (1 = most urgent, 4 = least); the most
     urgent proposal wins. ``escalate`` moves the result up (positive) or down
-    (negative) by whole steps; the steps of all plugins add up. ``reasons`` explain
-    the verdict on the card ("negative sentiment", "keyword 'refund'").
+    (negative) by whole steps; the steps of all plugins add up. ``escalate_limit``
+    caps what this contribution's own steps can reach (2: it may raise a mention to P2
+    but never make it page on-call as P1 by itself); ``None`` is no cap. ``reasons``
+    explain the verdict on the card ("negative sentiment", "keyword 'refund'").
 
     ``when_language`` / ``when_category`` make the whole contribution conditional on the
     merged verdict (empty = unconditional). ``auto_close`` (a reason such as
@@ -44,6 +46,7 @@ class TriageContribution:
 
     priority: int | None = None
     escalate: int = 0
+    escalate_limit: int | None = None
     category: str | None = None
     category_confidence: float = 0.5
     sentiment: str | None = None
@@ -101,6 +104,18 @@ def _best_category(contributions: Iterable[TriageContribution]) -> str | None:
     return best[1] if best else None
 
 
+def _escalate_within_limits(priority: int, limited: list[TriageContribution]) -> int:
+    """Apply the capped steps after the free ones: a step never takes the priority past
+    its cap, and never lowers a priority that was already more urgent than the cap."""
+    for c in limited:
+        assert c.escalate_limit is not None
+        moved = priority - c.escalate
+        if c.escalate > 0 and moved < c.escalate_limit:
+            moved = min(priority, c.escalate_limit)
+        priority = clamp_priority(moved)
+    return priority
+
+
 def merge_triage(contributions: Iterable[TriageContribution | Iterable[TriageContribution] | None]) -> TriageResult:
     """Merge contributions in plugin-call order (later registered plugins are called first).
 
@@ -115,6 +130,7 @@ def merge_triage(contributions: Iterable[TriageContribution | Iterable[TriageCon
 
     proposals: list[int] = []
     escalation = 0
+    limited: list[TriageContribution] = []
     sentiment: str | None = None
     sentiment_score: float | None = None
     tags: dict[str, None] = {}
@@ -126,7 +142,10 @@ def merge_triage(contributions: Iterable[TriageContribution | Iterable[TriageCon
     for c in flat:
         if c.priority is not None:
             proposals.append(clamp_priority(c.priority))
-        escalation += c.escalate
+        if c.escalate_limit is None:
+            escalation += c.escalate
+        elif c.escalate:
+            limited.append(c)
         if sentiment is None and c.sentiment:
             sentiment, sentiment_score = c.sentiment, c.sentiment_score
         tags.update(dict.fromkeys(c.tags))
@@ -143,7 +162,7 @@ def merge_triage(contributions: Iterable[TriageContribution | Iterable[TriageCon
     spam = any(spam_votes)
     # Spam sinks to the bottom whatever it claims: a scam saying "your account is hacked,
     # click here" must not page on-call.
-    priority = LOWEST_PRIORITY if spam else clamp_priority(base - escalation)
+    priority = LOWEST_PRIORITY if spam else _escalate_within_limits(clamp_priority(base - escalation), limited)
     return TriageResult(
         priority=priority,
         category=category,

@@ -31,6 +31,9 @@ class AuthorWeightSettings(StrictModel):
     vip_escalate: int = Field(2, ge=0, le=3)
     verified_escalate: int = Field(1, ge=0, le=3)
     follower_tiers: list[FollowerTier] = Field(default_factory=lambda: list(DEFAULT_TIERS))
+    # A big audience makes a mention more urgent, not an emergency: verified accounts and
+    # follower tiers raise it to P2 at most (1 lets them reach P1). VIPs are not capped.
+    escalate_up_to: int = Field(2, ge=1, le=4)
     _vips: frozenset[tuple[str, str]] = PrivateAttr()
 
     @field_validator("vips")
@@ -87,11 +90,14 @@ def weigh(author: Author, settings: AuthorWeightSettings) -> list[TriageContribu
     verdict = []
     if settings.vip_escalate and settings.is_vip(author):
         verdict.append(TriageContribution(escalate=settings.vip_escalate, reasons=("VIP",), tags=("vip",)))
+    cap = settings.escalate_up_to
     if settings.verified_escalate and author.verified:
-        verdict.append(TriageContribution(escalate=settings.verified_escalate, reasons=("verified account",)))
+        verdict.append(TriageContribution(escalate=settings.verified_escalate, escalate_limit=cap,
+                                          reasons=("verified account",)))
     tier = settings.tier(author.followers)
     if tier is not None and tier.escalate and author.followers is not None:
-        verdict.append(TriageContribution(escalate=tier.escalate, reasons=(followers_label(author.followers),)))
+        verdict.append(TriageContribution(escalate=tier.escalate, escalate_limit=cap,
+                                          reasons=(followers_label(author.followers),)))
     return verdict
 
 

@@ -32,6 +32,9 @@ class SentimentSettings(StrictModel):
     negative_threshold: float = Field(-0.2, ge=-1, le=0)
     positive_threshold: float = Field(0.35, ge=0, le=1)
     escalate_on_complaint: int = Field(1, ge=0, le=3)
+    # Anger alone should not page on-call: by default it raises a complaint to P2 at most
+    # (an outage or security rule, or a VIP, still makes P1). 1 lets it reach P1.
+    escalate_up_to: int = Field(2, ge=1, le=4)
     languages: list[str] = []
 
     @model_validator(mode="after")
@@ -66,7 +69,8 @@ def triage_text(text: str, settings: SentimentSettings) -> list[TriageContributi
     when_language = tuple(settings.languages)
     verdict = [TriageContribution(sentiment=sentiment, sentiment_score=round(score, 4), when_language=when_language)]
     if sentiment == "negative" and settings.escalate_on_complaint:
-        verdict.append(TriageContribution(escalate=settings.escalate_on_complaint, reasons=(NEGATIVE_REASON,),
+        verdict.append(TriageContribution(escalate=settings.escalate_on_complaint,
+                                          escalate_limit=settings.escalate_up_to, reasons=(NEGATIVE_REASON,),
                                           when_category=COMPLAINT_CATEGORIES, when_language=when_language))
     return verdict
 

@@ -28,12 +28,20 @@ def test_an_ordinary_author_weighs_nothing():
 
 @pytest.mark.parametrize(("followers", "priority", "reason"), [
     (9_999, 3, None), (10_000, 2, "10k followers"), (12_345, 2, "12k followers"),
-    (99_999, 2, "99k followers"), (100_000, 1, "100k followers"), (1_250_000, 1, "1.2M followers"),
+    (99_999, 2, "99k followers"), (100_000, 2, "100k followers"), (1_250_000, 2, "1.2M followers"),
 ])
 def test_follower_tiers_only_the_highest_reached_counts(followers, priority, reason):
     result = merged(author(followers=followers))
-    assert result.priority == priority
+    assert result.priority == priority  # P3 + 2 steps would be P1: an audience alone stops at P2
     assert result.reasons == ((reason,) if reason else ())
+
+
+def test_audience_raises_to_p2_at_most_unless_configured_and_never_lowers():
+    big = author(followers=250_000, verified=True)
+    assert merged(big, priority=4).priority == 2
+    assert merged(big, AuthorWeightSettings(escalate_up_to=1), priority=4).priority == 1
+    assert merged(big, priority=1).priority == 1  # an outage rule's P1 stays P1
+    assert merged(author(followers=12_000), AuthorWeightSettings(escalate_up_to=3), priority=4).priority == 3
 
 
 def test_follower_labels_are_short():
@@ -50,7 +58,7 @@ def test_verified_accounts():
 def test_vips_by_handle_or_id_on_their_platform():
     settings = AuthorWeightSettings(vips=["x:@BigCustomer", "discord:1234"])
     result = merged(author(handle="bigcustomer", verified=True, followers=15_000), settings, priority=4)
-    assert result.priority == 1  # 4 - 2 (VIP) - 1 (verified) - 1 (tier), clamped
+    assert result.priority == 2  # 4 - 2 (VIP); verified and the tier are capped at P2
     assert result.reasons == ("VIP", "verified account", "15k followers")
     assert result.tags == ("vip",)
     by_id = Author(platform="discord", external_id="1234", handle="anyone")

@@ -40,10 +40,14 @@ def _refund(priority: int = 2) -> TriageContribution:
 
 
 def test_negative_complaint_is_escalated_with_a_reason():
-    merged = merge_triage([_refund(), triage_text("I want a refund, this is a disgusting scam", DEFAULT)])
-    assert merged.priority == 1
+    angry = "I want a refund, this is a disgusting scam"
+    merged = merge_triage([_refund(3), triage_text(angry, DEFAULT)])
+    assert merged.priority == 2
     assert merged.reasons == ("keyword 'refund'", "negative sentiment")
     assert merged.sentiment == "negative" and merged.sentiment_score < -0.2
+    # Anger alone never pages on-call: a P2 complaint stays P2, unless the cap is lifted.
+    assert merge_triage([_refund(2), triage_text(angry, DEFAULT)]).priority == 2
+    assert merge_triage([_refund(2), triage_text(angry, SentimentSettings(escalate_up_to=1))]).priority == 1
 
 
 def test_negative_praise_or_question_is_not_escalated():
@@ -60,7 +64,10 @@ def test_positive_complaint_is_not_escalated():
 
 def test_escalation_steps_are_configurable():
     text = "refund now, awful horrible service"
-    assert merge_triage([_refund(3), triage_text(text, SentimentSettings(escalate_on_complaint=2))]).priority == 1
+    two_steps = SentimentSettings(escalate_on_complaint=2, escalate_up_to=1)
+    assert merge_triage([_refund(3), triage_text(text, two_steps)]).priority == 1
+    capped = SentimentSettings(escalate_on_complaint=2)
+    assert merge_triage([_refund(4), triage_text(text, capped)]).priority == 2
     none = merge_triage([_refund(3), triage_text(text, SentimentSettings(escalate_on_complaint=0))])
     assert (none.priority, none.reasons, none.sentiment) == (3, ("keyword 'refund'",), "negative")
 
@@ -68,15 +75,16 @@ def test_escalation_steps_are_configurable():
 def test_languages_restrict_scoring():
     settings = SentimentSettings(languages=["en"])
     text = "awful awful service, I want a refund"
-    english = merge_triage([TriageContribution(language="en"), _refund(), triage_text(text, settings)])
-    assert (english.sentiment, english.priority) == ("negative", 1)
-    french = merge_triage([TriageContribution(language="fr"), _refund(), triage_text(text, settings)])
-    assert (french.sentiment, french.priority, french.reasons) == (None, 2, ("keyword 'refund'",))
+    english = merge_triage([TriageContribution(language="en"), _refund(3), triage_text(text, settings)])
+    assert (english.sentiment, english.priority) == ("negative", 2)
+    french = merge_triage([TriageContribution(language="fr"), _refund(3), triage_text(text, settings)])
+    assert (french.sentiment, french.priority, french.reasons) == (None, 3, ("keyword 'refund'",))
 
 
 @pytest.mark.parametrize(("settings", "path", "message"), [
     ({"negative_threshold": 0.2}, "negative_threshold", "less than or equal to 0"),
     ({"escalate_on_complaint": 4}, "escalate_on_complaint", "less than or equal to 3"),
+    ({"escalate_up_to": 0}, "escalate_up_to", "greater than or equal to 1"),
     ({"negative_treshold": -0.1}, "negative_treshold", "did you mean 'negative_threshold'"),
 ])
 def test_bad_settings_are_clear_config_problems(settings, path, message):

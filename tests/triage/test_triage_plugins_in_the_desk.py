@@ -25,9 +25,12 @@ async def _ticket(app, m):
 async def test_the_card_reasons_explain_the_priority(make_app):
     app = await make_app()
     ticket = await _ticket(app, mention(text=ANGRY_REFUND, followers=12_345))
-    # refund proposes 2; negative sentiment on a complaint and 12k followers: two steps up, clamped to 1
-    assert (ticket.priority, ticket.category, ticket.sentiment, ticket.language) == (1, "refund", "negative", "en")
+    # refund proposes 2; negative sentiment and 12k followers would each raise it, but
+    # neither may make a P1 (page on-call) by itself: P2, with every reason shown
+    assert (ticket.priority, ticket.category, ticket.sentiment, ticket.language) == (2, "refund", "negative", "en")
     assert set(ticket.priority_reasons) == {"keyword 'refund'", "negative sentiment", "12k followers"}
+    vip = await make_app({"plugins": {"author_weight": {"vips": ["testnet:bigco"]}}})
+    assert (await _ticket(vip, mention(text=ANGRY_REFUND, handle="bigco"))).priority == 1  # a VIP does page
     assert {"refund", "lang:en"} <= set(ticket.tags)
     audit = await app.service.audit_trail(ticket.id)
     assert set(audit[0].details["reasons"]) == set(ticket.priority_reasons)
