@@ -3,7 +3,9 @@
 Real OS processes against the sandbox (Slack, X and Discord emulators in this test's
 process) and a database created for this test. The counts come from the emulators' own
 state: what customers posted on X and Discord, the cards in the Slack channel, the
-replies the brand posted. PostgreSQL only: SQLite is one replica by design.
+replies the brand posted. Every default plugin is on: a third of the posts are the same
+complaint from different people (a storm: one incident card), and templated questions
+that happen to match become incidents too. PostgreSQL only: SQLite is one replica by design.
 """
 
 from __future__ import annotations
@@ -31,9 +33,10 @@ from sqlalchemy.engine import make_url
 
 from socialdesk.core.database import Database
 from socialdesk.core.migrate import upgrade
-from socialdesk.core.models import Cursor, Message, OutboxJob, Reply, Ticket
+from socialdesk.core.models import Cursor, Incident, Message, OutboxJob, Reply, Ticket
 from socialdesk.core.outbox import JobStatus
 from socialdesk.core.slack.card import CARD_EVENT_TYPE
+from socialdesk.core.slack.incident_card import INCIDENT_EVENT_TYPE
 from socialdesk.core.ticket import ReplyStatus
 from socialdesk.demo.config import render_toml
 from socialdesk.sandbox.cluster import Sandbox
@@ -47,8 +50,17 @@ STORM = 300  # mentions: half on X, half on Discord
 KILL_AFTER = 120  # mentions fed before the leader is killed
 FEED_PAUSE_SECONDS = 0.08
 TAKEOVER_LIMIT_SECONDS = 30.0
-WORDS = ("parcel", "refund", "login", "invoice", "password", "delivery", "coupon", "battery", "screen",
-         "account", "subscription", "warranty", "shipping", "checkout", "app", "order")
+# Distinct questions: templates and words with co-prime counts, so no two customers write
+# the same thing (the storm below is the only crowd saying one thing).
+QUESTIONS = ("my {a} {b} stopped working after {c}", "why does the {a} page ask for my {b} every {c}",
+             "is {a} available for {b} accounts since {c}?", "I was charged for {a} but got {b} on {c}",
+             "where do I change the {a} for {b}, support said {c}")
+WORDS_A = ("parcel", "refund", "login", "invoice", "password", "delivery", "coupon", "battery", "screen",
+           "account", "subscription", "warranty", "shipping", "checkout", "app", "order")
+WORDS_B = ("family", "student", "business", "trial", "annual", "gift", "legacy", "partner", "premium", "team",
+           "school", "charity", "beta")
+WORDS_C = ("monday", "the update", "my trip", "yesterday", "last week", "the outage", "renewal", "two days",
+           "my move", "the holidays", "signup")
 
 
 @pytest.fixture
@@ -114,8 +126,6 @@ def desk_toml(sandbox: Sandbox, database_url: str) -> str:
             "x": {"enabled": True, "api_base": sandbox.x.base_url, "poll_interval": 15},
             "discord": {"enabled": True, "api_base": sandbox.discord.api_base,
                         "gateway_url": sandbox.discord.gateway_url},
-            # Distinct customers with distinct questions; incident grouping is tested elsewhere.
-            "storms": {"enabled": False},
         },
     })
 
@@ -160,29 +170,48 @@ class Storm:
         self.discord_posts: list[str] = []  # external ids as the desk names them: guild/channel/message
         for n in range(30):
             self.x.add_user(f"cust{n:02d}", f"Customer {n}", followers=50 + n)
+        for n in range(2, STORM, 3):
+            self.x.add_user(f"storm{n:03d}", f"Storm Customer {n}", followers=10 + n)
 
     def post(self, n: int) -> None:
-        topic = f"{WORDS[n % len(WORDS)]} {WORDS[(n * 7 + 3) % len(WORDS)]} case {n * 7919 % 100003}"
-        if n % 2 == 0:
-            post = self.x.post_as(f"cust{n % 30:02d}", f"@acme question {n}: my {topic} needs help")
+        question = QUESTIONS[n % len(QUESTIONS)].format(
+            a=WORDS_A[n % len(WORDS_A)], b=WORDS_B[n * 3 % len(WORDS_B)], c=WORDS_C[n * 7 % len(WORDS_C)])
+        if n % 3 == 2:  # the storm: the same complaint from a different X account each time
+            post = self.x.post_as(f"storm{n:03d}", f"@acme checkout fails with error 502 when I pay, order {n}")
+            self.x_posts.append(str(post["id"]))
+        elif n % 2 == 0:
+            post = self.x.post_as(f"cust{n % 30:02d}", f"@acme {question}")
             self.x_posts.append(str(post["id"]))
         else:
             message = self.discord.post_message(self.channel, f"member{n % 30:02d}",
-                                                f"question {n}: trouble with {topic}", mentions_bot=True)
+                                                question, mentions_bot=True)
             self.discord_posts.append(f"{self.guild}/{self.channel}/{message['id']}")
 
 
-async def stored(database: Database) -> tuple[dict[str, int], list[tuple[int, str | None]], list[tuple[int, str, str]],
-                                                int]:
-    """(messages by external id, tickets with card ts, replies, outbox jobs not finished)."""
+@dataclass
+class Stored:
+    messages: dict[str, int]  # inbound external id -> times stored
+    tickets: list[tuple[int, str | None, int | None]]  # (id, card ts, incident id)
+    incidents: dict[int, str | None]  # id -> card ts
+    replies: list[tuple[int, str, str]]  # (id, text, status)
+    unfinished: int  # outbox jobs pending or running
+
+    def shown(self) -> bool:
+        """Every ticket is on a card of its own or on its incident's card."""
+        return all(card or (incident is not None and self.incidents.get(incident))
+                   for _, card, incident in self.tickets)
+
+
+async def stored(database: Database) -> Stored:
     async with database.sessions() as session:
         messages = Counter((await session.scalars(
             select(Message.external_id).where(Message.direction == "inbound"))).all())
-        tickets = [(t.id, t.card_ts) for t in (await session.scalars(select(Ticket))).all()]
+        tickets = [(t.id, t.card_ts, t.incident_id) for t in (await session.scalars(select(Ticket))).all()]
+        incidents = {i.id: i.card_ts for i in (await session.scalars(select(Incident))).all()}
         replies = [(r.id, r.text, r.status) for r in (await session.scalars(select(Reply))).all()]
         unfinished = len((await session.scalars(select(OutboxJob.id).where(
             OutboxJob.status.in_([JobStatus.PENDING, JobStatus.RUNNING])))).all())
-    return dict(messages), tickets, replies, unfinished
+    return Stored(dict(messages), tickets, incidents, replies, unfinished)
 
 
 async def test_three_replicas_lose_nothing_and_double_nothing_when_the_leader_is_killed(
@@ -238,9 +267,9 @@ async def test_three_replicas_lose_nothing_and_double_nothing_when_the_leader_is
             replies_sent[text] = via.name
 
         async def carded_tickets(count: int) -> list[int]:
-            _, tickets, _, _ = await stored(database)
+            tickets = (await stored(database)).tickets
             answered = {int(text.rsplit("#", 1)[1].rstrip(")")) for text in replies_sent}
-            ready = [tid for tid, card in sorted(tickets) if card and tid not in answered]
+            ready = [tid for tid, card, _ in sorted(tickets) if card and tid not in answered]
             return ready[:count] if len(ready) >= count else []
 
         fed = 0
@@ -280,33 +309,45 @@ async def test_three_replicas_lose_nothing_and_double_nothing_when_the_leader_is
         wanted = set(storm.x_posts) | set(storm.discord_posts)
 
         async def quiet() -> bool:
-            messages, tickets, replies, unfinished = await stored(database)
-            return (wanted <= set(messages) and all(card for _, card in tickets) and unfinished == 0
-                    and len(replies) == len(replies_sent)
-                    and all(status not in (ReplyStatus.PENDING, ReplyStatus.SENDING) for *_, status in replies))
+            now = await stored(database)
+            return (wanted <= set(now.messages) and now.shown() and now.unfinished == 0
+                    and len(now.replies) == len(replies_sent)
+                    and all(status not in (ReplyStatus.PENDING, ReplyStatus.SENDING) for *_, status in now.replies))
 
         try:
             await eventually("every mention stored, every card and reply delivered", quiet, 120)
         except AssertionError:
-            messages, tickets, replies, unfinished = await stored(database)
-            missing = sorted(wanted - set(messages))
+            now = await stored(database)
+            missing = sorted(wanted - set(now.messages))
             raise AssertionError(f"missing mentions {missing[:10]} ({len(missing)}), tickets without card "
-                                 f"{[t for t, c in tickets if not c][:10]}, unfinished jobs {unfinished}, replies "
-                                 f"{[r for r in replies if r[2] != ReplyStatus.SENT]}, replies not written "
-                                 f"{sorted(set(replies_sent) - {text for _, text, _ in replies})}\n"
+                                 f"{[t for t, c, i in now.tickets if not c and not now.incidents.get(i)][:10]}, "
+                                 f"unfinished jobs {now.unfinished}, replies "
+                                 f"{[r for r in now.replies if r[2] != ReplyStatus.SENT]}, replies not written "
+                                 f"{sorted(set(replies_sent) - {text for _, text, _ in now.replies})}\n"
                                  + "\n".join(tail(r) for r in replicas)) from None
 
-        messages, tickets, replies, _ = await stored(database)
+        final = await stored(database)
+        messages, tickets, replies = final.messages, final.tickets, final.replies
         # 0 lost, each stored once: every post the emulators hold is one stored message.
         assert len(storm.x_posts) + len(storm.discord_posts) == STORM
         assert all(messages.get(external_id) == 1 for external_id in wanted)
 
-        # 0 duplicate cards: the Slack channel holds exactly one card per ticket.
-        cards = Counter(
-            m.metadata["event_payload"]["ticket_id"] for m in sandbox.slack.timeline(CHANNEL)
-            if not m.is_reply and m.metadata and m.metadata.get("event_type") == CARD_EVENT_TYPE)
-        assert set(cards) == {tid for tid, _ in tickets}
+        # 0 duplicate cards: the Slack channel holds exactly one card per carded ticket, and
+        # one per incident; the storm became an incident whatever replica was leading.
+        def top_level(event_type: str, key: str) -> Counter[int]:
+            return Counter(m.metadata["event_payload"][key] for m in sandbox.slack.timeline(CHANNEL)
+                           if not m.is_reply and m.metadata and m.metadata.get("event_type") == event_type)
+
+        cards = top_level(CARD_EVENT_TYPE, "ticket_id")
+        assert set(cards) == {tid for tid, card, _ in tickets if card}
         assert max(cards.values()) == 1, {t: c for t, c in cards.items() if c > 1}
+        incident_cards = top_level(INCIDENT_EVENT_TYPE, "incident_id")
+        assert set(incident_cards) == set(final.incidents) and set(incident_cards.values()) == {1}
+        # The storm ran on across the kill: the new leader went on filing it under the same
+        # incident (at most its first two complaints were on the desk before it was recognised).
+        per_incident = Counter(i for _, _, i in tickets if i is not None)
+        assert per_incident and per_incident.most_common(1)[0][1] >= STORM // 3 - 2, per_incident
+        print(f"{len(tickets)} tickets, {len(cards)} ticket cards, {len(incident_cards)} incident cards")
 
         # 0 duplicate replies: each reply is on its platform at most once, and once if sent.
         bot_id = str(sandbox.discord.bot_user["id"])
