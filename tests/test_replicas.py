@@ -11,7 +11,6 @@ that happen to match become incidents too. PostgreSQL only: SQLite is one replic
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import socket

@@ -168,7 +168,10 @@ class Demo:
             say(f"  x      @{handle}: {posts[-1]['text']}")
         cards_before = len(self.cards())
         await poll_timeline(self.app, "x.poll_mentions")
-        [incident] = await eventually("one incident card", lambda: _truthy(self.incident_cards()))
+        incidents = await eventually("the incident card", lambda: _truthy(self.incident_cards()))
+        if len(incidents) != 1:
+            raise DemoFailed(f"one storm made {len(incidents)} incident cards")
+        incident = incidents[0]
         say(f"  slack  incident card: {incident.text[:150]}")
         say(f"  slack  ticket cards in #social-desk: {cards_before} before the storm, {len(self.cards())} after")
         driver = self.slack_driver
@@ -178,7 +181,9 @@ class Demo:
             (v for v in reversed(self.sandbox.slack.views) if v.callback_id == REPLY_ALL_CALLBACK and not v.closed),
             None)))
         say(f"  slack  <@{AGENT}> Reply to all: {STORM_ANSWER}")
-        await driver.submit_view(view.id, {IncidentInputs.TEXT: {IncidentInputs.TEXT_ACTION: STORM_ANSWER}})
+        submitted = await driver.submit_view(view.id, {IncidentInputs.TEXT: {IncidentInputs.TEXT_ACTION: STORM_ANSWER}})
+        if submitted.outcome != "closed":
+            raise DemoFailed(f"the Reply to all form was not accepted: {submitted}")
         conversations = {str(p["conversation_id"]) for p in posts}
 
         async def answered() -> list[dict[str, Any]]:
