@@ -104,14 +104,13 @@ def _best_category(contributions: Iterable[TriageContribution]) -> str | None:
     return best[1] if best else None
 
 
-def _escalate_within_limits(priority: int, limited: list[TriageContribution]) -> int:
-    """Apply the capped steps after the free ones: a step never takes the priority past
-    its cap, and never lowers a priority that was already more urgent than the cap."""
-    for c in limited:
-        assert c.escalate_limit is not None
-        moved = priority - c.escalate
-        if c.escalate > 0 and moved < c.escalate_limit:
-            moved = min(priority, c.escalate_limit)
+def _escalate_within_limits(priority: int, capped: list[tuple[int, int]]) -> int:
+    """Apply the capped (steps, cap) after the free steps: a step never takes the priority
+    past its cap, and never lowers a priority that was already more urgent than the cap."""
+    for steps, cap in capped:
+        moved = priority - steps
+        if steps > 0 and moved < cap:
+            moved = min(priority, cap)
         priority = clamp_priority(moved)
     return priority
 
@@ -130,7 +129,7 @@ def merge_triage(contributions: Iterable[TriageContribution | Iterable[TriageCon
 
     proposals: list[int] = []
     escalation = 0
-    limited: list[TriageContribution] = []
+    capped: list[tuple[int, int]] = []  # (steps, cap) of the contributions with a cap
     sentiment: str | None = None
     sentiment_score: float | None = None
     tags: dict[str, None] = {}
@@ -145,7 +144,7 @@ def merge_triage(contributions: Iterable[TriageContribution | Iterable[TriageCon
         if c.escalate_limit is None:
             escalation += c.escalate
         elif c.escalate:
-            limited.append(c)
+            capped.append((c.escalate, c.escalate_limit))
         if sentiment is None and c.sentiment:
             sentiment, sentiment_score = c.sentiment, c.sentiment_score
         tags.update(dict.fromkeys(c.tags))
@@ -162,7 +161,7 @@ def merge_triage(contributions: Iterable[TriageContribution | Iterable[TriageCon
     spam = any(spam_votes)
     # Spam sinks to the bottom whatever it claims: a scam saying "your account is hacked,
     # click here" must not page on-call.
-    priority = LOWEST_PRIORITY if spam else _escalate_within_limits(clamp_priority(base - escalation), limited)
+    priority = LOWEST_PRIORITY if spam else _escalate_within_limits(clamp_priority(base - escalation), capped)
     return TriageResult(
         priority=priority,
         category=category,

@@ -87,6 +87,11 @@ async def eventually(predicate: Callable[[], Any], timeout: float = 15.0, messag
             await asyncio.sleep(0.02)
 
 
+# Many people sending the same words at once is a storm (one incident card); tests about
+# one card per ticket pass ``plugins=NO_STORMS``.
+NO_STORMS = {"storms": {"enabled": False}}
+
+
 def desk_config(slack: SlackEmulator, mode: str, *, desk: dict[str, Any] | None = None,
                 plugin: dict[str, Any] | None = None, plugins: dict[str, Any] | None = None) -> dict[str, Any]:
     """``plugin``: more [plugins.slack] settings; ``plugins``: other plugins' sections."""

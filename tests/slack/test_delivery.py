@@ -11,18 +11,14 @@ from sqlalchemy import update
 from socialdesk.core.errors import DeskError
 from socialdesk.core.extensions import Actor
 from socialdesk.core.mention import Author, Mention
-from socialdesk.core.metrics import metrics_for
 from socialdesk.core.outbox import JobKind, JobStatus, RetryJob
 from socialdesk.core.slack import delivery
 from socialdesk.core.slack.card import CARD_EVENT_TYPE
 from socialdesk.sandbox.slack import DEMO_CHANNELS, RateLimits, SlackChannel
 from tests.platform_double import PLATFORM
-from tests.slack.conftest import ALICE, CHANNEL, ESCALATIONS, ONCALL, Desk, eventually, start_running
+from tests.slack.conftest import ALICE, CHANNEL, ESCALATIONS, NO_STORMS, ONCALL, Desk, eventually, start_running
 from tests.store_queries import OutboxJob, jobs
-
-# Many people sending the same words at once is a storm (one incident card); these tests
-# are about one card per ticket, so storm detection is off.
-NO_STORMS = {"storms": {"enabled": False}}
+from tests.test_metrics import sample
 
 
 def burst(prefix: str, n: int, text: str = "just a question") -> list[Mention]:
@@ -78,9 +74,8 @@ async def test_retry_after_is_honoured_and_nothing_is_lost(start_desk) -> None:
     await eventually(lambda: len(card_tickets(desk)) == 30, timeout=30)
     await desk.settled()
     assert desk.slack.rate_limited > 0 and len(set(card_tickets(desk))) == 30
-    metrics = metrics_for(desk.app).registry  # /metrics counts each 429 the desk got
-    assert metrics.get_sample_value("socialdesk_platform_rate_limited_total", {"platform": "slack"}) == \
-        sum(r["status"] == 429 for r in desk.slack.recorder.of("slack", path="/api/chat.postMessage"))
+    # /metrics counts each 429 the desk got
+    assert sample(desk.app, "socialdesk_platform_rate_limited_total", platform="slack") == sum(r["status"] == 429 for r in desk.slack.recorder.of("slack", path="/api/chat.postMessage"))
     posts = [r for r in desk.slack.recorder.of("slack", path="/api/chat.postMessage")]
     for n, record in enumerate(posts):
         if record["status"] == 429:  # Retry-After is whole seconds, at least 1

@@ -19,7 +19,7 @@ from socialdesk.core.slack.escaping import (
     safe_url,
 )
 from tests.platform_double import PLATFORM
-from tests.slack.conftest import ALICE, CHANNEL
+from tests.slack.conftest import ALICE, CHANNEL, NO_STORMS
 from tests.slack.inert import message_problems, text_objects
 
 INJECTIONS = [
@@ -82,7 +82,7 @@ def test_the_suite_is_big_enough() -> None:
 async def test_nothing_posted_pings_or_links(start_desk) -> None:
     # One card per injection: storm grouping (of texts that share their wrapping) is off here;
     # incident cards are checked for escaping in tests/storms/.
-    desk = await start_desk("http", plugins={"storms": {"enabled": False}})
+    desk = await start_desk("http", plugins=NO_STORMS)
     tickets = [(await desk.app.service.ingest(evil_mention(n, evil))).ticket_id for n, evil in enumerate(INJECTIONS)]
     # a follow-up and a note of each kind land in the thread
     follow_up = Mention(platform=PLATFORM, external_id="evil-follow", conversation_id="evil-conv-0",

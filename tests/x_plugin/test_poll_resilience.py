@@ -8,12 +8,12 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
-from socialdesk.core.metrics import metrics_for
 from socialdesk.core.models import Message
 from socialdesk.plugins.x.poller import MAX_PAGES_PER_POLL
 from socialdesk.plugins.x.runtime import runtime_for
 from socialdesk.plugins.x.timeline_cursor import PageRun, TimelineCursor
 from socialdesk.sandbox.x import RateLimits
+from tests.test_metrics import sample
 from tests.x_plugin.conftest import MENTIONS_JOB, brand_id, mention_requests, poll, spend_app_quota
 
 
@@ -28,9 +28,8 @@ async def cursor_of(app, x) -> TimelineCursor | None:  # type: ignore[no-untyped
 
 def api_failures(app, kind: str) -> tuple[float | None, float | None]:  # type: ignore[no-untyped-def]
     """(X API failures of ``kind``, X 429s) as /metrics reports them."""
-    registry = metrics_for(app).registry
-    return (registry.get_sample_value("socialdesk_platform_api_errors_total", {"platform": "x", "kind": kind}),
-            registry.get_sample_value("socialdesk_platform_rate_limited_total", {"platform": "x"}))
+    return (sample(app, "socialdesk_platform_api_errors_total", platform="x", kind=kind),
+            sample(app, "socialdesk_platform_rate_limited_total", platform="x"))
 
 
 def post_mentions(x, count: int, start: int = 0) -> list[str]:  # type: ignore[no-untyped-def]
