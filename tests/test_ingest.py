@@ -76,6 +76,17 @@ async def test_follow_up_joins_the_open_ticket_and_threads_on_its_card(app):
     assert len(await jobs(app, JobKind.POST_CARD)) == 1
 
 
+async def test_a_card_refresh_raised_later_in_the_same_batch_is_written_raised(app):
+    root = await app.service.ingest(mention("b1", conversation_id="conv-B", text="where is my parcel"))
+    await app.service.ingest_many([
+        mention("b2", conversation_id="conv-B", text="any news?"),  # queues the refresh at P3
+        mention("b3", conversation_id="conv-B", text="and now the site is down"),  # makes the ticket P1
+    ])
+    assert (await app.service.get_ticket(root.ticket_id)).priority == 1
+    [refresh] = await jobs(app, JobKind.UPDATE_CARD)  # one refresh for both, at the ticket's new priority
+    assert refresh.priority == 1
+
+
 async def test_follow_up_never_lowers_priority(app):
     root = await app.service.ingest(mention("p1", conversation_id="conv-P", text="site is down"))
     await app.service.ingest(mention("p2", conversation_id="conv-P", text="thanks, love you"))

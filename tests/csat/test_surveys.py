@@ -18,7 +18,9 @@ from socialdesk.plugins import csat
 from socialdesk.plugins.csat_store import SEND_CSAT, SurveyStatus
 from tests.conftest import mention
 from tests.csat.conftest import AGENT, answered_ticket, closed_ticket
+from tests.platform_double import PLATFORM
 from tests.store_queries import audit_kinds, count, jobs
+from tests.test_metrics import sample
 
 
 async def survey_of(app, tid):
@@ -194,6 +196,9 @@ async def test_refused_or_ambiguous_send_fails_visibly_and_is_never_resent(app, 
     [job] = await jobs(app, SEND_CSAT)
     assert job.status == JobStatus.FAILED and job.last_error
     assert (await survey_of(app, tid)).status == SurveyStatus.FAILED
+    kind = {PermanentPlatformError: "permanent", AmbiguousPlatformError: "ambiguous"}.get(type(error))
+    if kind is not None:  # a platform's answer is counted on /metrics; a plugin's own bug is not
+        assert sample(app, "socialdesk_platform_api_errors_total", platform=PLATFORM, kind=kind) == 1.0
     clock.advance(hours=1)
     await app.outbox_runner().drain()
     await csat.follow_up(app)
@@ -202,10 +207,11 @@ async def test_refused_or_ambiguous_send_fails_visibly_and_is_never_resent(app, 
 
 async def test_transient_error_is_retried_then_sent_once(app, clock, surveys):
     tid = await closed_ticket(app)
-    surveys.script.append(TransientPlatformError("429", retry_after=30))
+    surveys.script.append(TransientPlatformError("429", retry_after=30, status=429))
     clock.advance(minutes=10)
     await app.outbox_runner().drain()
     assert (await survey_of(app, tid)).status == SurveyStatus.PENDING and surveys.sent == []
+    assert sample(app, "socialdesk_platform_rate_limited_total", platform=PLATFORM) == 1.0
     clock.advance(seconds=31)
     await app.outbox_runner().drain()
     assert len(surveys.sent) == 1 and (await survey_of(app, tid)).status == SurveyStatus.SENT
