@@ -54,9 +54,9 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from socialdesk.core.app import DeskApp  # noqa: E402
 from socialdesk.core.config import parse_config  # noqa: E402
-from socialdesk.core.database import SQLITE_BUSY_TIMEOUT_SECONDS, Database  # noqa: E402
+from socialdesk.core.store.database import SQLITE_BUSY_TIMEOUT_SECONDS, Database  # noqa: E402
 from socialdesk.core.mention import Author, Mention  # noqa: E402
-from socialdesk.core.migrate import upgrade  # noqa: E402
+from socialdesk.core.store.migrate import upgrade  # noqa: E402
 from socialdesk.core.plugin_catalog import discover_plugins  # noqa: E402
 from socialdesk.core.plugin_manager import build_plugin_manager  # noqa: E402
 from socialdesk.devtools.postgres import isolated_schema, raw_dsn  # noqa: E402

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from socialdesk.plugins.language import clean_for_detection  # noqa: E402
+from socialdesk.plugins.triage.language import clean_for_detection  # noqa: E402
 
 FOLDERS = {"arabic": "ar", "english": "en", "french": "fr", "german": "de", "hindi": "hi", "italian": "it",
            "portuguese": "pt", "spanish": "es"}

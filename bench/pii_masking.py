@@ -15,7 +15,7 @@ import random
 import time
 from collections.abc import Callable
 
-from socialdesk.plugins.keyword_triage import DEFAULT_RULES, triage_text
+from socialdesk.plugins.triage.keyword_rules import DEFAULT_RULES, triage_text
 from socialdesk.plugins.pii import PiiSettings, _phone_spans, find_spans
 
 WORDS = ("order", "never", "arrived", "refund", "please", "help", "app", "love", "the", "site", "is", "down",

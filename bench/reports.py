@@ -31,11 +31,11 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
-from socialdesk.core import ticket_queries  # noqa: E402
-from socialdesk.core.database import Database  # noqa: E402
-from socialdesk.core.migrate import upgrade  # noqa: E402
-from socialdesk.core.models import AuditEvent, CsatSurvey, Message, Reply, SlaTimer, Ticket  # noqa: E402
-from socialdesk.core.reports import build_report, daily_series  # noqa: E402
+from socialdesk.core.store import ticket_queries  # noqa: E402
+from socialdesk.core.store.database import Database  # noqa: E402
+from socialdesk.core.store.migrate import upgrade  # noqa: E402
+from socialdesk.core.store.models import AuditEvent, CsatSurvey, Message, Reply, SlaTimer, Ticket  # noqa: E402
+from socialdesk.core.reports.report import build_report, daily_series  # noqa: E402
 from socialdesk.devtools.postgres import isolated_schema  # noqa: E402
 from socialdesk.plugins.digest.chart import render_chart  # noqa: E402
 
@@ -116,7 +116,7 @@ def chart_ratio(repeat: int) -> None:
         figure.savefig(out, format="png")
         return out.getvalue()
 
-    from socialdesk.core.reports import DaySeries, Durations
+    from socialdesk.core.reports.report import DaySeries, Durations
     days = [DaySeries(date(2026, 11, d), {"x": 40 + d, "discord": 20 + d, "reddit": d},
                       Durations(60, 300.0 + d * 10, 900.0 + d * 20)) for d in range(1, 8)]
     timings = {}

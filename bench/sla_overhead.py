@@ -25,9 +25,9 @@ if str(ROOT) not in sys.path:
 
 from socialdesk.core.app import DeskApp  # noqa: E402
 from socialdesk.core.config import parse_config  # noqa: E402
-from socialdesk.core.database import Database  # noqa: E402
+from socialdesk.core.store.database import Database  # noqa: E402
 from socialdesk.core.mention import Author, Mention  # noqa: E402
-from socialdesk.core.migrate import upgrade  # noqa: E402
+from socialdesk.core.store.migrate import upgrade  # noqa: E402
 from socialdesk.core.plugin_catalog import PluginEntry, discover_plugins  # noqa: E402
 from socialdesk.devtools.postgres import isolated_schema  # noqa: E402
 from tests.platform_double import PLATFORM, TestPlatform  # noqa: E402

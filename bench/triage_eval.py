@@ -53,14 +53,14 @@ if str(ROOT) not in sys.path:
 
 from socialdesk.core.app import DeskApp  # noqa: E402
 from socialdesk.core.config import parse_config  # noqa: E402
-from socialdesk.core.database import Database  # noqa: E402
+from socialdesk.core.store.database import Database  # noqa: E402
 from socialdesk.core.mention import Author, Mention  # noqa: E402
-from socialdesk.core.migrate import upgrade  # noqa: E402
+from socialdesk.core.store.migrate import upgrade  # noqa: E402
 from socialdesk.core.plugin_catalog import discover_plugins  # noqa: E402
 from socialdesk.core.plugin_manager import build_plugin_manager  # noqa: E402
-from socialdesk.plugins.language import LanguageSettings, detect  # noqa: E402
-from socialdesk.plugins.noise import NoiseSettings, spam_findings  # noqa: E402
-from socialdesk.plugins.sentiment import SentimentSettings, compound_score, label  # noqa: E402
+from socialdesk.plugins.triage.language import LanguageSettings, detect  # noqa: E402
+from socialdesk.plugins.triage.noise import NoiseSettings, spam_findings  # noqa: E402
+from socialdesk.plugins.triage.sentiment import SentimentSettings, compound_score, label  # noqa: E402
 
 LABELS = ("negative", "neutral", "positive")  # tweeteval's mapping.txt: 0, 1, 2
 XLMT = {"arabic": "ar", "english": "en", "french": "fr", "german": "de", "hindi": "hi", "italian": "it",

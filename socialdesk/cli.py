@@ -17,7 +17,7 @@ from socialdesk.core.plugin_catalog import PluginCatalog, discover_plugins
 from socialdesk.core.secrets import redact
 
 if TYPE_CHECKING:
-    from socialdesk.core.database import Database
+    from socialdesk.core.store.database import Database
 
 EXIT_PROBLEM = 1
 DEFAULT_CONFIG = "plugins.toml"
@@ -156,8 +156,8 @@ async def _require_connection(database: Database) -> None:
 
 
 async def _db(args: argparse.Namespace, config: AppConfig) -> int:
-    from socialdesk.core.database import Database
-    from socialdesk.core.migrate import current_revision, head_revision, upgrade
+    from socialdesk.core.store.database import Database
+    from socialdesk.core.store.migrate import current_revision, head_revision, upgrade
 
     database = Database(config.database_url())
     try:
@@ -174,11 +174,11 @@ async def _db(args: argparse.Namespace, config: AppConfig) -> int:
 
 async def _report(args: argparse.Namespace, config: AppConfig) -> int:
     from socialdesk.core.clock import utc_now
-    from socialdesk.core.database import Database
-    from socialdesk.core.migrate import current_revision, head_revision
-    from socialdesk.core.report_format import as_csv, as_json, as_text
-    from socialdesk.core.report_period import period
-    from socialdesk.core.reports import build_report
+    from socialdesk.core.store.database import Database
+    from socialdesk.core.store.migrate import current_revision, head_revision
+    from socialdesk.core.reports.formats import as_csv, as_json, as_text
+    from socialdesk.core.reports.period import period
+    from socialdesk.core.reports.report import build_report
 
     now = utc_now()
     since, until = period(args.since, args.until, now, config.desk.timezone)  # bad input fails before connecting
@@ -200,7 +200,7 @@ async def _report(args: argparse.Namespace, config: AppConfig) -> int:
 async def _run(config: AppConfig, catalog: PluginCatalog) -> int:
     from socialdesk.core.app import DeskApp
     from socialdesk.core.logging_setup import configure_logging
-    from socialdesk.core.runtime import install_signal_handlers, run_desk
+    from socialdesk.core.runtime.replica import install_signal_handlers, run_desk
 
     configure_logging(config.desk.log_level)
     stop = asyncio.Event()
@@ -216,7 +216,7 @@ async def _run(config: AppConfig, catalog: PluginCatalog) -> int:
 
 
 async def _sandbox(args: argparse.Namespace) -> int:
-    from socialdesk.core.runtime import install_signal_handlers
+    from socialdesk.core.runtime.replica import install_signal_handlers
     from socialdesk.sandbox.cluster import Sandbox
 
     stop = asyncio.Event()

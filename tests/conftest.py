@@ -17,9 +17,9 @@ import pytest
 
 from socialdesk.core.app import DeskApp
 from socialdesk.core.config import parse_config
-from socialdesk.core.database import Database
+from socialdesk.core.store.database import Database
 from socialdesk.core.mention import Author, Mention
-from socialdesk.core.migrate import upgrade
+from socialdesk.core.store.migrate import upgrade
 from socialdesk.devtools.postgres import isolated_schema
 from socialdesk.core.plugin_catalog import PluginEntry, discover_plugins
 from socialdesk.core.plugin_manager import build_plugin_manager

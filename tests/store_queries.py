@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from socialdesk.core.app import DeskApp
-from socialdesk.core.models import AuditEvent, Message, OutboxJob, Reply, Ticket
+from socialdesk.core.store.models import AuditEvent, Message, OutboxJob, Reply, Ticket
 
 
 async def count(app: DeskApp, model: Any, *where: Any) -> int:

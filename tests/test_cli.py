@@ -11,7 +11,7 @@ import pytest
 
 import socialdesk
 from socialdesk.cli import main
-from socialdesk.core.migrate import head_revision
+from socialdesk.core.store.migrate import head_revision
 
 REPO = Path(__file__).resolve().parent.parent
 SLACK_TOKEN = "xo" + "xb-" + "1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUvWx"

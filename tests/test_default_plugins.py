@@ -19,7 +19,7 @@ from socialdesk.core.errors import ReplyRejected
 from socialdesk.core.events import EventKind
 from socialdesk.core.extensions import Actor
 from socialdesk.core.hookspecs import hookimpl
-from socialdesk.core.models import OutboxJob, Reply
+from socialdesk.core.store.models import OutboxJob, Reply
 from socialdesk.core.plugin_catalog import BUILTIN_PLUGINS, PluginEntry, discover_plugins
 from socialdesk.core.plugin_manager import build_plugin_manager
 from socialdesk.core.ticket import ReplyStatus

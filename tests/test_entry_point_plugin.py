@@ -21,12 +21,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-import socialdesk.plugins.keyword_triage
+import socialdesk.plugins.triage.keyword_rules
 from socialdesk.cli import main
 from socialdesk.core.config import ConfigError, parse_config
 from socialdesk.core.errors import ReplyRejected
 from socialdesk.core.extensions import Actor
-from socialdesk.core.models import OutboxJob, Reply
+from socialdesk.core.store.models import OutboxJob, Reply
 from socialdesk.core.plugin_catalog import BUILTIN_PLUGINS, PluginCatalog, discover_plugins
 from socialdesk.core.plugin_manager import build_plugin_manager
 from socialdesk.core.ticket import ReplyStatus
@@ -212,7 +212,7 @@ def test_entry_point_clashing_with_a_builtin_is_refused(installed):
     catalog = discover_plugins()
     builtin = catalog.get("keyword_triage")
     assert builtin.source == "builtin"
-    assert builtin.plugin is socialdesk.plugins.keyword_triage
+    assert builtin.plugin is socialdesk.plugins.triage.keyword_rules
 
     [refused] = _refused(catalog, "socialdesk-clash-plugin")
     assert refused.plugin is None
@@ -227,7 +227,7 @@ def test_entry_point_clashing_with_a_builtin_is_refused(installed):
         config = parse_config(raw, catalog)
         assert "keyword_triage" in config.enabled
         pm = build_plugin_manager(catalog, config)
-        assert pm.get_plugin("keyword_triage") is socialdesk.plugins.keyword_triage
+        assert pm.get_plugin("keyword_triage") is socialdesk.plugins.triage.keyword_rules
     assert "keyword_triage" not in parse_config({"plugins": {"keyword_triage": {"enabled": False}}}, catalog).enabled
 
 

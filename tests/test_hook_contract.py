@@ -28,7 +28,7 @@ from socialdesk.core.events import EventKind
 from socialdesk.core.extensions import Actor, CardField, DeskSubcommand
 from socialdesk.core.hooks import PluginConflict
 from socialdesk.core.hookspecs import hookimpl
-from socialdesk.core.models import OutboxJob, Reply, Ticket
+from socialdesk.core.store.models import OutboxJob, Reply, Ticket
 from socialdesk.core.platform import AmbiguousPlatformError, ReconciledReply, ReplyLimits, SentReply
 from socialdesk.core.plugin_catalog import PluginEntry, discover_plugins
 from socialdesk.core.plugin_manager import build_plugin_manager

@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from socialdesk.core.cursors import CursorAdvance
+from socialdesk.core.store.cursors import CursorAdvance
 from socialdesk.core.ingest import IngestOutcome
-from socialdesk.core.outbox import JobKind
+from socialdesk.core.outbox.jobs import JobKind
 from socialdesk.core.ticket import TicketStatus
 from socialdesk.core.extensions import Actor
 from tests.conftest import mention
@@ -146,7 +146,7 @@ async def test_failure_inside_the_transaction_leaves_nothing(app, monkeypatch):
 
 async def test_author_is_stored_once_and_refreshed(app):
     from tests.store_queries import count as count_rows
-    from socialdesk.core.models import Author
+    from socialdesk.core.store.models import Author
 
     await app.service.ingest(mention("a1", author_id="42", handle="old", followers=5))
     await app.service.ingest(mention("a2", author_id="42", handle="new", followers=12000))

@@ -15,10 +15,10 @@ from sqlalchemy import text
 
 from socialdesk.core.app import DeskApp
 from socialdesk.core.hookspecs import hookimpl
-from socialdesk.core.leadership import AdvisoryLock, Leadership, SoleProcess, elector_for, lock_key
-from socialdesk.core.outbox import JobStatus
+from socialdesk.core.runtime.leadership import AdvisoryLock, Leadership, SoleProcess, elector_for, lock_key
+from socialdesk.core.outbox.jobs import JobStatus
 from socialdesk.core.plugin_catalog import PluginEntry
-from socialdesk.core.runtime import Replica
+from socialdesk.core.runtime.replica import Replica
 from tests.store_queries import jobs
 
 POSTGRES_ONLY = pytest.mark.parametrize("database_url_and_kwargs", ["postgresql"], indirect=True)
@@ -149,7 +149,7 @@ async def test_release_frees_the_lock_at_once(make_app: Any) -> None:
 
 @POSTGRES_ONLY
 async def test_desks_in_different_schemas_elect_separately(make_app: Any, database_url_and_kwargs: Any) -> None:
-    from socialdesk.core.database import Database
+    from socialdesk.core.store.database import Database
 
     url, kwargs = database_url_and_kwargs
     app = await make_app()

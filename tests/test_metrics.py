@@ -12,14 +12,14 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from socialdesk.core.app import DeskApp
 from socialdesk.core.config import ConfigError, parse_config
-from socialdesk.core.database import Database
+from socialdesk.core.store.database import Database
 from socialdesk.core.events import EventKind, TicketEvent
 from socialdesk.core.extensions import Actor
-from socialdesk.core.metrics import metrics_for
+from socialdesk.core.runtime.metrics import metrics_for
 from socialdesk.core.platform import PermanentPlatformError, TransientPlatformError
 from socialdesk.core.plugin_catalog import discover_plugins
-from socialdesk.core.runtime import Replica
-from socialdesk.core.status_server import StatusServer
+from socialdesk.core.runtime.replica import Replica
+from socialdesk.core.runtime.status_server import StatusServer
 from tests.conftest import FakeClock, mention
 from tests.platform_double import PLATFORM, TestPlatform
 

@@ -6,7 +6,7 @@ import asyncio
 from collections import Counter
 from datetime import timedelta
 
-from socialdesk.core.outbox import JobFailed, JobStatus, RetryJob
+from socialdesk.core.outbox.jobs import JobFailed, JobStatus, RetryJob
 from socialdesk.core.plugin_catalog import PluginEntry
 from socialdesk.core.hookspecs import hookimpl
 from tests.store_queries import jobs

@@ -30,10 +30,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from socialdesk.core.database import Database
-from socialdesk.core.migrate import upgrade
-from socialdesk.core.models import Cursor, Incident, Message, OutboxJob, Reply, Ticket
-from socialdesk.core.outbox import JobStatus
+from socialdesk.core.store.database import Database
+from socialdesk.core.store.migrate import upgrade
+from socialdesk.core.store.models import Cursor, Incident, Message, OutboxJob, Reply, Ticket
+from socialdesk.core.outbox.jobs import JobStatus
 from socialdesk.core.slack.card import CARD_EVENT_TYPE
 from socialdesk.core.slack.incident_card import INCIDENT_EVENT_TYPE
 from socialdesk.core.ticket import ReplyStatus

@@ -8,7 +8,7 @@ import pytest
 
 from socialdesk.core.errors import ClaimedByOther, ReplyRejected
 from socialdesk.core.extensions import Actor
-from socialdesk.core.outbox import JobKind, JobStatus
+from socialdesk.core.outbox.jobs import JobKind, JobStatus
 from socialdesk.core.platform import AmbiguousPlatformError, PermanentPlatformError, TransientPlatformError
 from socialdesk.core.ticket import ReplyStatus, TicketStatus
 from tests.conftest import mention

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from socialdesk.core.extensions import Actor
-from socialdesk.core.outbox import JobStatus
+from socialdesk.core.outbox.jobs import JobStatus
 from socialdesk.plugins import retention
 from tests.conftest import mention
 from tests.store_queries import Message, OutboxJob, Reply, audit_kinds, count

@@ -8,7 +8,7 @@ import pytest
 
 from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.plugin_catalog import PluginEntry
-from socialdesk.core.runtime import SchemaOutOfDate, run_desk
+from socialdesk.core.runtime.replica import SchemaOutOfDate, run_desk
 from tests.conftest import mention
 
 
@@ -74,7 +74,7 @@ async def test_a_listener_that_fails_to_start_stops_the_desk_with_its_error(make
 
 async def test_run_refuses_an_old_schema(make_app, tmp_path):
     from socialdesk.core.app import DeskApp
-    from socialdesk.core.database import Database
+    from socialdesk.core.store.database import Database
 
     migrated = await make_app()
     stale = DeskApp(migrated.config, migrated.pm, Database(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"),
@@ -84,7 +84,7 @@ async def test_run_refuses_an_old_schema(make_app, tmp_path):
 
 
 async def test_core_sweeps_are_scheduled_with_the_plugins_jobs(make_app):
-    from socialdesk.core.scheduler import build_scheduler
+    from socialdesk.core.runtime.scheduler import build_scheduler
 
     listener = Listener()
     app = await make_app(extra=[PluginEntry("listener", listener, "test", True)])

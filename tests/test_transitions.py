@@ -8,7 +8,7 @@ import pytest
 
 from socialdesk.core.errors import ClaimedByOther, DeskError, IllegalTransition
 from socialdesk.core.extensions import Actor
-from socialdesk.core.outbox import JobKind
+from socialdesk.core.outbox.jobs import JobKind
 from socialdesk.core.ticket import TicketStatus
 from tests.conftest import mention
 from tests.store_queries import audit_kinds, jobs

@@ -8,12 +8,12 @@ import pluggy
 
 from socialdesk.core.clock import Clock, utc_now
 from socialdesk.core.config import AppConfig
-from socialdesk.core.cursors import CursorStore
-from socialdesk.core.database import Database
+from socialdesk.core.store.cursors import CursorStore
+from socialdesk.core.store.database import Database
 from socialdesk.core.hooks import DeskHooks
-from socialdesk.core.incidents import IncidentService
-from socialdesk.core.outbox import Outbox
-from socialdesk.core.outbox_runner import OutboxRunner
+from socialdesk.core.incidents.service import IncidentService
+from socialdesk.core.outbox.jobs import Outbox
+from socialdesk.core.outbox.runner import OutboxRunner
 from socialdesk.core.plugin_catalog import PluginCatalog
 from socialdesk.core.plugin_manager import build_plugin_manager
 from socialdesk.core.service import DeskService

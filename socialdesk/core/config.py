@@ -76,7 +76,7 @@ class DeskConfig(StrictModel):
     timezone: TimeZoneName = "UTC"
     log_level: typing.Literal["debug", "info", "warning", "error"] = "info"
     outbox: OutboxConfig = OutboxConfig()
-    # GET /healthz and /metrics of this replica (socialdesk.core.status_server). Unset: not
+    # GET /healthz and /metrics of this replica (socialdesk.core.runtime.status_server). Unset: not
     # served; 0: any free port. Several replicas on one host need a port each.
     status_port: int | None = Field(None, ge=0, le=65535)
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from socialdesk.core.app import DeskApp
-    from socialdesk.core.outbox import OutboxJobSnapshot
+    from socialdesk.core.outbox.jobs import OutboxJobSnapshot
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from socialdesk.core.errors import DeskError
 from socialdesk.core.events import TicketEvent
 from socialdesk.core.extensions import CardField, DeskSubcommand, JobPerformer, OnlineCheck, TextSpan
 from socialdesk.core.mention import Mention
-from socialdesk.core.metrics import metrics_for
+from socialdesk.core.runtime.metrics import metrics_for
 from socialdesk.core.platform import (
     PlatformError,
     ReconciledReply,

@@ -95,7 +95,7 @@ def socialdesk_start_listeners(app: DeskApp) -> Any:
     """Start receiving mentions (gateway connections, pollers, webhooks).
 
     Called by ``socialdesk run`` only on the leader replica (the one holding the
-    PostgreSQL advisory lock, see :mod:`socialdesk.core.leadership`; with SQLite the one
+    PostgreSQL advisory lock, see :mod:`socialdesk.core.runtime.leadership`; with SQLite the one
     process always leads), each time it gains leadership: after the outbox workers run
     and ``socialdesk_register_jobs``, before its scheduler starts. A process may gain and
     lose leadership several times, so this may be called again after
@@ -250,8 +250,8 @@ def socialdesk_outbox_performers() -> Mapping[str, JobPerformer] | None:
 
     Called once when the outbox runner starts. ``func(job, app)`` is awaited for each due
     job of that kind. It returns on success, raises
-    :class:`socialdesk.core.outbox.RetryJob` to be retried (with an optional delay),
-    :class:`socialdesk.core.outbox.JobFailed` to fail visibly; other exceptions are
+    :class:`socialdesk.core.outbox.jobs.RetryJob` to be retried (with an optional delay),
+    :class:`socialdesk.core.outbox.jobs.JobFailed` to fail visibly; other exceptions are
     retried with backoff until the attempts run out. A kind has exactly one performer;
     jobs of a kind nobody performs wait in the outbox. Must be sync.
     """

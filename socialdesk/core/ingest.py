@@ -37,11 +37,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from socialdesk.core.cursors import CursorAdvance, cursor_upsert
-from socialdesk.core.database import Database
+from socialdesk.core.store.cursors import CursorAdvance, cursor_upsert
+from socialdesk.core.store.database import Database
 from socialdesk.core.events import SYSTEM_ACTOR, EventKind, TicketEvent
 from socialdesk.core.hooks import DeskHooks
-from socialdesk.core.incident_links import (
+from socialdesk.core.incidents.links import (
     IncidentJobs,
     link_members,
     link_ticket,
@@ -50,10 +50,10 @@ from socialdesk.core.incident_links import (
     withdraw_card_post,
 )
 from socialdesk.core.mention import Mention
-from socialdesk.core.models import Message, OutboxJob, Ticket, UTCDateTime
-from socialdesk.core.outbox import JobKind, Outbox
+from socialdesk.core.store.models import Message, OutboxJob, Ticket, UTCDateTime
+from socialdesk.core.outbox.jobs import JobKind, Outbox
 from socialdesk.core.ticket import ACTIVE_STATUSES, OpenedTicket, TicketStatus
-from socialdesk.core.ticket_store import ChangeLog
+from socialdesk.core.store.tickets import ChangeLog
 from socialdesk.core.triage import TriageResult
 
 MAX_RACE_RETRIES = 5

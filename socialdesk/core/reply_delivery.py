@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from socialdesk.core.errors import NoPlatformPlugin
 from socialdesk.core.extensions import JobPerformer
 from socialdesk.core.hookspecs import hookimpl
-from socialdesk.core.outbox import JobFailed, JobKind, OutboxJobSnapshot, RetryJob
+from socialdesk.core.outbox.jobs import JobFailed, JobKind, OutboxJobSnapshot, RetryJob
 from socialdesk.core.platform import AmbiguousPlatformError, PermanentPlatformError, TransientPlatformError
 from socialdesk.core.ticket import ReplyStatus
 

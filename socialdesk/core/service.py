@@ -17,20 +17,20 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from socialdesk.core import ticket_queries
-from socialdesk.core.cursors import CursorAdvance
-from socialdesk.core.database import Database
+from socialdesk.core.store import ticket_queries
+from socialdesk.core.store.cursors import CursorAdvance
+from socialdesk.core.store.database import Database
 from socialdesk.core.errors import ClaimedByOther, DeskError, IllegalTransition, ReplyRejected
 from socialdesk.core.events import SYSTEM_ACTOR, EventKind, TicketEvent
 from socialdesk.core.extensions import Actor
 from socialdesk.core.hooks import DeskHooks
 from socialdesk.core.ingest import IngestResult, Ingestor
 from socialdesk.core.mention import Mention
-from socialdesk.core.models import AuditEvent, Message, Reply, Ticket
-from socialdesk.core.outbox import JobKind, Outbox
+from socialdesk.core.store.models import AuditEvent, Message, Reply, Ticket
+from socialdesk.core.outbox.jobs import JobKind, Outbox
 from socialdesk.core.platform import ReplyRequest, SentReply
 from socialdesk.core.ticket import ACTIVE_STATUSES, ENDED_STATUSES, ReplyStatus, TicketSnapshot, TicketStatus
-from socialdesk.core.ticket_queries import (
+from socialdesk.core.store.ticket_queries import (
     AuthorSnapshot,
     DeskStats,
     JobState,
@@ -38,7 +38,7 @@ from socialdesk.core.ticket_queries import (
     TicketDetails,
     TicketSummary,
 )
-from socialdesk.core.ticket_store import ChangeLog, load_ticket, snapshot
+from socialdesk.core.store.tickets import ChangeLog, load_ticket, snapshot
 
 MAX_NOTE_CHARS = 3000
 MAX_REASON_CHARS = 500

@@ -17,11 +17,11 @@ from typing import Any
 
 from socialdesk.core.app import DeskApp
 from socialdesk.core.config import parse_config
-from socialdesk.core.database import Database
-from socialdesk.core.migrate import upgrade
+from socialdesk.core.store.database import Database
+from socialdesk.core.store.migrate import upgrade
 from socialdesk.core.plugin_catalog import discover_plugins
 from socialdesk.core.plugin_manager import build_plugin_manager
-from socialdesk.core.runtime import run_desk
+from socialdesk.core.runtime.replica import run_desk
 from socialdesk.core.slack.card import CARD_EVENT_TYPE
 from socialdesk.core.slack.incident_actions import REPLY_ALL_CALLBACK, IncidentInputs
 from socialdesk.core.slack.incident_card import INCIDENT_EVENT_TYPE, IncidentActions

@@ -26,16 +26,16 @@ from sqlalchemy import delete, exists, select, update
 from socialdesk.core.config import StrictModel
 from socialdesk.core.events import SYSTEM_ACTOR, EventKind
 from socialdesk.core.hookspecs import hookimpl
-from socialdesk.core.models import CsatSurvey, Message, OutboxJob, Reply, Ticket
-from socialdesk.core.outbox import JobStatus
+from socialdesk.core.store.models import CsatSurvey, Message, OutboxJob, Reply, Ticket
+from socialdesk.core.outbox.jobs import JobStatus
 from socialdesk.core.ticket import ENDED_STATUSES
-from socialdesk.core.ticket_store import ChangeLog
+from socialdesk.core.store.tickets import ChangeLog
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
     from socialdesk.core.app import DeskApp
-    from socialdesk.core.database import Database
+    from socialdesk.core.store.database import Database
 
 log = logging.getLogger(__name__)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from socialdesk.core.ingest import IngestOutcome
-from socialdesk.core.outbox import JobKind
-from socialdesk.plugins import csat
-from socialdesk.plugins.csat_answer import SurveyAnswer, parse_answer
-from socialdesk.plugins.csat_store import SurveyStatus, SurveyStore
+from socialdesk.core.outbox.jobs import JobKind
+from socialdesk.plugins.csat import plugin as csat
+from socialdesk.plugins.csat.answer import SurveyAnswer, parse_answer
+from socialdesk.plugins.csat.store import SurveyStatus, SurveyStore
 from tests.conftest import mention
 from tests.csat.conftest import closed_ticket
 from tests.store_queries import OutboxJob, audit_kinds, count

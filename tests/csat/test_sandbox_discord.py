@@ -7,8 +7,8 @@ from __future__ import annotations
 import asyncio
 
 from socialdesk.core.extensions import Actor
-from socialdesk.plugins import csat
-from socialdesk.plugins.csat_store import SurveyStatus
+from socialdesk.plugins.csat import plugin as csat
+from socialdesk.plugins.csat.store import SurveyStatus
 from tests.discord_plugin.conftest import emulator, make_desk, make_emulator  # noqa: F401  (fixtures)
 
 AGENT = Actor("U0AGENT1")

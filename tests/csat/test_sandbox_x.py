@@ -4,10 +4,10 @@ the customer's answer arrives through the mentions timeline and is filed without
 from __future__ import annotations
 
 from socialdesk.core.extensions import Actor
-from socialdesk.core.outbox import JobKind
+from socialdesk.core.outbox.jobs import JobKind
 from socialdesk.core.plugin_catalog import PluginEntry
-from socialdesk.plugins import csat
-from socialdesk.plugins.csat_store import SurveyStatus
+from socialdesk.plugins.csat import plugin as csat
+from socialdesk.plugins.csat.store import SurveyStatus
 from socialdesk.plugins.x.runtime import close_runtime
 from tests.store_queries import OutboxJob, count
 from tests.x_plugin.conftest import poll, x, x_secrets  # noqa: F401  (fixtures)

@@ -8,14 +8,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from socialdesk.core.models import CsatSurvey
-from socialdesk.core.outbox import JobStatus
+from socialdesk.core.store.models import CsatSurvey
+from socialdesk.core.outbox.jobs import JobStatus
 from socialdesk.core.platform import AmbiguousPlatformError, PermanentPlatformError, TransientPlatformError
 from socialdesk.core.triage import TriageContribution
 from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.plugin_catalog import PluginEntry
-from socialdesk.plugins import csat
-from socialdesk.plugins.csat_store import SEND_CSAT, SurveyStatus
+from socialdesk.plugins.csat import plugin as csat
+from socialdesk.plugins.csat.store import SEND_CSAT, SurveyStatus
 from tests.conftest import mention
 from tests.csat.conftest import AGENT, answered_ticket, closed_ticket
 from tests.platform_double import PLATFORM

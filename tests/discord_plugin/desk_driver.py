@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 
 from socialdesk.core.app import DeskApp
-from socialdesk.core.models import Message, OutboxJob, Reply, Ticket
+from socialdesk.core.store.models import Message, OutboxJob, Reply, Ticket
 from socialdesk.plugins.discord.plugin import runtime_for
 from socialdesk.plugins.discord.runtime import DiscordRuntime
 from socialdesk.sandbox.discord import DiscordEmulator

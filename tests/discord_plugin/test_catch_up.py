@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from socialdesk.core.outbox import JobKind
+from socialdesk.core.outbox.jobs import JobKind
 from socialdesk.plugins.discord.backfill import watermark_key
 from socialdesk.plugins.discord.feeds import channel_key
 from tests.discord_plugin.conftest import DeskFactory

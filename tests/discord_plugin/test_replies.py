@@ -13,7 +13,7 @@ from aiohttp import web
 
 from socialdesk.core.errors import ReplyRejected
 from socialdesk.core.extensions import Actor
-from socialdesk.core.outbox import JobKind, JobStatus
+from socialdesk.core.outbox.jobs import JobKind, JobStatus
 from socialdesk.core.platform import ReplyRequest
 from socialdesk.core.ticket import ReplyStatus, TicketStatus
 from socialdesk.plugins.discord.refs import MessageRef

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from socialdesk.core.database import Database
-from socialdesk.core.models import AuditEvent, CsatSurvey, Message, Reply, SlaTimer, Ticket
+from socialdesk.core.store.database import Database
+from socialdesk.core.store.models import AuditEvent, CsatSurvey, Message, Reply, SlaTimer, Ticket
 
 UTC = timezone.utc
 SINCE = datetime(2026, 11, 2, tzinfo=UTC)

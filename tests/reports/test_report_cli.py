@@ -12,9 +12,9 @@ import jsonschema
 import pytest
 
 from socialdesk.cli import main
-from socialdesk.core.database import Database
-from socialdesk.core.migrate import upgrade
-from socialdesk.core.report_format import CSV_HEADER, JSON_SCHEMA
+from socialdesk.core.store.database import Database
+from socialdesk.core.store.migrate import upgrade
+from socialdesk.core.reports.formats import CSV_HEADER, JSON_SCHEMA
 from tests.reports.fixture import AGENT_A, AGENT_B, seed
 
 DAY = ["--since", "2026-11-02", "--until", "2026-11-03"]

@@ -7,8 +7,8 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from socialdesk.core.extensions import Actor
-from socialdesk.core.report_period import BadPeriod, amount, moment, period
-from socialdesk.core.reports import Durations, build_report, daily_series, percentile
+from socialdesk.core.reports.period import BadPeriod, amount, moment, period
+from socialdesk.core.reports.report import Durations, build_report, daily_series, percentile
 from tests.conftest import FakeClock, mention
 from tests.reports.fixture import AGENT_A, EXPECTED, SINCE, UNTIL, seed
 

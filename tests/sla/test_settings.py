@@ -8,7 +8,7 @@ import pytest
 
 from socialdesk.core.config import ConfigError, parse_config
 from socialdesk.core.plugin_catalog import discover_plugins
-from socialdesk.plugins.sla_settings import SlaPolicy, SlaSettings, parse_duration, parse_hours
+from socialdesk.plugins.sla.settings import SlaPolicy, SlaSettings, parse_duration, parse_hours
 
 
 def problems(sla: dict) -> list[str]:

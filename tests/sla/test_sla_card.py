@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from socialdesk.core.extensions import CardField
 from socialdesk.core.slack.card import SLA_FIELD, build_card
-from socialdesk.core.scheduler import build_scheduler
-from socialdesk.plugins.sla import sweep
+from socialdesk.core.runtime.scheduler import build_scheduler
+from socialdesk.plugins.sla.plugin import sweep
 from tests.conftest import mention
 from tests.sla.test_sla_scenarios import config, paris
 from tests.slack.test_card import NOW, details
@@ -55,7 +55,7 @@ async def test_the_card_clock_of_a_running_ticket(make_app, clock) -> None:
 
 
 async def test_a_sweep_that_announces_logs_one_line(make_app, clock, caplog) -> None:
-    caplog.set_level(logging.INFO, logger="socialdesk.plugins.sla")
+    caplog.set_level(logging.INFO, logger="socialdesk.plugins.sla.plugin")
     app = await make_app(config())
     clock.now = paris(2026, 11, 6, 16, 0)
     await app.service.ingest(mention())

@@ -15,9 +15,9 @@ from sqlalchemy import select
 
 from socialdesk.core.app import DeskApp
 from socialdesk.core.extensions import Actor
-from socialdesk.core.models import AuditEvent, OutboxJob, SlaTimer, Ticket
+from socialdesk.core.store.models import AuditEvent, OutboxJob, SlaTimer, Ticket
 from socialdesk.core.ticket import TicketStatus
-from socialdesk.plugins.sla import policy_for, sweep
+from socialdesk.plugins.sla.plugin import policy_for, sweep
 from tests.conftest import FakeClock, mention
 
 PARIS = ZoneInfo("Europe/Paris")

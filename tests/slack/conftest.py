@@ -20,7 +20,7 @@ import aiohttp
 import pytest
 
 from socialdesk.core.app import DeskApp
-from socialdesk.core.outbox import JobStatus
+from socialdesk.core.outbox.jobs import JobStatus
 from socialdesk.core.plugin_catalog import PluginEntry
 from socialdesk.core.slack.runtime import existing_runtime, runtime_for
 from socialdesk.sandbox.slack import (

@@ -12,7 +12,7 @@ from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.plugin_catalog import PluginEntry
 from socialdesk.core.slack.card import Actions, build_card
 from socialdesk.core.ticket import TicketSnapshot
-from socialdesk.core.ticket_queries import AuthorSnapshot, LatestReply, MessageSnapshot, TicketDetails
+from socialdesk.core.store.ticket_queries import AuthorSnapshot, LatestReply, MessageSnapshot, TicketDetails
 from socialdesk.sandbox.slack import validate_message_blocks
 from tests.slack.conftest import CHANNEL, ONCALL, desk_config, start_running, stop_running, Desk
 from tests.slack.inert import message_problems

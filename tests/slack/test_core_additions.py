@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from socialdesk.core.extensions import Actor
 from socialdesk.core.hookspecs import hookimpl
-from socialdesk.core.outbox import JobKind, JobStatus, RetryJob
+from socialdesk.core.outbox.jobs import JobKind, JobStatus, RetryJob
 from socialdesk.core.plugin_catalog import PluginEntry
 from socialdesk.core.ticket import ReplyStatus
 from tests.conftest import mention

@@ -11,7 +11,7 @@ from sqlalchemy import update
 from socialdesk.core.errors import DeskError
 from socialdesk.core.extensions import Actor
 from socialdesk.core.mention import Author, Mention
-from socialdesk.core.outbox import JobKind, JobStatus, RetryJob
+from socialdesk.core.outbox.jobs import JobKind, JobStatus, RetryJob
 from socialdesk.core.slack import delivery
 from socialdesk.core.slack.card import CARD_EVENT_TYPE
 from socialdesk.sandbox.slack import DEMO_CHANNELS, RateLimits, SlackChannel
@@ -173,7 +173,7 @@ async def test_update_waits_for_the_card_or_leaves_it_to_the_post(start_desk) ->
 
 
 async def _snapshot(desk: Desk, job_id: int):  # type: ignore[no-untyped-def]
-    from socialdesk.core.outbox import OutboxJobSnapshot
+    from socialdesk.core.outbox.jobs import OutboxJobSnapshot
 
     async with desk.app.database.sessions() as session:
         return OutboxJobSnapshot.of(await session.get(OutboxJob, job_id))

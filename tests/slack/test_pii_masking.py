@@ -19,7 +19,7 @@ from socialdesk.core.slack.masking import FAILED_TEXT, apply_spans, masked, merg
 from socialdesk.core.slack.modals import Callbacks
 from socialdesk.core.slack.permissions import REFUSAL
 from socialdesk.core.slack.reveal import reveal_blocks
-from socialdesk.core.ticket_queries import MessageSnapshot
+from socialdesk.core.store.ticket_queries import MessageSnapshot
 from socialdesk.sandbox.slack import payloads, validate_message_blocks
 from tests.slack.conftest import ALICE, CHANNEL, ERIN, Desk, eventually, start_running
 

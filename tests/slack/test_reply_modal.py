@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from socialdesk.core.extensions import Actor
-from socialdesk.core.outbox import JobKind
+from socialdesk.core.outbox.jobs import JobKind
 from socialdesk.core.platform import PermanentPlatformError
 from socialdesk.core.slack.card import Actions
 from socialdesk.core.slack.modals import Callbacks, Inputs

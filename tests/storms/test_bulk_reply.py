@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from socialdesk.core.errors import DeskError
 from socialdesk.core.extensions import Actor
-from socialdesk.core.incidents import BulkReplyRejected
-from socialdesk.core.outbox import JobKind
+from socialdesk.core.incidents.service import BulkReplyRejected
+from socialdesk.core.outbox.jobs import JobKind
 from socialdesk.core.ticket import TicketStatus
 from tests.storms.conftest import complaint
 from tests.store_queries import Reply, Ticket, count, jobs

@@ -6,9 +6,9 @@ import dataclasses
 import json
 from datetime import datetime, timedelta, timezone
 
-from socialdesk.core.incidents import IncidentSnapshot, IncidentView, ReplyProgress, Spike
+from socialdesk.core.incidents.service import IncidentSnapshot, IncidentView, ReplyProgress, Spike
 from socialdesk.core.slack.incident_card import IncidentActions, build_incident_card, sparkline
-from socialdesk.core.ticket_queries import AuthorSnapshot, TicketSummary
+from socialdesk.core.store.ticket_queries import AuthorSnapshot, TicketSummary
 from tests.slack.test_card import details
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=timezone.utc)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from socialdesk.core.incident_links import POST_INCIDENT_CARD, UPDATE_INCIDENT_CARD
-from socialdesk.core.models import AuditEvent, Incident, OutboxJob
-from socialdesk.core.outbox import JobKind
-from socialdesk.plugins import storms
+from socialdesk.core.incidents.links import POST_INCIDENT_CARD, UPDATE_INCIDENT_CARD
+from socialdesk.core.store.models import AuditEvent, Incident, OutboxJob
+from socialdesk.core.outbox.jobs import JobKind
+from socialdesk.plugins.storms import plugin as storms
 from tests.conftest import mention
 from tests.storms.conftest import complaint
 from tests.store_queries import Ticket, audit_kinds, count, jobs

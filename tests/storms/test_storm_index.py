@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from socialdesk.plugins.storm_index import StormIndex, normalise
+from socialdesk.plugins.storms.index import StormIndex, normalise
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
 COMPLAINT = "@acme my order {n} never arrived and nobody answers the support chat, what is going on?"
@@ -105,7 +105,7 @@ def test_a_storm_on_another_platform_is_another_storm() -> None:
 
 
 def test_a_long_storm_keeps_one_key_and_a_bounded_lookup_sample() -> None:
-    from socialdesk.plugins.storm_index import STORM_SAMPLE
+    from socialdesk.plugins.storms.index import STORM_SAMPLE
 
     ix = index(window=timedelta(minutes=1))
     keys = {add(ix, n, f"p{n}", at=T0 + timedelta(seconds=n)).storm_key for n in range(600)}  # ten minutes

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from socialdesk.core.app import DeskApp
 from socialdesk.core.clock import utc_now
-from socialdesk.core.models import Reply, Ticket
+from socialdesk.core.store.models import Reply, Ticket
 from socialdesk.core.slack.incident_actions import REPLY_ALL_CALLBACK, IncidentInputs
 from socialdesk.core.slack.incident_card import IncidentActions
 from socialdesk.core.slack.runtime import runtime_for as slack_runtime

@@ -8,7 +8,7 @@ from socialdesk.core.config import ConfigError, parse_config
 from socialdesk.core.mention import Author
 from socialdesk.core.plugin_catalog import discover_plugins
 from socialdesk.core.triage import TriageContribution, merge_triage
-from socialdesk.plugins.author_weight import AuthorWeightSettings, followers_label, weigh
+from socialdesk.plugins.triage.author_weight import AuthorWeightSettings, followers_label, weigh
 
 DEFAULT = AuthorWeightSettings()
 

@@ -8,7 +8,7 @@ import pytest
 from socialdesk.core.config import ConfigError, parse_config
 from socialdesk.core.plugin_catalog import discover_plugins
 from socialdesk.core.triage import TriageContribution, merge_triage
-from socialdesk.plugins.keyword_triage import DEFAULT_RULES, KeywordTriageSettings, triage_text
+from socialdesk.plugins.triage.keyword_rules import DEFAULT_RULES, KeywordTriageSettings, triage_text
 
 RULES = KeywordTriageSettings(rules=[
     {"name": "refund fr", "category": "refund", "priority": 2, "keywords": ["remboursement"], "languages": ["fr"]},

@@ -7,8 +7,8 @@ import pytest
 from socialdesk.core.config import ConfigError, parse_config
 from socialdesk.core.plugin_catalog import discover_plugins
 from socialdesk.core.triage import merge_triage
-from socialdesk.plugins.keyword_triage import DEFAULT_RULES, triage_text
-from socialdesk.plugins.language import LanguageSettings, clean_for_detection, detect
+from socialdesk.plugins.triage.keyword_rules import DEFAULT_RULES, triage_text
+from socialdesk.plugins.triage.language import LanguageSettings, clean_for_detection, detect
 
 DEFAULT = LanguageSettings()
 

@@ -10,7 +10,7 @@ import pytest
 from socialdesk.core.config import ConfigError, parse_config
 from socialdesk.core.plugin_catalog import discover_plugins
 from socialdesk.core.triage import merge_triage
-from socialdesk.plugins.noise import NoiseSettings, RepeatTracker, spam_findings, triage_mention
+from socialdesk.plugins.triage.noise import NoiseSettings, RepeatTracker, spam_findings, triage_mention
 from tests.conftest import mention
 
 DEFAULT = NoiseSettings()

@@ -7,7 +7,7 @@ import pytest
 from socialdesk.core.config import ConfigError, parse_config
 from socialdesk.core.plugin_catalog import discover_plugins
 from socialdesk.core.triage import TriageContribution, merge_triage
-from socialdesk.plugins.sentiment import SentimentSettings, compound_score, label, triage_text
+from socialdesk.plugins.triage.sentiment import SentimentSettings, compound_score, label, triage_text
 
 DEFAULT = SentimentSettings()
 

@@ -7,7 +7,7 @@ import pytest
 
 from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.ingest import IngestOutcome
-from socialdesk.core.outbox import JobKind
+from socialdesk.core.outbox.jobs import JobKind
 from socialdesk.core.plugin_catalog import PluginEntry
 from socialdesk.core.ticket import TicketStatus
 from socialdesk.core.triage import TriageContribution

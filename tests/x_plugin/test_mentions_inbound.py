@@ -6,7 +6,7 @@ from datetime import timezone
 
 from sqlalchemy import select
 
-from socialdesk.core.models import Author, Message
+from socialdesk.core.store.models import Author, Message
 from socialdesk.plugins.x.snowflake import earlier
 from socialdesk.plugins.x.timeline_cursor import OVERLAP_SECONDS, TimelineCursor
 from tests.store_queries import Ticket, count

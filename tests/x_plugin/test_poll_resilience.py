@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
-from socialdesk.core.models import Message
+from socialdesk.core.store.models import Message
 from socialdesk.plugins.x.poller import MAX_PAGES_PER_POLL
 from socialdesk.plugins.x.runtime import runtime_for
 from socialdesk.plugins.x.timeline_cursor import PageRun, TimelineCursor

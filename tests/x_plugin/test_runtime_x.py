@@ -10,8 +10,8 @@ import yarl
 from aiohttp import web
 
 from socialdesk.core.extensions import Actor
-from socialdesk.core.runtime import run_desk
-from socialdesk.core.scheduler import build_scheduler
+from socialdesk.core.runtime.replica import run_desk
+from socialdesk.core.runtime.scheduler import build_scheduler
 from tests.test_runtime import wait_for
 from tests.x_plugin.conftest import poll
 

@@ -30,7 +30,7 @@ from socialdesk.core.extensions import CardField
 from socialdesk.core.slack.escaping import cut, escape_mrkdwn, escape_text, fit, link, one_line
 from socialdesk.core.slack.timefmt import duration, slack_date
 from socialdesk.core.ticket import ENDED_STATUSES, ReplyStatus, TicketStatus
-from socialdesk.core.ticket_queries import TicketDetails
+from socialdesk.core.store.ticket_queries import TicketDetails
 
 CARD_EVENT_TYPE = "socialdesk_card"
 PRIORITY_LABELS = {1: "P1 urgent", 2: "P2 high", 3: "P3 normal", 4: "P4 low"}

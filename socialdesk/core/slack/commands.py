@@ -26,12 +26,12 @@ from socialdesk.core.slack.escaping import cut, escape_mrkdwn, fit, one_line
 from socialdesk.core.slack.masking import masked
 from socialdesk.core.slack.permissions import ADMIN_REFUSAL
 from socialdesk.core.slack.timefmt import duration, slack_date
-from socialdesk.core.report_format import as_slack as report_as_slack
-from socialdesk.core.report_period import amount as period_amount
-from socialdesk.core.report_period import local_day_start
-from socialdesk.core.reports import build_report
+from socialdesk.core.reports.formats import as_slack as report_as_slack
+from socialdesk.core.reports.period import amount as period_amount
+from socialdesk.core.reports.period import local_day_start
+from socialdesk.core.reports.report import build_report
 from socialdesk.core.ticket import ENDED_STATUSES
-from socialdesk.core.ticket_queries import TicketSummary
+from socialdesk.core.store.ticket_queries import TicketSummary
 
 if TYPE_CHECKING:
     from socialdesk.core.app import DeskApp
@@ -255,7 +255,7 @@ async def macro(ctx: Context, args: str) -> str:
 
 
 async def stats(ctx: Context, args: str) -> str:
-    """The same numbers as ``socialdesk report`` (socialdesk.core.reports), for today or
+    """The same numbers as ``socialdesk report`` (socialdesk.core.reports.report), for today or
     the last 7d (any amount such as 24h or 30d is read too)."""
     word = args.strip().lower() or "today"
     now, tz_name = ctx.app.clock(), ctx.app.config.desk.timezone

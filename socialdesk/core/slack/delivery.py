@@ -24,9 +24,9 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from socialdesk.core.errors import DeskError, TicketNotFound
-from socialdesk.core.incident_links import INCIDENT_KINDS
-from socialdesk.core.metrics import metrics_for
-from socialdesk.core.outbox import JobFailed, JobKind, JobStatus, OutboxJobSnapshot, RetryJob
+from socialdesk.core.incidents.links import INCIDENT_KINDS
+from socialdesk.core.runtime.metrics import metrics_for
+from socialdesk.core.outbox.jobs import JobFailed, JobKind, JobStatus, OutboxJobSnapshot, RetryJob
 from socialdesk.core.slack.card import CARD_EVENT_TYPE, CardMessage, build_card, reveal_block
 from socialdesk.core.slack.masking import masked_details, masked_message
 from socialdesk.core.slack.incident_thread import incident_thread

@@ -34,7 +34,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from socialdesk.core.errors import DeskError
 from socialdesk.core.extensions import Actor
-from socialdesk.core.incidents import BulkReplyRejected, BulkReplyResult, CloseAllResult
+from socialdesk.core.incidents.service import BulkReplyRejected, BulkReplyResult, CloseAllResult
 from socialdesk.core.slack.escaping import cut, fit
 from socialdesk.core.slack.incident_card import IncidentActions
 from socialdesk.core.slack.interaction import actor_or_refuse, channel_of, tell

@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from socialdesk.core.incidents import ACTIVE, IncidentView, Spike
+from socialdesk.core.incidents.service import ACTIVE, IncidentView, Spike
 from socialdesk.core.slack.card import CardMessage, priority_label
 from socialdesk.core.slack.escaping import cut, escape_mrkdwn, escape_text, fit, link, one_line
 from socialdesk.core.slack.timefmt import slack_date

@@ -16,9 +16,9 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from socialdesk.core.errors import DeskError
-from socialdesk.core.incident_links import POST_INCIDENT_CARD, UPDATE_INCIDENT_CARD
-from socialdesk.core.incidents import IncidentNotFound, IncidentSnapshot, IncidentView
-from socialdesk.core.outbox import JobFailed, JobStatus, OutboxJobSnapshot, RetryJob
+from socialdesk.core.incidents.links import POST_INCIDENT_CARD, UPDATE_INCIDENT_CARD
+from socialdesk.core.incidents.service import IncidentNotFound, IncidentSnapshot, IncidentView
+from socialdesk.core.outbox.jobs import JobFailed, JobStatus, OutboxJobSnapshot, RetryJob
 from socialdesk.core.slack import delivery
 from socialdesk.core.slack.card import CardMessage
 from socialdesk.core.slack.incident_card import INCIDENT_EVENT_TYPE, build_incident_card

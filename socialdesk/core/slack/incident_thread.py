@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from socialdesk.core.outbox import JobFailed, JobStatus, RetryJob
+from socialdesk.core.outbox.jobs import JobFailed, JobStatus, RetryJob
 from socialdesk.core.slack.runtime import SlackRuntime
 from socialdesk.core.ticket import TicketSnapshot
 

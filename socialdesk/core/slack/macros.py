@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from socialdesk.core.slack.settings import MACRO_VARIABLES
-from socialdesk.core.ticket_queries import AuthorSnapshot
+from socialdesk.core.store.ticket_queries import AuthorSnapshot
 
 _VARIABLE = re.compile(r"\{(" + "|".join(MACRO_VARIABLES) + r")\}")
 

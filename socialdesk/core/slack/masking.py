@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from socialdesk.core.extensions import TextSpan
 from socialdesk.core.hooks import MASKING_FAILED
 from socialdesk.core.slack.escaping import clean, cut, one_line
-from socialdesk.core.ticket_queries import MessageSnapshot, TicketDetails
+from socialdesk.core.store.ticket_queries import MessageSnapshot, TicketDetails
 
 if TYPE_CHECKING:
     from socialdesk.core.app import DeskApp

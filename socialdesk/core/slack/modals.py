@@ -34,7 +34,7 @@ from socialdesk.core.service import MAX_NOTE_CHARS
 from socialdesk.core.slack.durations import SNOOZE_CHOICES
 from socialdesk.core.slack.escaping import cut, escape_mrkdwn, fit, one_line
 from socialdesk.core.ticket import TicketSnapshot
-from socialdesk.core.ticket_queries import AuthorSnapshot, MessageSnapshot
+from socialdesk.core.store.ticket_queries import AuthorSnapshot, MessageSnapshot
 
 
 class Callbacks:

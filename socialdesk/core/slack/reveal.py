@@ -24,8 +24,8 @@ from socialdesk.core.slack.escaping import clean, fit
 from socialdesk.core.slack.interaction import actor_or_refuse, channel_of, tell
 from socialdesk.core.slack.runtime import SlackRuntime
 from socialdesk.core.ticket import ticket_ref
-from socialdesk.core.ticket_queries import MessageSnapshot
-from socialdesk.core.ticket_store import ChangeLog
+from socialdesk.core.store.ticket_queries import MessageSnapshot
+from socialdesk.core.store.tickets import ChangeLog
 
 if TYPE_CHECKING:
     from socialdesk.core.app import DeskApp

@@ -10,7 +10,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, Pla
 from socialdesk.core.slack.card import CardMessage
 from socialdesk.core.slack.escaping import cut, escape_mrkdwn, escape_text, fit, link, one_line
 from socialdesk.core.slack.timefmt import slack_date
-from socialdesk.core.ticket_queries import AuthorSnapshot, MessageSnapshot
+from socialdesk.core.store.ticket_queries import AuthorSnapshot, MessageSnapshot
 
 THREAD_EVENT_TYPE = "socialdesk_thread"
 MAX_BODY_CHARS = 2900

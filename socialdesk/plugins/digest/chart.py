@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from socialdesk.core.reports import DaySeries
+from socialdesk.core.reports.report import DaySeries
 
 WIDTH_INCHES, HEIGHT_INCHES, DPI = 8.0, 5.5, 110
 # Colour-blind-safe (Okabe-Ito), one per platform in name order.

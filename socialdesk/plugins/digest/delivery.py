@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
-from socialdesk.core.outbox import JobFailed, OutboxJobSnapshot, RetryJob
-from socialdesk.core.report_format import as_slack
-from socialdesk.core.reports import build_report, daily_series
+from socialdesk.core.outbox.jobs import JobFailed, OutboxJobSnapshot, RetryJob
+from socialdesk.core.reports.formats import as_slack
+from socialdesk.core.reports.report import build_report, daily_series
 from socialdesk.core.slack.delivery import CANNOT_SEARCH, PERMANENT_ERRORS
 from socialdesk.core.slack.runtime import SlackRuntime, runtime_for
 from socialdesk.core.slack.settings import PLUGIN_NAME as SLACK_PLUGIN

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from socialdesk.core.errors import DeskError
-from socialdesk.core.models import OutboxJob
+from socialdesk.core.store.models import OutboxJob
 from socialdesk.plugins.digest.settings import PLUGIN_NAME, DigestSettings
 
 if TYPE_CHECKING:

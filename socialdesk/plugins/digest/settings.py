@@ -9,7 +9,7 @@ from pydantic import Field, field_validator
 
 from socialdesk.core.config import StrictModel
 from socialdesk.core.config_types import SlackChannelId
-from socialdesk.core.report_period import amount
+from socialdesk.core.reports.period import amount
 
 PLUGIN_NAME = "digest"
 _CLOCK_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from socialdesk.core.cursors import CursorAdvance
+from socialdesk.core.store.cursors import CursorAdvance
 from socialdesk.plugins.discord.feeds import FeedSet
 from socialdesk.plugins.discord.followed import FollowedConversations
 from socialdesk.plugins.discord.settings import PLUGIN_NAME, DiscordSettings

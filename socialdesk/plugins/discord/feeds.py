@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from socialdesk.core.cursors import CursorAdvance
+from socialdesk.core.store.cursors import CursorAdvance
 from socialdesk.core.mention import Mention
 from socialdesk.plugins.discord.conversations import ConversationResolver
 from socialdesk.plugins.discord.followed import FollowedConversations

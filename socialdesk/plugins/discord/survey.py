@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from socialdesk.core.models import CsatSurvey
+from socialdesk.core.store.models import CsatSurvey
 from socialdesk.core.platform import ReplyRequest, SentReply, SurveyRequest
 from socialdesk.plugins.discord.replies import send_reply
 from socialdesk.plugins.discord.settings import PLATFORM

@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING
 import aiohttp
 import tweepy
 
-from socialdesk.core.cursors import CursorAdvance
+from socialdesk.core.store.cursors import CursorAdvance
 from socialdesk.core.errors import DeskError
 from socialdesk.core.ingest import IngestOutcome
-from socialdesk.core.metrics import metrics_for
+from socialdesk.core.runtime.metrics import metrics_for
 from socialdesk.plugins.x.api_response import describe, headers_of
 from socialdesk.plugins.x.brand import BrandAccount
 from socialdesk.plugins.x.connection import CredentialsRefused, XConnection

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import tweepy
 from sqlalchemy import select
 
-from socialdesk.core.models import Message
+from socialdesk.core.store.models import Message
 from socialdesk.core.platform import ReplyRequest, SentReply
 from socialdesk.plugins.x.api_response import headers_of, read_answer
 from socialdesk.plugins.x.mentions import PLATFORM, referenced

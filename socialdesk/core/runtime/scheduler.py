@@ -1,0 +1,43 @@
+"""The desk's APScheduler (3.x ``AsyncIOScheduler``): core sweeps plus the jobs plugins register.
+
+It runs on the leader replica only (:mod:`socialdesk.core.runtime.leadership`); a new one is
+built each time a replica gains leadership and shut down when it loses it. Jobs:
+
+* ``core.wake_snoozed`` — every 30 s: snoozed tickets whose time has come reopen;
+* ``core.reconcile_uncertain_replies`` — every 300 s: replies that may have been posted
+  are looked for on their platform (also once at each gain of leadership);
+* whatever plugins add in ``socialdesk_register_jobs``: the X pollers (``x.poll_mentions``,
+  ``x.poll_search``) and the other plugins' sweeps (SLA, digests, CSAT, retention).
+
+Every job coalesces and runs one instance at a time: a sweep that overran is not run
+twice to catch up.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+if TYPE_CHECKING:
+    from socialdesk.core.app import DeskApp
+
+WAKE_SNOOZED_EVERY_SECONDS = 30
+# A reply that became uncertain mid-run (a lost answer) is looked for again regularly,
+# not only at the next start-up.
+RECONCILE_UNCERTAIN_EVERY_SECONDS = 300
+
+
+def build_scheduler(app: DeskApp) -> AsyncIOScheduler:
+    # coalesce + one instance: a sweep that overran is not run twice to catch up.
+    scheduler = AsyncIOScheduler(
+        timezone=app.config.desk.timezone,
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
+    )
+    scheduler.add_job(app.service.wake_due, "interval", seconds=WAKE_SNOOZED_EVERY_SECONDS,
+                      id="core.wake_snoozed", replace_existing=True)
+    scheduler.add_job(app.service.reconcile_uncertain_replies, "interval",
+                      seconds=RECONCILE_UNCERTAIN_EVERY_SECONDS, id="core.reconcile_uncertain_replies",
+                      replace_existing=True)
+    app.hooks.register_jobs(scheduler)
+    return scheduler

@@ -1,0 +1,232 @@
+"""Read models for the Slack side: what a card, a queue listing, a history or stats show.
+
+Plain functions over a session, returning frozen snapshots; the desk service exposes
+them as methods. Nothing here writes.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from socialdesk.core.store.models import Author, Message, OutboxJob, Reply, Ticket
+from socialdesk.core.outbox.jobs import JobStatus
+from socialdesk.core.ticket import ACTIVE_STATUSES, ReplyStatus, TicketSnapshot, TicketStatus
+from socialdesk.core.store.tickets import load_ticket, snapshot
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorSnapshot:
+    id: int
+    platform: str
+    external_id: str
+    handle: str
+    display_name: str | None
+    followers: int | None
+    verified: bool
+    profile_url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageSnapshot:
+    id: int
+    ticket_id: int
+    platform: str
+    external_id: str | None
+    direction: str  # inbound | outbound | note
+    author_id: int | None
+    agent: str | None
+    text: str
+    url: str | None
+    public: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LatestReply:
+    """The newest reply of a ticket, as its card shows it."""
+
+    id: int
+    text: str
+    agent: str
+    status: str
+    platform_url: str | None
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TicketSummary:
+    """A ticket with who wrote it and what they first said (queue and history listings)."""
+
+    ticket: TicketSnapshot
+    author: AuthorSnapshot | None
+    opening: MessageSnapshot | None
+
+
+@dataclass(frozen=True, slots=True)
+class TicketDetails:
+    """Everything a triage card shows about one ticket."""
+
+    ticket: TicketSnapshot
+    author: AuthorSnapshot | None
+    opening: MessageSnapshot | None
+    latest_reply: LatestReply | None
+    inbound_count: int
+    note_count: int
+    closed_by: str | None
+    earlier_tickets: int  # other tickets of the same author
+
+
+@dataclass(frozen=True, slots=True)
+class DeskStats:
+    since: datetime
+    created: int
+    replies_sent: int
+    closed: int
+    spam: int
+    active: int  # now, whenever created
+    unclaimed: int  # active and nobody holds it, now
+    first_response_median_seconds: float | None
+    first_response_breaches: int  # created since, answered late or not answered and overdue
+
+
+@dataclass(frozen=True, slots=True)
+class JobState:
+    status: str
+    not_before: datetime
+    attempts: int
+
+
+def author_snapshot(a: Author) -> AuthorSnapshot:
+    return AuthorSnapshot(a.id, a.platform, a.external_id, a.handle, a.display_name, a.followers,
+                          bool(a.verified), a.profile_url)
+
+
+def message_snapshot(m: Message) -> MessageSnapshot:
+    return MessageSnapshot(m.id, m.ticket_id, m.platform, m.external_id, m.direction, m.author_id, m.agent,
+                           m.text, m.url, bool(m.public), m.created_at)
+
+
+async def get_message(session: AsyncSession, message_id: int) -> MessageSnapshot | None:
+    row = await session.get(Message, message_id)
+    return message_snapshot(row) if row else None
+
+
+async def get_author(session: AsyncSession, author_id: int) -> AuthorSnapshot | None:
+    row = await session.get(Author, author_id)
+    return author_snapshot(row) if row else None
+
+
+async def messages_of(session: AsyncSession, ticket_id: int) -> list[MessageSnapshot]:
+    rows = await session.scalars(select(Message).where(Message.ticket_id == ticket_id)
+                                 .order_by(Message.created_at, Message.id))
+    return [message_snapshot(m) for m in rows]
+
+
+async def _openings(session: AsyncSession, ticket_ids: Sequence[int]) -> dict[int, MessageSnapshot]:
+    """The first inbound message of each ticket."""
+    if not ticket_ids:
+        return {}
+    first = (select(Message.ticket_id, func.min(Message.id).label("first_id"))
+             .where(Message.ticket_id.in_(ticket_ids), Message.direction == "inbound")
+             .group_by(Message.ticket_id).subquery())
+    rows = await session.scalars(select(Message).join(first, Message.id == first.c.first_id))
+    return {m.ticket_id: message_snapshot(m) for m in rows}
+
+
+async def _authors(session: AsyncSession, author_ids: Sequence[int]) -> dict[int, AuthorSnapshot]:
+    if not author_ids:
+        return {}
+    rows = await session.scalars(select(Author).where(Author.id.in_(author_ids)))
+    return {a.id: author_snapshot(a) for a in rows}
+
+
+async def summaries(session: AsyncSession, tickets: Sequence[TicketSnapshot]) -> list[TicketSummary]:
+    authors = await _authors(session, sorted({t.author_id for t in tickets if t.author_id is not None}))
+    openings = await _openings(session, [t.id for t in tickets])
+    return [TicketSummary(t, authors.get(t.author_id) if t.author_id else None, openings.get(t.id)) for t in tickets]
+
+
+async def ticket_details(session: AsyncSession, ticket_id: int) -> TicketDetails:
+    row = await load_ticket(session, ticket_id)
+    ticket = snapshot(row)
+    author = (await _authors(session, [row.author_id])).get(row.author_id) if row.author_id else None
+    opening = (await _openings(session, [ticket_id])).get(ticket_id)
+    counts = dict((await session.execute(
+        select(Message.direction, func.count()).where(Message.ticket_id == ticket_id).group_by(Message.direction)
+    )).tuples().all())
+    reply = await session.scalar(select(Reply).where(Reply.ticket_id == ticket_id)
+                                 .order_by(Reply.id.desc()).limit(1))
+    latest = LatestReply(reply.id, reply.text, reply.agent, reply.status, reply.platform_url, reply.error) \
+        if reply else None
+    earlier = 0
+    if row.author_id is not None:
+        earlier = await session.scalar(select(func.count()).select_from(Ticket).where(
+            Ticket.author_id == row.author_id, Ticket.id != ticket_id)) or 0
+    return TicketDetails(ticket, author, opening, latest, counts.get("inbound", 0), counts.get("note", 0),
+                         row.closed_by, earlier)
+
+
+async def history_of(session: AsyncSession, handle: str, *, platform: str | None = None,
+                     limit: int = 10) -> list[TicketSummary]:
+    """Tickets opened by authors with this handle (any platform unless given), newest first."""
+    handle = handle.strip().removeprefix("@").casefold()
+    query = select(Ticket).join(Author, Ticket.author_id == Author.id).where(func.lower(Author.handle) == handle)
+    if platform:
+        query = query.where(Ticket.platform == platform)
+    rows = await session.scalars(query.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit))
+    return await summaries(session, [snapshot(t) for t in rows])
+
+
+async def stats(session: AsyncSession, since: datetime, now: datetime) -> DeskStats:
+    created_rows = (await session.execute(
+        select(Ticket.created_at, Ticket.first_response_at, Ticket.first_response_due, Ticket.status,
+               Ticket.closed_at).where(Ticket.created_at >= since)
+    )).all()
+    waits = [(r.first_response_at - r.created_at).total_seconds() for r in created_rows if r.first_response_at]
+
+    def breached(r: Any) -> bool:
+        """Answered after the due time, or left unanswered past it (spam never needed an answer)."""
+        if r.first_response_due is None or r.status == TicketStatus.SPAM:
+            return False
+        answered_or_given_up = r.first_response_at or (r.closed_at if r.status == TicketStatus.CLOSED else now)
+        return bool(answered_or_given_up > r.first_response_due)
+
+    breaches = sum(1 for r in created_rows if breached(r))
+    replies_sent = await session.scalar(select(func.count()).select_from(Reply).where(
+        Reply.status == ReplyStatus.SENT, Reply.finished_at >= since)) or 0
+    ended = dict((await session.execute(
+        select(Ticket.status, func.count()).where(Ticket.closed_at >= since,
+                                                 Ticket.status.in_((TicketStatus.CLOSED, TicketStatus.SPAM)))
+        .group_by(Ticket.status)
+    )).tuples().all())
+    active = await session.scalar(select(func.count()).select_from(Ticket).where(
+        Ticket.status.in_(ACTIVE_STATUSES))) or 0
+    unclaimed = await session.scalar(select(func.count()).select_from(Ticket).where(
+        and_(Ticket.status.in_(ACTIVE_STATUSES), Ticket.assignee.is_(None)))) or 0
+    return DeskStats(since, len(created_rows), replies_sent, ended.get(TicketStatus.CLOSED, 0),
+                     ended.get(TicketStatus.SPAM, 0), active, unclaimed,
+                     statistics.median(waits) if waits else None, breaches)
+
+
+async def latest_job(session: AsyncSession, ticket_id: int, kind: str) -> JobState | None:
+    row = (await session.execute(
+        select(OutboxJob.status, OutboxJob.not_before, OutboxJob.attempts)
+        .where(OutboxJob.ticket_id == ticket_id, OutboxJob.kind == kind)
+        .order_by(OutboxJob.id.desc()).limit(1)
+    )).first()
+    return JobState(row.status, row.not_before, row.attempts) if row else None
+
+
+async def more_urgent_due(session: AsyncSession, kinds: Sequence[str], priority: int, now: datetime) -> bool:
+    """Is a job of ``kinds`` more urgent than ``priority`` waiting to run right now?"""
+    found = await session.scalar(
+        select(OutboxJob.id).where(OutboxJob.kind.in_(list(kinds)), OutboxJob.status == JobStatus.PENDING,
+                                   OutboxJob.priority < priority, OutboxJob.not_before <= now).limit(1))
+    return found is not None

@@ -1,0 +1,268 @@
+"""Default plugin: spam and noise — promotions and scams, link farms, repeated text,
+pleasantries that need no answer, and blocked authors.
+
+Spam is flagged (``spam=True``, priority 4, a reason naming what matched), never
+dropped: an agent sees it and can mark it otherwise. Two kinds are filed closed without a
+card: a blocked author always, a pleasantry ("thanks!") when ``auto_close_pleasantries``
+is on — and a pleasantry that follows our answer never wakes a waiting ticket then.
+
+Repeated text is remembered in memory, per desk, in a bounded LRU (``repeat_memory``
+author-and-text keys): after a restart, or across replicas, a repeat is counted afresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import OrderedDict, deque
+from datetime import datetime, timedelta
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from pydantic import Field, PrivateAttr, field_validator, model_validator
+
+from socialdesk.core.config import StrictModel
+from socialdesk.core.hookspecs import hookimpl
+from socialdesk.core.mention import Mention
+from socialdesk.core.triage import LOWEST_PRIORITY, TriageContribution
+from socialdesk.plugins.triage.keyword_rules import bounded_word, normalise
+
+PLUGIN_NAME = "noise"
+MAX_CHARS = 2_000  # patterns run on the opening of a long mention only: bounded cost per mention
+MAX_QUOTE = 40  # characters of the matched text quoted in a reason
+
+_LINK = re.compile(r"(?:https?://|www\.)[^\s<>\"]+", re.IGNORECASE)
+_HANDLE = re.compile(r"(?<!\w)@\w+")
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+class SpamPattern(StrictModel):
+    """Phrases (word boundaries, any case, accents ignored) and regexes (on the lower-cased,
+    accent-free text) of one kind of spam; ``name`` is shown in the reason."""
+
+    name: str
+    phrases: list[str] = []
+    regex: list[str] = []
+    _patterns: list[re.Pattern[str]] = PrivateAttr()
+
+    @field_validator("regex")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"regular expression {pattern!r} does not compile: {exc}") from None
+        return patterns
+
+    @model_validator(mode="after")
+    def _build(self) -> SpamPattern:
+        if not (self.phrases or self.regex):
+            raise ValueError(f"pattern {self.name!r} needs at least one of phrases or regex")
+        words = [bounded_word(normalise(p)) for p in self.phrases]
+        self._patterns = [re.compile("|".join(words))] if words else []
+        self._patterns += [re.compile(p, re.IGNORECASE) for p in self.regex]
+        return self
+
+    def search(self, normalised_text: str) -> str | None:
+        found = [m for pattern in self._patterns if (m := pattern.search(normalised_text))]
+        return min(found, key=lambda m: m.start()).group(0).strip() if found else None
+
+
+# Written from general knowledge of social-media and SMS spam, then checked against the
+# development split of the SMS Spam Collection (every fifth row; see bench/triage_eval.py).
+DEFAULT_PATTERNS = (
+    SpamPattern(name="promotion", phrases=[
+        "giveaway", "click here", "click the link", "click link", "limited time offer", "limited offer",
+        "offer ends", "act now", "buy now", "order now", "shop now", "promo code", "discount code",
+        "coupon code", "free entry", "free trial", "buy followers", "get followers", "free followers",
+        "follow back", "follow for follow", "check my bio", "link in bio", "link in my bio", "dm me for",
+        "work from home", "make money online", "t&c", "t&cs", "tncs", "t&c's", "dating service", "hot singles",
+        "xxx pics", "xxx video",
+    ], regex=[
+        r"\bfree\s+(?:\w+\s+)?(?:gift|iphone|ipad|camera|phone|vouchers?|tickets?|credits?|ring\s?tones?|tones?|"
+        r"msgs?|texts?|minutes|mins|bitcoin|crypto|cash|prize|bluetooth|game|video|calls?|calling)\b",
+        r"\b(?:loyalty|latest|special|exclusive|xmas|christmas)\s+offers?\b",
+        r"\bonly\s+(?:£|\$|€)\s?\d",
+        r"\bchance\s+(?:2|to)\s+win\b|\bwin\s+an?\s+(?:free|brand new|new|top)\b",
+        r"\b(?:2|call2)\s?opt\s?out\b|\boptout\b",
+        r"\b0[89]\d{9}\b",  # UK premium-rate and "free" call-back numbers, written without spaces
+        r"\b\d{1,2}\s?% off\b",
+        r"\b(?:txt|text|send|reply(?: with)?)\s+(?:\w+\s+){0,3}to\s+\d{4,6}\b",
+        r"\b(?:reply|txt|text|send)\s+stop\b",
+        r"\b\d+\s?p\s?(?:/|per\s?)\s?(?:min|msg|sms|wk|week|tone|minute|text)\b",
+        r"\b\d+p(?:pm|msg|min)\b",
+    ]),
+    SpamPattern(name="scam", phrases=[
+        "claim your prize", "claim ur prize", "claim your reward", "verify your account", "seed phrase",
+        "recovery phrase", "wallet validation", "airdrop", "double your bitcoin", "double your btc",
+        "double your money", "investment opportunity", "guaranteed profit", "your lucky day",
+        "fantastic surprise",
+    ], regex=[
+        r"\b(?:you|u|you've|u've|you have|u have|ur|you are|u r)\s+(?:been\s+)?(?:won|selected|chosen|awarded)\b(?!['’]t)",
+        r"\b(?:winner|congratulations|congrats)\b.{0,60}\b(?:won|win|prize|award|selected|claim|cash|call)\b",
+        r"\bclaim\s+(?:your|ur|the|this|a)?\s*(?:£|\$|€)?\s?\d*\s*(?:prize|reward|award|gift|cash|code|offer|bonus)",
+        r"(?:£|\$|€)\s?\d[\d,.]*\s*(?:cash|prize|award|reward|bonus|vouchers?)",
+        r"\bguaranteed\s+(?:£|\$|€|cash|prize|award|\d)",
+        r"\b(?:call|ring)\s+(?:us\s+)?(?:now\s+)?(?:on\s+)?(?:free\s?phone\s+)?\+?0?[789]\d{2,3}[\s-]?\d{3}[\s-]?\d{3,4}\b",
+        r"\b(?:contact|dm|message|text|reach)\s+(?:our\s+|the\s+)?(?:support|help\s?desk|agent)\b.{0,30}"
+        r"\b(?:whatsapp|telegram)\b",
+        r"\bsend\s+(?:me\s+)?(?:your\s+)?(?:btc|eth|bitcoin|crypto|usdt)\b",
+    ]),
+)
+
+DEFAULT_SHORTENERS = ("bit.ly", "tinyurl.com", "goo.gl", "ow.ly", "is.gd", "buff.ly", "cutt.ly", "rb.gy", "t.ly",
+                      "shorturl.at", "tiny.cc", "rebrand.ly", "s.id", "adf.ly", "shorte.st", "bl.ink")
+
+DEFAULT_PLEASANTRIES = (
+    "thanks", "thank you", "thank u", "thx", "thnx", "ty", "tysm", "tyvm", "cheers", "ok", "okay", "k",
+    "got it", "great", "perfect", "awesome", "cool", "nice", "noted", "appreciated", "appreciate it",
+    "much appreciated", "all good", "no worries", "sounds good", "will do", "have a nice day", "good day",
+    "merci", "merci beaucoup", "gracias", "muchas gracias", "danke", "danke schon", "vielen dank", "grazie",
+    "obrigado", "obrigada", "👍", "🙏", "❤", "♥", "😊", "🙂", "👌", "💯",
+)
+# Words that may surround a pleasantry without asking anything ("thanks so much for the help!").
+_FILLER = frozenset("so much very a lot lots again all you u guys team for the your help support quick reply "
+                    "response answer fast and have nice day good really".split())
+MAX_PLEASANTRY_CHARS = 80
+
+
+class NoiseSettings(StrictModel):
+    patterns: list[SpamPattern] = Field(default_factory=lambda: list(DEFAULT_PATTERNS))
+    max_links: int = Field(4, ge=1)  # this many links or more: a link farm
+    max_shortened_links: int = Field(2, ge=1)  # this many shortened links or more: a link farm
+    shorteners: list[str] = Field(default_factory=lambda: list(DEFAULT_SHORTENERS))
+    repeat_threshold: int = Field(3, ge=2)  # the same text from one author this often within the window
+    repeat_window_seconds: int = Field(3600, ge=1)
+    repeat_memory: int = Field(10_000, ge=1)  # author-and-text keys kept (least recently seen dropped first)
+    pleasantries: list[str] = Field(default_factory=lambda: list(DEFAULT_PLEASANTRIES))
+    auto_close_pleasantries: bool = False
+    blocked_authors: list[str] = []  # "platform:handle" or "platform:id"
+    _blocked: frozenset[tuple[str, str]] = PrivateAttr()
+    _pleasantry: re.Pattern[str] = PrivateAttr()
+
+    @field_validator("blocked_authors")
+    @classmethod
+    def _platform_and_who(cls, entries: list[str]) -> list[str]:
+        for entry in entries:
+            platform, _, who = entry.partition(":")
+            if not platform.strip() or not who.strip().lstrip("@"):
+                raise ValueError(f"{entry!r} must be 'platform:handle' or 'platform:id', such as 'x:spammer42'")
+        return entries
+
+    @model_validator(mode="after")
+    def _build(self) -> NoiseSettings:
+        self._blocked = frozenset(_author_key(e) for e in self.blocked_authors)
+        phrases = sorted({normalise(p).strip() for p in self.pleasantries if p.strip()}, key=len, reverse=True)
+        self._pleasantry = re.compile("|".join(bounded_word(p) for p in phrases) or r"(?!)")
+        return self
+
+    def is_blocked(self, author_platform: str, handle: str, external_id: str) -> bool:
+        platform = author_platform.casefold()
+        return ((platform, handle.casefold().lstrip("@")) in self._blocked
+                or (platform, external_id.casefold()) in self._blocked)
+
+    def is_pleasantry(self, text: str) -> bool:
+        """Nothing but thanks, emoji and filler words: no question, no complaint."""
+        if len(text) > MAX_PLEASANTRY_CHARS:
+            return False
+        rest, found = self._pleasantry.subn(" ", _HANDLE.sub(" ", _LINK.sub(" ", normalise(text))))
+        return found > 0 and all(word in _FILLER for word in _NOT_WORD.split(rest) if word)
+
+
+def _author_key(entry: str) -> tuple[str, str]:
+    platform, _, who = entry.partition(":")
+    return platform.strip().casefold(), who.strip().lstrip("@").casefold()
+
+
+class RepeatTracker:
+    """How often one author sent the same text lately: a bounded LRU of recent sightings."""
+
+    PER_KEY = 64  # sightings kept per key; more than any sensible threshold
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._seen: OrderedDict[tuple[str, str, str], deque[tuple[datetime, str]]] = OrderedDict()
+
+    def sightings(self, mention: Mention, normalised_text: str, window: timedelta) -> int:
+        """Record this mention and count the sightings of its text within ``window``
+        of it (itself included). The same mention seen twice counts once."""
+        digest = hashlib.blake2b(normalised_text.encode(), digest_size=12).hexdigest()
+        key = (mention.platform, mention.author.external_id, digest)
+        seen = self._seen.pop(key, None) or deque(maxlen=self.PER_KEY)
+        at = mention.created_at
+        recent = deque(((t, i) for t, i in seen if abs(at - t) <= window), maxlen=self.PER_KEY)
+        if all(i != mention.external_id for _, i in recent):
+            recent.append((at, mention.external_id))
+        self._seen[key] = recent
+        while len(self._seen) > self._capacity:
+            self._seen.popitem(last=False)
+        return len(recent)
+
+
+# One tracker per desk (two desks in one process share nothing), gone with the desk.
+_trackers: WeakKeyDictionary[Any, RepeatTracker] = WeakKeyDictionary()
+
+
+def _tracker(app: Any, settings: NoiseSettings) -> RepeatTracker:
+    tracker = _trackers.get(app)
+    if tracker is None:
+        tracker = _trackers[app] = RepeatTracker(settings.repeat_memory)
+    return tracker
+
+
+def _quote(text: str) -> str:
+    return text if len(text) <= MAX_QUOTE else text[: MAX_QUOTE - 1] + "…"
+
+
+def _links(text: str, settings: NoiseSettings) -> tuple[int, int]:
+    links = _LINK.findall(text)
+    shortened = 0
+    for link in links:
+        host = re.sub(r"^(?:https?://)?(?:www\.)?", "", link.lower()).split("/", 1)[0]
+        shortened += host in settings.shorteners
+    return len(links), shortened
+
+
+def spam_findings(text: str, settings: NoiseSettings) -> list[str]:
+    """The reasons ``text`` looks like spam on its own (patterns, links)."""
+    normalised = normalise(text[:MAX_CHARS])
+    reasons = []
+    for pattern in settings.patterns:
+        matched = pattern.search(normalised)
+        if matched:
+            reasons.append(f"{pattern.name} pattern '{_quote(matched)}'")
+    links, shortened = _links(text[:MAX_CHARS], settings)
+    if links >= settings.max_links:
+        reasons.append(f"link farm ({links} links)")
+    elif shortened >= settings.max_shortened_links:
+        reasons.append(f"link farm ({shortened} shortened links)")
+    return reasons
+
+
+def triage_mention(mention: Mention, settings: NoiseSettings, tracker: RepeatTracker) -> list[TriageContribution]:
+    author = mention.author
+    if settings.is_blocked(author.platform, author.handle, author.external_id):
+        return [TriageContribution(spam=True, priority=LOWEST_PRIORITY, reasons=("blocked author",),
+                                   auto_close="blocked author")]
+    reasons = spam_findings(mention.text, settings)
+    repeats = tracker.sightings(mention, normalise(mention.text[:MAX_CHARS]).strip(),
+                                timedelta(seconds=settings.repeat_window_seconds))
+    if repeats >= settings.repeat_threshold:
+        reasons.append(f"repeated text ({repeats}x)")
+    verdict = [TriageContribution(spam=True, priority=LOWEST_PRIORITY, reasons=(reason,)) for reason in reasons]
+    if not verdict and settings.is_pleasantry(mention.text):
+        verdict.append(TriageContribution(priority=LOWEST_PRIORITY, reasons=("pleasantry",), tags=("pleasantry",),
+                                          auto_close="pleasantry" if settings.auto_close_pleasantries else None))
+    return verdict
+
+
+@hookimpl
+def socialdesk_settings_model() -> type[NoiseSettings]:
+    return NoiseSettings
+
+
+@hookimpl
+def socialdesk_triage(mention: Mention, app) -> list[TriageContribution]:  # type: ignore[no-untyped-def]
+    settings: NoiseSettings = app.settings(PLUGIN_NAME)
+    return triage_mention(mention, settings, _tracker(app, settings))
