@@ -50,6 +50,7 @@ from socialdesk.core.incidents.links import (
     withdraw_card_post,
 )
 from socialdesk.core.mention import Mention
+from socialdesk.core.store.lossless_text import LosslessString
 from socialdesk.core.store.models import Message, OutboxJob, Ticket, UTCDateTime
 from socialdesk.core.outbox.jobs import JobKind, Outbox
 from socialdesk.core.ticket import ACTIVE_STATUSES, OpenedTicket, TicketStatus
@@ -100,6 +101,8 @@ _UPSERT_AUTHOR = text(
     " profile_url = excluded.profile_url, last_seen = excluded.last_seen"
     " RETURNING id"
 ).bindparams(
+    # Typed like the columns: a stranger's handle or name may hold NUL or a lone surrogate.
+    *(bindparam(name, type_=LosslessString()) for name in ("external_id", "handle", "display_name", "profile_url")),
     bindparam("verified", type_=Boolean()),
     bindparam("first_seen", type_=UTCDateTime()),
     bindparam("last_seen", type_=UTCDateTime()),

@@ -123,7 +123,8 @@ def test_escape_mrkdwn_neutralises_markup() -> None:
 
 
 def test_clean_removes_invisible_and_reordering_characters_but_keeps_emoji() -> None:
-    assert clean("a\u200bb\u202ec\u2066d\ufeffe\x00f\x1b") == "abcdef"
+    assert clean("a\u200bb\u202ec\u2066d\ufeffe\x01f\x1b") == "abcdef"
+    assert clean("nul\x00 and \ud83d lone") == "nul\u2400 and \ufffd lone"  # shown, not dropped
     family = "👨\u200d👩\u200d👧"
     assert clean(family) == family  # the zero-width joiner holds emoji sequences together
 

@@ -262,8 +262,9 @@ def _buttons(d: TicketDetails) -> list[Block]:
 
 def notification_text(d: TicketDetails, oncall_group: str | None) -> str:
     t = d.ticket
-    who = escape_text(cut(f"@{one_line(d.author.handle)}", 60)) if d.author else "someone"
-    said = escape_text(cut(one_line(d.opening.text), 200)) if d.opening else ""
+    # The top-level text is mrkdwn too (notifications, clients without blocks): no styling.
+    who = escape_mrkdwn(cut(f"@{one_line(d.author.handle)}", 60)) if d.author else "someone"
+    said = escape_mrkdwn(cut(one_line(d.opening.text), 200)) if d.opening else ""
     text = f"[P{t.priority}] {escape_text(t.platform)} {t.ref} from {who}: {said}"
     return f"<!subteam^{oncall_group}> {text}" if oncall_group else text
 

@@ -21,7 +21,10 @@ ELLIPSIS = "…"
 # Bidi embeddings/overrides/isolates, zero-width space, word joiner, BOM and the like.
 # The zero-width joiner (U+200D) is kept: emoji sequences need it.
 _INVISIBLE = re.compile("[\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]")
-_CONTROL = {c for c in map(chr, range(32)) if c not in "\n\t"} | {"\x7f"}
+_CONTROL = {c for c in map(chr, range(1, 32)) if c not in "\n\t"} | {"\x7f"}
+# Kept by the store exactly as written, shown as visible stand-ins: a NUL as the symbol
+# for it, a lone UTF-16 surrogate (which no JSON encoder can send to Slack) as U+FFFD.
+_SHOWN_AS = str.maketrans({"\x00": "\u2400", **{chr(c): "\ufffd" for c in range(0xD800, 0xE000)}})
 # Lookalikes that Slack's mrkdwn parser does not treat as markers.
 _MRKDWN_MARKERS = str.maketrans({"*": "∗", "_": "ˍ", "~": "∼", "`": "ˋ"})
 _SIGIL_WORD = re.compile(r"([@#!])(?=\w)")
@@ -29,8 +32,9 @@ _URL_UNSAFE = re.compile(r"[\s<>|\"'`\\]")
 
 
 def clean(text: str) -> str:
-    """Text with control and invisible formatting characters removed (newlines kept)."""
-    text = unicodedata.normalize("NFC", text)
+    """Text with control and invisible formatting characters removed (newlines kept), NUL
+    shown as ␀ and lone surrogates as U+FFFD."""
+    text = unicodedata.normalize("NFC", text.translate(_SHOWN_AS))
     text = _INVISIBLE.sub("", text)
     return "".join(ch for ch in text if ch not in _CONTROL)
 
@@ -46,25 +50,42 @@ def escape_mrkdwn(text: str) -> str:
     return escape_text(text).translate(_MRKDWN_MARKERS)
 
 
-def cut(text: str, limit: int) -> str:
-    """``text`` shortened to ``limit`` characters, ending with an ellipsis when shortened."""
-    if len(text) <= limit:
+def slack_length(text: str) -> int:
+    """Length as Slack counts its limits: UTF-16 code units (an emoji outside the BMP is two)."""
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def _prefix(text: str, units: int) -> str:
+    """The longest start of ``text`` within ``units`` UTF-16 units (never half an emoji)."""
+    if len(text) * 2 <= units:
         return text
-    return text[: max(0, limit - 1)].rstrip() + ELLIPSIS
+    used = 0
+    for index, ch in enumerate(text):
+        used += 2 if ord(ch) > 0xFFFF else 1
+        if used > units:
+            return text[:index]
+    return text
+
+
+def cut(text: str, limit: int) -> str:
+    """``text`` shortened to ``limit`` (Slack's UTF-16 units), ending with an ellipsis when shortened."""
+    if slack_length(text) <= limit:
+        return text
+    return _prefix(text, max(0, limit - 1)).rstrip() + ELLIPSIS
 
 
 def fit(text: str, limit: int, *, mrkdwn: bool = False) -> str:
-    """Escape then make it fit ``limit`` characters, cutting the raw text (never an entity)."""
+    """Escape then make it fit ``limit`` (UTF-16 units, as Slack counts), cutting the raw text (never an entity)."""
     escaper = escape_mrkdwn if mrkdwn else escape_text
     raw = clean(text)
     escaped = escaper(raw)
-    while len(escaped) > limit and raw:
+    while slack_length(escaped) > limit and raw:
         # Escaping can lengthen text up to 5x (& -> &amp;); shrink the raw text by the excess.
-        raw = cut(raw, max(1, len(raw) - (len(escaped) - limit) - 1))
+        raw = cut(raw, max(1, slack_length(raw) - (slack_length(escaped) - limit) - 1))
         escaped = escaper(raw)
         if len(raw) <= 1:
             break
-    return escaped[:limit]
+    return _prefix(escaped, limit)
 
 
 def one_line(text: str) -> str:

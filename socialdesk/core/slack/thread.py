@@ -33,12 +33,12 @@ def thread_message(message: MessageSnapshot, author: AuthorSnapshot | None) -> C
         heading = f"🔒 *Internal note* from <@{message.agent}> — not visible to the customer"
         blocks: list[Block] = [SectionBlock(text=_mrkdwn(heading)),
                                SectionBlock(text=PlainTextObject(text=body, emoji=False))]
-        text = f"Internal note from <@{message.agent}>: {escape_text(cut(one_line(message.text), 200))}"
+        text = f"Internal note from <@{message.agent}>: {escape_mrkdwn(cut(one_line(message.text), 200))}"
     elif message.direction == "outbound":
         where = link(message.url, f"view it on {message.platform}") if message.url else "posted"
         heading = f"↩️ Reply sent by <@{message.agent}> on {escape_mrkdwn(message.platform)} · {where}"
         blocks = [SectionBlock(text=_mrkdwn(heading)), SectionBlock(text=PlainTextObject(text=body, emoji=False))]
-        text = f"Reply sent by <@{message.agent}>: {escape_text(cut(one_line(message.text), 200))}"
+        text = f"Reply sent by <@{message.agent}>: {escape_mrkdwn(cut(one_line(message.text), 200))}"
     else:
         who = escape_mrkdwn(cut(one_line(f"@{author.handle}"), 80)) if author else "the customer"
         heading = f"💬 Follow-up from *{who}*"
@@ -46,7 +46,7 @@ def thread_message(message: MessageSnapshot, author: AuthorSnapshot | None) -> C
                    slack_date(message.created_at)]
         blocks = [SectionBlock(text=_mrkdwn(heading)), SectionBlock(text=PlainTextObject(text=body, emoji=False)),
                   ContextBlock(elements=[_mrkdwn(" · ".join(context))])]
-        text = escape_text(cut(f"Follow-up from {one_line('@' + author.handle) if author else 'the customer'}: "
+        text = escape_mrkdwn(cut(f"Follow-up from {one_line('@' + author.handle) if author else 'the customer'}: "
                                f"{one_line(message.text)}", 300))
     return CardMessage(text, blocks, _metadata(message.ticket_id, message_id=message.id))
 

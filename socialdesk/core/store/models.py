@@ -23,6 +23,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from socialdesk.core.store.lossless_text import LosslessJSON, LosslessString, LosslessText
 from socialdesk.core.ticket import ACTIVE_STATUSES
 
 # Stable constraint names so Alembic migrations are the same on SQLite and PostgreSQL.
@@ -71,12 +72,12 @@ class Author(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     platform: Mapped[str] = mapped_column(String(32))
-    external_id: Mapped[str] = mapped_column(String(200))
-    handle: Mapped[str] = mapped_column(String(200))
-    display_name: Mapped[str | None] = mapped_column(String(200))
+    external_id: Mapped[str] = mapped_column(LosslessString(200))
+    handle: Mapped[str] = mapped_column(LosslessString(200))
+    display_name: Mapped[str | None] = mapped_column(LosslessString(200))
     followers: Mapped[int | None] = mapped_column(BigInteger)
     verified: Mapped[bool] = mapped_column(Boolean, default=False)
-    profile_url: Mapped[str | None] = mapped_column(String(500))
+    profile_url: Mapped[str | None] = mapped_column(LosslessString(500))
     first_seen: Mapped[datetime]
     last_seen: Mapped[datetime]
 
@@ -99,7 +100,7 @@ class Ticket(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)  # the short human id: #42
     platform: Mapped[str] = mapped_column(String(32))
-    conversation_id: Mapped[str] = mapped_column(String(200))
+    conversation_id: Mapped[str] = mapped_column(LosslessString(200))
     status: Mapped[str] = mapped_column(String(16))
     priority: Mapped[int] = mapped_column(Integer)
     category: Mapped[str] = mapped_column(String(64))
@@ -118,7 +119,7 @@ class Ticket(Base):
     snoozed_until: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     closed_by: Mapped[str | None] = mapped_column(String(32))
-    close_reason: Mapped[str | None] = mapped_column(String(500))
+    close_reason: Mapped[str | None] = mapped_column(LosslessString(500))
     card_channel: Mapped[str | None] = mapped_column(String(32))
     card_ts: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime]
@@ -137,8 +138,8 @@ class Incident(Base):
     __table_args__ = (UniqueConstraint("storm_key", name="uq_incidents_storm_key"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    storm_key: Mapped[str] = mapped_column(String(200))  # stable id the storm plugin chose
-    title: Mapped[str] = mapped_column(String(500))  # a representative text, bounded
+    storm_key: Mapped[str] = mapped_column(LosslessString(200))  # stable id the storm plugin chose
+    title: Mapped[str] = mapped_column(LosslessString(500))  # a representative text, bounded
     status: Mapped[str] = mapped_column(String(16))  # active | closed
     first_seen: Mapped[datetime]
     last_seen: Mapped[datetime]
@@ -161,15 +162,15 @@ class Message(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
     platform: Mapped[str] = mapped_column(String(32))
-    external_id: Mapped[str | None] = mapped_column(String(200))
+    external_id: Mapped[str | None] = mapped_column(LosslessString(200))
     direction: Mapped[str] = mapped_column(String(16))  # inbound | outbound | note
     author_id: Mapped[int | None] = mapped_column(ForeignKey("authors.id"))
     agent: Mapped[str | None] = mapped_column(String(32))
-    text: Mapped[str] = mapped_column(Text)
-    url: Mapped[str | None] = mapped_column(String(500))
+    text: Mapped[str] = mapped_column(LosslessText)
+    url: Mapped[str | None] = mapped_column(LosslessString(500))
     public: Mapped[bool] = mapped_column(Boolean, default=True)
-    in_reply_to_id: Mapped[str | None] = mapped_column(String(200))
-    attachments: Mapped[list[str]] = mapped_column(default=list)
+    in_reply_to_id: Mapped[str | None] = mapped_column(LosslessString(200))
+    attachments: Mapped[list[str]] = mapped_column(LosslessJSON, default=list)
     created_at: Mapped[datetime]  # when it was written on the platform
     received_at: Mapped[datetime]  # when the desk stored it
 
@@ -181,13 +182,13 @@ class Reply(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
     in_reply_to_message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(LosslessText)
     agent: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16))
     close_after: Mapped[bool] = mapped_column(Boolean, default=False)
     platform_id: Mapped[str | None] = mapped_column(String(200))
     platform_url: Mapped[str | None] = mapped_column(String(500))
-    error: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(LosslessText)
     created_at: Mapped[datetime]
     sending_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
@@ -202,7 +203,7 @@ class AuditEvent(Base):
     kind: Mapped[str] = mapped_column(String(32))
     actor: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime]
-    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    details: Mapped[dict[str, Any]] = mapped_column(LosslessJSON, default=dict)
 
 
 class OutboxJob(Base):
@@ -215,7 +216,7 @@ class OutboxJob(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     kind: Mapped[str] = mapped_column(String(64))
-    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    payload: Mapped[dict[str, Any]] = mapped_column(LosslessJSON, default=dict)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     priority: Mapped[int] = mapped_column(Integer)  # lower runs first
     status: Mapped[str] = mapped_column(String(16))  # pending | running | done | failed
@@ -224,7 +225,7 @@ class OutboxJob(Base):
     not_before: Mapped[datetime]
     locked_until: Mapped[datetime | None]
     locked_by: Mapped[str | None] = mapped_column(String(64))
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(LosslessText)
     dedupe_key: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
@@ -235,7 +236,7 @@ class Cursor(Base):
 
     plugin: Mapped[str] = mapped_column(String(64), primary_key=True)
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    value: Mapped[str] = mapped_column(Text)
+    value: Mapped[str] = mapped_column(LosslessText)
     updated_at: Mapped[datetime]
 
 
@@ -280,8 +281,8 @@ class CsatSurvey(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
     platform: Mapped[str] = mapped_column(String(32))
-    conversation_id: Mapped[str] = mapped_column(String(200))
-    author_external_id: Mapped[str | None] = mapped_column(String(200))
+    conversation_id: Mapped[str] = mapped_column(LosslessString(200))
+    author_external_id: Mapped[str | None] = mapped_column(LosslessString(200))
     status: Mapped[str] = mapped_column(String(16))  # pending | sent | answered | expired | failed
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
@@ -289,4 +290,4 @@ class CsatSurvey(Base):
     answered_at: Mapped[datetime | None]
     score: Mapped[int | None] = mapped_column(Integer)
     answer_message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
-    comment: Mapped[str | None] = mapped_column(Text)
+    comment: Mapped[str | None] = mapped_column(LosslessText)

@@ -43,6 +43,11 @@ class Problems:
 _TEXT_PROPS = {"plain_text": {"type", "text", "emoji"}, "mrkdwn": {"type", "text", "verbatim"}}
 
 
+def utf16_length(text: str) -> int:
+    """Slack counts text limits in UTF-16 code units: an emoji outside the BMP counts twice."""
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
 def _extra(p: Problems, obj: dict[str, Any], allowed: set[str], ptr: str) -> None:
     for key in obj:
         if key not in allowed:
@@ -58,7 +63,7 @@ def _string(p: Problems, obj: dict[str, Any], key: str, ptr: str, *, max_len: in
         return
     if not isinstance(value, str):
         p.add("must be a string", f"{ptr}/{key}")
-    elif len(value) > max_len:
+    elif utf16_length(value) > max_len:
         p.add(f"must be less than {max_len + 1} characters", f"{ptr}/{key}")
     elif len(value) < min_len:
         p.add(f"must be more than {min_len - 1} characters", f"{ptr}/{key}")
@@ -95,7 +100,7 @@ def _text_object(p: Problems, value: Any, here: str, *, max_len: int, plain_only
         p.add("missing required field: text", here)
     elif not isinstance(text, str):
         p.add("must be a string", f"{here}/text")
-    elif len(text) > max_len:
+    elif utf16_length(text) > max_len:
         p.add("failed to match all allowed schemas", here)
         p.add(f"must be less than {max_len + 1} characters", f"{here}/text")
     elif not text:

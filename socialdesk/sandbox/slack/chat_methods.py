@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from socialdesk.sandbox.slack.api_request import ApiCall, ApiError
-from socialdesk.sandbox.slack.blockkit import validate_message_blocks, with_generated_ids
+from socialdesk.sandbox.slack.blockkit import utf16_length, validate_message_blocks, with_generated_ids
 from socialdesk.sandbox.slack.state import TS_FORMAT, SlackState
 
 MAX_TEXT = 40_000
@@ -39,7 +39,7 @@ def _content(call: ApiCall) -> tuple[str | None, list[dict[str, Any]] | None, li
             raise ApiError("invalid_attachments")
         if len(attachments) > MAX_ATTACHMENTS:
             raise ApiError("too_many_attachments")
-    if text is not None and len(text) > MAX_TEXT:
+    if text is not None and utf16_length(text) > MAX_TEXT:
         raise ApiError("msg_too_long")
     return text, blocks, attachments
 

@@ -30,8 +30,15 @@ USER_CONTEXTS = "[OAuth 1.0a User Context, OAuth 2.0 User Context]"
 
 
 def json_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> web.Response:
-    return web.Response(status=status, text=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
-                        content_type=CONTENT_TYPE, headers=headers)
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    try:
+        encoded = text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone UTF-16 surrogate (X counts and cuts text in UTF-16 units, so a post can end
+        # in half an emoji) cannot be UTF-8: X sends it as a JSON escape, "\ud83d".
+        encoded = json.dumps(body, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+    return web.Response(status=status, body=encoded, content_type=CONTENT_TYPE, charset="utf-8",
+                        headers=headers)
 
 
 class XApiError(Exception):
