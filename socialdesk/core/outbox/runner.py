@@ -6,15 +6,23 @@ Taking a job is a short transaction that leases it (status ``running``, ``locked
 SQLite, ``BEGIN IMMEDIATE`` serialises the take. A job whose worker died is taken again
 when its lease expires; performers are written for that (a reply found ``sending`` is
 marked uncertain, never re-sent).
+
+A lease never runs out under a live worker: while a job is performed, a heartbeat extends
+``locked_until`` (every third of the lease) on the row it still holds by token, so a slow
+answer (Slack taking seconds to post a card) cannot hand the job to a second worker
+whose history search would run before the first post had landed. A heartbeat that finds
+the token gone (the worker stalled longer than a whole lease) fences the worker off:
+:func:`still_holds_lease` then says no, and the performer must not make its request.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -32,6 +40,36 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_ERROR_CHARS = 2000
+
+
+class LeaseLost(Exception):
+    """Raised by a performer (through :func:`ensure_lease`): another worker holds the job now."""
+
+
+@dataclass(slots=True)
+class Lease:
+    """The job a worker is performing, its token, and whether the heartbeat still holds it."""
+
+    job_id: int
+    token: str
+    held: bool = True
+    renewals: int = field(default=0)
+
+
+_current_lease: contextvars.ContextVar[Lease | None] = contextvars.ContextVar("outbox_lease", default=None)
+
+
+def still_holds_lease() -> bool:
+    """False once the running job's lease was lost to another worker (True outside the runner)."""
+    lease = _current_lease.get()
+    return lease is None or lease.held
+
+
+def ensure_lease(what: str) -> None:
+    """Call right before a side effect that must happen once: raises :class:`LeaseLost` if fenced off."""
+    lease = _current_lease.get()
+    if lease is not None and not lease.held:
+        raise LeaseLost(f"job {lease.job_id} was taken over by another worker; not going to {what}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,11 +117,22 @@ class OutboxRunner:
     async def run_once(self) -> RunStats:
         """Take one batch and perform it; returns what happened (for tests and loops)."""
         done = retried = failed = 0
-        for job, token in await self.take():
-            outcome = await self._perform(job, token)
-            done += outcome == JobStatus.DONE
-            retried += outcome == JobStatus.PENDING
-            failed += outcome == JobStatus.FAILED
+        batch = await self.take()
+        if not batch:
+            return RunStats()
+        live = {token: Lease(job.id, token) for job, token in batch}
+        heartbeat = asyncio.create_task(self._renew(live))
+        try:
+            for job, token in batch:
+                lease = live.get(token) or Lease(job.id, token, held=False)
+                outcome = await self._perform(job, lease)
+                live.pop(token, None)
+                done += outcome == JobStatus.DONE
+                retried += outcome == JobStatus.PENDING
+                failed += outcome == JobStatus.FAILED
+        finally:
+            heartbeat.cancel()
+            await asyncio.gather(heartbeat, return_exceptions=True)
         return RunStats(done, retried, failed)
 
     async def drain(self, max_rounds: int = 1000) -> RunStats:
@@ -109,10 +158,49 @@ class OutboxRunner:
                 except TimeoutError:
                     pass
 
-    async def _perform(self, job: OutboxJobSnapshot, token: str) -> JobStatus:
+    async def _renew(self, leases: dict[str, Lease]) -> None:
+        """Every third of a lease, extend the leases of the batch not finished yet; a lease
+        found gone (its token replaced) is marked lost, fencing this worker off the job."""
+        period = self._settings.lease_seconds / 3
+        while leases:
+            await asyncio.sleep(period)
+            tokens = list(leases)
+            try:
+                async with self._db.transaction() as session:
+                    kept = set((await session.scalars(
+                        update(OutboxJob).where(OutboxJob.locked_by.in_(tokens), OutboxJob.status == JobStatus.RUNNING)
+                        .values(locked_until=self._clock() + timedelta(seconds=self._settings.lease_seconds))
+                        .returning(OutboxJob.locked_by))).all())
+            except Exception:  # a blip: the leases still have two thirds left; try again
+                log.warning("could not renew outbox leases", exc_info=True, extra={"worker": self.worker_name})
+                continue
+            for token in tokens:
+                lease = leases.get(token)
+                if lease is None:
+                    continue  # finished meanwhile
+                if token in kept:
+                    lease.renewals += 1
+                else:
+                    lease.held = False
+                    leases.pop(token, None)
+                    log.warning("outbox lease lost to another worker", extra={"job_id": lease.job_id})
+
+    async def _perform(self, job: OutboxJobSnapshot, lease: Lease) -> JobStatus:
+        if not lease.held:  # waited in this batch longer than a lease and lost it
+            return JobStatus.PENDING
         performer = self._performers[job.kind]
+        reset = _current_lease.set(lease)
+        try:
+            return await self._perform_leased(job, lease.token, performer)
+        finally:
+            _current_lease.reset(reset)
+
+    async def _perform_leased(self, job: OutboxJobSnapshot, token: str, performer: JobPerformer) -> JobStatus:
         try:
             await performer(job, self._app)
+        except LeaseLost as exc:
+            log.warning("outbox job left to the worker that took it over", extra={"job_id": job.id, "reason": str(exc)})
+            return JobStatus.PENDING
         except RetryJob as exc:
             if not exc.counts:
                 return await self._defer(job, token, str(exc), exc.delay or 0.0)

@@ -27,6 +27,7 @@ from socialdesk.core.errors import DeskError, TicketNotFound
 from socialdesk.core.incidents.links import INCIDENT_KINDS
 from socialdesk.core.runtime.metrics import metrics_for
 from socialdesk.core.outbox.jobs import JobFailed, JobKind, JobStatus, OutboxJobSnapshot, RetryJob
+from socialdesk.core.outbox.runner import ensure_lease
 from socialdesk.core.slack.card import CARD_EVENT_TYPE, CardMessage, build_card, reveal_block
 from socialdesk.core.slack.masking import masked_details, masked_message
 from socialdesk.core.slack.incident_thread import incident_thread
@@ -185,6 +186,7 @@ async def post_card(job: OutboxJobSnapshot, app: DeskApp) -> None:
     key = post_key(channel)
     await _take_slot(rt, app, job, key, paced=True)
     card = await render_card(app, rt, ticket.id)  # rendered now: the latest state goes out
+    ensure_lease(f"post the card of {ticket.ref}")  # fenced off if another worker took the job over
     await app.service.begin_card_post(ticket.id, channel)
     try:
         answer = await rt.delivery_client.chat_postMessage(
@@ -266,6 +268,7 @@ async def _post_in_thread(app: DeskApp, rt: SlackRuntime, job: OutboxJobSnapshot
     if job.attempts > 1 and await _already_in_thread(rt, key, ticket, message):
         return
     await _take_slot(rt, app, job, key, paced=True)
+    ensure_lease(what)
     await _call(rt, key, what, "chat_postMessage", channel=ticket.card_channel, thread_ts=ticket.card_ts,
                 text=message.text, blocks=message.blocks, metadata=message.metadata,
                 unfurl_links=False, unfurl_media=False)
