@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from socialdesk.core.slack.card import CARD_EVENT_TYPE
-from tests.store_queries import jobs
 from tests.slack.conftest import CHANNEL, NO_STORMS, Desk
 
 EMOJI_TEXT = "😀" * 1512  # 1,512 characters, 3,024 UTF-16 units: Slack's count
@@ -35,5 +34,4 @@ async def test_a_slow_slack_never_lets_a_second_worker_post_the_card_again(start
     await desk.settled(timeout=30)
     posted = [m.metadata["event_payload"]["ticket_id"] for m in desk.slack.timeline(CHANNEL)
               if m.metadata and m.metadata.get("event_type") == CARD_EVENT_TYPE]
-    print("FAULTS", desk.slack.faults.counts, posted, [(j.id, j.kind, j.attempts, j.status, j.last_error, j.locked_by) for j in await jobs(desk.app)])
     assert sorted(posted) == sorted(tickets)  # one card each, none twice
