@@ -3,10 +3,16 @@ through the real Slack clients against the sandbox."""
 
 from __future__ import annotations
 
-import pytest
+import json
+from urllib.parse import urlencode
+
+import aiohttp
 
 from socialdesk.core.slack.card import CARD_EVENT_TYPE
-from tests.slack.conftest import CHANNEL, NO_STORMS, Desk
+from socialdesk.core.store.models import HandledSlackRequest, Reply
+from socialdesk.sandbox.slack import payloads, signed_headers
+from tests.slack.conftest import ALICE, CHANNEL, NO_STORMS, Desk, start_running
+from tests.store_queries import count
 
 EMOJI_TEXT = "😀" * 1512  # 1,512 characters, 3,024 UTF-16 units: Slack's count
 
@@ -35,3 +41,51 @@ async def test_a_slow_slack_never_lets_a_second_worker_post_the_card_again(start
     posted = [m.metadata["event_payload"]["ticket_id"] for m in desk.slack.timeline(CHANNEL)
               if m.metadata and m.metadata.get("event_type") == CARD_EVENT_TYPE]
     assert sorted(posted) == sorted(tickets)  # one card each, none twice
+
+
+async def test_desk_reply_is_acknowledged_only_once_it_is_stored(start_desk) -> None:
+    desk: Desk = await start_desk("http", plugins=NO_STORMS)
+    ticket = await desk.mention("where is my parcel?")
+    await desk.card(ticket)
+    delivery = await desk.driver.slash_command("/desk", f"reply {ticket} It ships today", user=ALICE, channel=CHANNEL)
+    assert delivery.acked
+    # The acknowledgement itself is the confirmation, written after the commit: a crash
+    # before it leaves Slack showing the agent an error, never a silent success.
+    assert "on its way" in json.dumps(delivery.body), delivery.body
+    assert await count(desk.app, Reply, Reply.ticket_id == ticket) == 1
+
+
+async def test_a_replayed_signed_request_is_answered_without_acting(start_desk) -> None:
+    desk: Desk = await start_desk("http", plugins=NO_STORMS)
+    ticket = await desk.mention("where is my parcel?")
+    await desk.card(ticket)
+    state = desk.slack.state
+    channel = state.resolve_channel(CHANNEL, for_posting=False)
+    payload = payloads.slash_command(
+        state, command="/desk", text=f"reply {ticket} It ships today", user_id=ALICE, channel=channel,
+        response_url=desk.slack.response_urls.issue(state, "commands", channel=channel.id, user=ALICE),
+        trigger=state.issue_trigger(ALICE))
+    body = urlencode(payload).encode()
+    headers = {"Content-Type": "application/x-www-form-urlencoded", **signed_headers(desk.slack.signing_secret, body)}
+    answers = []
+    async with aiohttp.ClientSession() as session:
+        for _ in range(3):  # Slack's request once, then the same signed bytes twice more
+            async with session.post(desk.driver.request_url, data=body, headers=headers) as answer:
+                answers.append((answer.status, await answer.text()))
+    assert [status for status, _ in answers] == [200, 200, 200]
+    assert "on its way" in answers[0][1] and answers[1][1] == answers[2][1] == ""
+    await desk.settled()
+    assert await count(desk.app, Reply, Reply.ticket_id == ticket) == 1
+    assert [r.text for r in desk.platform.posted] == ["It ships today"]
+    assert await count(desk.app, HandledSlackRequest) == 1
+
+
+async def test_a_rate_limited_auth_test_never_drops_a_command(start_desk) -> None:
+    desk: Desk = await start_desk("http", plugins=NO_STORMS, start=False)
+    desk.slack.faults.set(rate_limited=1.0, only_paths=("/api/auth.test",))
+    await start_running(desk)
+    ticket = await desk.mention("where is my parcel?")
+    await desk.card(ticket)
+    answer = await desk.command(f"reply {ticket} It ships today")
+    assert "on its way" in answer and "install" not in answer.lower()
+    assert desk.slack.faults.counts.get("rate_limited", 0) >= 1  # Slack did answer 429 to auth.test

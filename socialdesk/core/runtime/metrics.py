@@ -14,6 +14,9 @@ desks in one process (tests, benchmarks) share nothing. Three kinds of values:
   ``socialdesk_platform_api_errors_total{platform,kind}`` (kind: transient, permanent,
   ambiguous, other; reply and survey sends, Slack deliveries, X polls) and
   ``socialdesk_platform_rate_limited_total{platform}`` (the 429 answers among them);
+  ``socialdesk_slack_replays_refused_total`` (signed Slack requests sent again, answered
+  without acting) and ``socialdesk_mention_gaps_total{platform}`` (times a platform's
+  window could not cover everything since the last poll: mentions may be missing);
 * about this replica: ``socialdesk_leader`` (1 while it runs the listeners and scheduler).
 
 Ticket events reach the metrics through an observer registered on the desk's plugin
@@ -137,6 +140,12 @@ class DeskMetrics:
             ["platform", "kind"], registry=self.registry)
         self.rate_limited = Counter("socialdesk_platform_rate_limited", "Platform API answers 429 (rate limited)",
                                     ["platform"], registry=self.registry)
+        self.slack_replays = Counter("socialdesk_slack_replays_refused",
+                                     "Signed Slack requests received again and answered without acting",
+                                     registry=self.registry)
+        self.mention_gaps = Counter("socialdesk_mention_gaps",
+                                    "Polls that found mentions may be missing (beyond what the platform serves)",
+                                    ["platform"], registry=self.registry)
         self.leader = Gauge("socialdesk_leader", "1 while this replica leads (listeners and scheduler)",
                             registry=self.registry)
         self.store = StoreCollector()
@@ -153,6 +162,12 @@ class DeskMetrics:
         self.platform_errors.labels(platform=platform, kind=kind).inc()
         if rate_limited:
             self.rate_limited.labels(platform=platform).inc()
+
+    def slack_replay_refused(self) -> None:
+        self.slack_replays.inc()
+
+    def mention_gap(self, platform: str) -> None:
+        self.mention_gaps.labels(platform=platform).inc()
 
     async def refresh(self, app: DeskApp) -> StoreReading:
         """Read the store for the next scrape; a failure is reported as ``socialdesk_store_up 0``."""

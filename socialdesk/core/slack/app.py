@@ -7,6 +7,7 @@ what happens before ``ack()``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +17,9 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from socialdesk.core.slack import actions, incident_actions, reveal, submissions
 from socialdesk.core.slack.commands import CommandSet
+from socialdesk.core.slack.authorization import DeskAuthorize
 from socialdesk.core.slack.interaction import actor_or_refuse, channel_of, tell
+from socialdesk.core.slack.replays import refuse_replays
 from socialdesk.core.slack.runtime import SlackRuntime
 
 if TYPE_CHECKING:
@@ -24,6 +27,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 BOLT_LOGGER = "socialdesk.slack.bolt"
+# Slack waits 3 seconds for the acknowledgement; what runs longer answers later.
+COMMAND_ACK_BUDGET_SECONDS = 2.0
+STILL_WORKING = ("⏳ Still working on your {command} command; the outcome follows here. If nothing follows "
+                 "within a minute, the desk restarted before saving it: check the card before trying again.")
 
 
 class _ClientOverToken(logging.Filter):
@@ -51,17 +58,35 @@ def build_bolt_app(app: DeskApp, rt: SlackRuntime) -> AsyncApp:
         process_before_response=False,
         logger=_bolt_logger(),
         name="socialdesk",
+        # After Bolt verified the signature, before anything acts: the same signed bytes twice act once.
+        before_authorize=refuse_replays(app) if http else None,
+        # The bot's identity comes from the runtime's auth.test, retried; a 429 on it must not
+        # turn a command into "install this app" (Bolt's own single-team check would).
+        authorize=DeskAuthorize(rt),
     )
     commands = CommandSet(app, rt.settings.command)
 
     @bolt.command(rt.settings.command)
     async def desk_command(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        actor = await actor_or_refuse(rt, body, respond)
-        if actor is None:
+        # The acknowledgement follows the commit: the answer (written once the change is
+        # stored) goes out as the ack itself. Only a command slower than Slack's deadline is
+        # acknowledged first, saying so; its outcome follows through response_url.
+        async def run() -> str | None:
+            actor = await actor_or_refuse(rt, body, respond)
+            if actor is None:
+                return None
+            return await commands.run(app, rt, actor, str(body.get("text") or ""), channel_of(body))
+
+        work = asyncio.ensure_future(run())
+        done, _ = await asyncio.wait({work}, timeout=COMMAND_ACK_BUDGET_SECONDS)
+        if done:
+            answer = work.result()
+            await ack(text=answer, response_type="ephemeral") if answer else await ack()
             return
-        answer = await commands.run(app, rt, actor, str(body.get("text") or ""), channel_of(body))
-        await tell(respond, answer)
+        await ack(text=STILL_WORKING.format(command=rt.settings.command), response_type="ephemeral")
+        answer = await work
+        if answer:
+            await tell(respond, answer)
 
     actions.register(bolt, app, rt)
     incident_actions.register(bolt, app, rt)

@@ -54,6 +54,10 @@ class SlackRuntime:
         return AsyncWebClient(token=self._bot_token.get_secret_value(), base_url=self.settings.api_url,
                               timeout=int(max(1, self.settings.request_timeout_seconds)), **kwargs)  # type: ignore[arg-type]
 
+    @property
+    def bot_token(self) -> str:
+        return self._bot_token.get_secret_value()
+
     def secret(self, env_key: str) -> str:
         """A secret named by ``[plugins.slack] <env_key>`` (the app token, the signing secret)."""
         env_name = getattr(self.settings, env_key)

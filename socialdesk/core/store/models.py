@@ -291,3 +291,18 @@ class CsatSurvey(Base):
     score: Mapped[int | None] = mapped_column(Integer)
     answer_message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     comment: Mapped[str | None] = mapped_column(LosslessText)
+
+
+class HandledSlackRequest(Base):
+    """A signed Slack request already acted on: the same bytes sent again are a replay.
+
+    Kept in the database so that every replica behind the load balancer sees it; rows
+    outlive Slack's 5-minute signature window and are then deleted.
+    """
+
+    __tablename__ = "handled_slack_requests"
+    __table_args__ = (Index("ix_handled_slack_requests_expires_at", "expires_at"),)
+
+    signature: Mapped[str] = mapped_column(String(128), primary_key=True)  # X-Slack-Signature (v0=hex)
+    handled_at: Mapped[datetime]
+    expires_at: Mapped[datetime]

@@ -1,0 +1,69 @@
+"""Replayed Slack requests are answered without acting.
+
+Slack signs each request over its timestamp and body, and Bolt refuses a signature older
+than five minutes; inside that window the same signed bytes could be sent again (by
+anyone who saw them) and a ``/desk reply`` would be posted twice. The signature of each
+verified request is recorded in the database (every replica sees it) before the request
+acts; a second request with the same signature is acknowledged with an empty answer and
+does nothing. Records expire after :data:`KEEP_SECONDS`, well past Slack's window.
+
+Socket Mode requests arrive over the app's own authenticated websocket, unsigned; they
+are not replayable from outside and are not recorded.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+
+from socialdesk.core.runtime.metrics import metrics_for
+from socialdesk.core.store.models import HandledSlackRequest
+
+if TYPE_CHECKING:
+    from socialdesk.core.app import DeskApp
+
+log = logging.getLogger(__name__)
+
+KEEP_SECONDS = 15 * 60  # Slack's signature window is 5 minutes; allow for clock skew
+SIGNATURE_HEADER = "x-slack-signature"
+
+
+def _signature(req: AsyncBoltRequest) -> str | None:
+    values = req.headers.get(SIGNATURE_HEADER) or []
+    return values[0][:128] if values and values[0] else None
+
+
+async def first_time(app: DeskApp, signature: str) -> bool:
+    """Record ``signature`` as handled; False if it already was (a replay)."""
+    now = app.clock()
+    try:
+        async with app.database.transaction() as session:
+            await session.execute(delete(HandledSlackRequest).where(HandledSlackRequest.expires_at < now))
+            session.add(HandledSlackRequest(signature=signature, handled_at=now,
+                                            expires_at=now + timedelta(seconds=KEEP_SECONDS)))
+    except IntegrityError:
+        return False
+    return True
+
+
+def refuse_replays(app: DeskApp) -> Callable[..., Awaitable[BoltResponse]]:
+    """A Bolt ``before_authorize`` middleware: runs after the signature was verified."""
+
+    async def middleware(req: AsyncBoltRequest, resp: BoltResponse,
+                         next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:  # noqa: A002 (Bolt's name)
+        signature = _signature(req) if req.mode == "http" else None
+        if signature is not None and not await first_time(app, signature):
+            metrics_for(app).slack_replay_refused()
+            log.warning("a replayed Slack request was answered without acting",
+                        extra={"type": req.body.get("type") or req.body.get("command")})
+            return BoltResponse(status=200, body="")
+        return await next()
+
+    return middleware
