@@ -42,3 +42,16 @@ def test_exceptions_are_redacted_too():
         record = logging.LogRecord("x", logging.ERROR, __file__, 1, "boom", (), sys.exc_info())
     line = JsonFormatter().format(record)
     assert SLACK_TOKEN not in line and "RuntimeError" in line
+
+
+def test_what_client_libraries_log_of_slack_and_x_requests_is_redacted():
+    # slack_sdk's retry handler names the response_url it posts to; tweepy's OAuth header.
+    retry = ("A retry handler found: AsyncRateLimitErrorRetryHandler for POST "
+             "https://hooks.slack.com/commands/T0001/5555/zzzSECRETkey - rate_limited")
+    oauth = 'OAuth oauth_consumer_key="ck123", oauth_token="42-tok456", oauth_signature="c2ln%3D"'
+    body = '{"token": "verif123abc", "response_url": "https://hooks.slack.com/actions/T1/3/keyABC"}'
+    line = JsonFormatter().format(logging.LogRecord("slack_sdk.webhook", logging.INFO, __file__, 1,
+                                                    "%s | %s | %s", (retry, oauth, body), None))
+    for secret in ("zzzSECRETkey", "ck123", "42-tok456", "c2ln", "verif123abc", "keyABC"):
+        assert secret not in line
+    assert "rate_limited" in line and "hooks.slack.com/commands/T0001/5555/***" in line

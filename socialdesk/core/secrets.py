@@ -100,6 +100,19 @@ _REDACTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?i)\b(bearer|bot)\s+[A-Za-z0-9%._~+/=-]{16,}"), r"\1 ***"),
     (re.compile(r"[MNO][A-Za-z\d_-]{22,27}\.[A-Za-z\d_-]{6}\.[A-Za-z\d_-]{27,}"), "***"),
     (re.compile(r"(?<=://)([^:/@\s]+):[^@\s]+(?=@)"), r"\1:***"),  # password in a URL
+    # What client libraries log of Slack requests (slack-bolt prints a rejected request's
+    # whole body; slack_sdk's retry log prints the URL it posts to):
+    # a response_url (https://hooks.slack.com/commands/T1/123/SECRET) is a live credential
+    # for a few minutes, whether plain, labelled or URL-encoded inside a form body;
+    (re.compile(r"((?:/|%2F)(?:commands|actions|app|services|workflows)(?:/|%2F)[A-Z0-9]+(?:/|%2F)[0-9]+(?:/|%2F))"
+                r"[A-Za-z0-9_-]+", re.IGNORECASE), r"\1***"),
+    (re.compile(r"(response_url\\?[\"']?\s*[:=]\s*\\?[\"']?)[^\s&\"'\\,}]+"), r"\1***"),
+    # the legacy verification token in every payload (form field or JSON key);
+    (re.compile(r"(?<![A-Za-z_])(token=)[^&\s\"'\\]+"), r"\1***"),
+    (re.compile(r"(\\?[\"']token\\?[\"']\s*:\s*\\?[\"'])[^\"'\\]+"), r"\1***"),
+    # request signatures (Slack's v0=..., OAuth 1.0a header parameters as tweepy sends them).
+    (re.compile(r"\bv0=[0-9a-f]{16,}"), "v0=***"),
+    (re.compile(r"(oauth_(?:token|signature|consumer_key|verifier)=\\?\"?)[^\"\\,&\s]+"), r"\1***"),
 )
 
 

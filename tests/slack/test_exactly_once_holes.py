@@ -3,11 +3,15 @@ through the real Slack clients against the sandbox."""
 
 from __future__ import annotations
 
+import io
 import json
-from urllib.parse import urlencode
+import logging
+import re
+from urllib.parse import quote, urlencode
 
 import aiohttp
 
+from socialdesk.core.logging_setup import JsonFormatter
 from socialdesk.core.slack.card import CARD_EVENT_TYPE
 from socialdesk.core.store.models import HandledSlackRequest, Reply
 from socialdesk.sandbox.slack import payloads, signed_headers
@@ -89,3 +93,25 @@ async def test_a_rate_limited_auth_test_never_drops_a_command(start_desk) -> Non
     answer = await desk.command(f"reply {ticket} It ships today")
     assert "on its way" in answer and "install" not in answer.lower()
     assert desk.slack.faults.counts.get("rate_limited", 0) >= 1  # Slack did answer 429 to auth.test
+
+
+async def test_library_logs_of_a_rejected_request_carry_no_secret(start_desk, caplog) -> None:
+    desk: Desk = await start_desk("http", plugins=NO_STORMS)
+    lines = io.StringIO()
+    handler = logging.StreamHandler(lines)
+    handler.setFormatter(JsonFormatter())  # the desk's own log format, as configure_logging installs it
+    logging.getLogger().addHandler(handler)
+    caplog.set_level(logging.DEBUG)
+    try:
+        delivery = await desk.driver.slash_command("/desk", "reply 1 hello", user=ALICE, channel=CHANNEL,
+                                                   bad_signature=True)
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert delivery.status == 401
+    logged = lines.getvalue()
+    assert "Invalid request signature" in logged  # slack-bolt did log the request...
+    response_url = delivery.payload["response_url"]
+    key = response_url.rsplit("/", 1)[1]
+    for secret in (desk.slack.state.credentials.verification_token, key, quote(response_url, safe="")):
+        assert secret not in logged  # ...without what could act as the desk
+    assert not re.search(r"v0=[0-9a-f]{16}", logged)
