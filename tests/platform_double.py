@@ -76,4 +76,5 @@ class CardRecorder:
 
     @hookimpl
     def socialdesk_outbox_performers(self):  # type: ignore[no-untyped-def]
-        return {kind: self._perform for kind in ("post_card", "update_card", "post_to_card_thread")}
+        return {kind: self._perform for kind in ("post_card", "update_card", "post_to_card_thread",
+                                                 "slack_channel_notice")}

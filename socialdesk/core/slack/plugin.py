@@ -17,6 +17,7 @@ from socialdesk.core.events import EventKind, TicketEvent
 from socialdesk.core.extensions import JobPerformer
 from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.slack.app import build_bolt_app
+from socialdesk.core.slack.channel_notice import CHANNEL_NOTICE_PERFORMERS
 from socialdesk.core.slack.delivery import NOTICE_KIND, PERFORMERS
 from socialdesk.core.slack.incident_delivery import INCIDENT_PERFORMERS
 from socialdesk.core.slack.escaping import escape_mrkdwn, fit, one_line
@@ -38,7 +39,7 @@ def socialdesk_settings_model() -> type[SlackSettings]:
 
 @hookimpl
 def socialdesk_outbox_performers() -> Mapping[str, JobPerformer]:
-    return {**PERFORMERS, **INCIDENT_PERFORMERS}
+    return {**PERFORMERS, **INCIDENT_PERFORMERS, **CHANNEL_NOTICE_PERFORMERS}
 
 
 @hookimpl

@@ -5,6 +5,10 @@ One poll: read the cursor, then fetch pages newest first until caught up (no
 records them (``timeline_cursor``). Posts within a page are ingested oldest first, so a
 conversation's first post opens its ticket when both arrive together.
 
+X's mentions timeline serves only the newest 800 mentions: a run that received that
+many without reaching its floor records the gap in the cursor, and the poll then fills
+it from recent search (:mod:`socialdesk.plugins.x.gap_fill`), or says it cannot.
+
 What stops a poll early keeps its place: the rate budget saying "not yet", a 429
 (waits for X's reset), a 5xx or network failure (backs off), the page limit per poll.
 What the desk has not committed is simply fetched again. An exception while ingesting
@@ -17,7 +21,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import tweepy
@@ -29,9 +33,10 @@ from socialdesk.core.runtime.metrics import metrics_for
 from socialdesk.plugins.x.api_response import describe, headers_of
 from socialdesk.plugins.x.brand import BrandAccount
 from socialdesk.plugins.x.connection import CredentialsRefused, XConnection
-from socialdesk.plugins.x.mentions import is_inbound, to_mention
+from socialdesk.plugins.x.gap_fill import fill_gaps
+from socialdesk.plugins.x.mentions import created_at, is_inbound, to_mention
 from socialdesk.plugins.x.settings import PLUGIN_NAME
-from socialdesk.plugins.x.timeline_cursor import TimelineCursor
+from socialdesk.plugins.x.timeline_cursor import Gap, TimelineCursor
 from socialdesk.plugins.x.timelines import Timeline
 
 if TYPE_CHECKING:
@@ -54,6 +59,8 @@ class PollReport:
     caught_up: bool = False
     stopped: str | None = None  # why it ended before catching up
     resume_at: datetime | None = None
+    gaps_open: int = 0  # ranges beyond X's window still to fill from recent search
+    gaps_unfilled: int = 0  # ranges given up on this poll (reported as possibly missing)
 
 
 class TimelinePoller:
@@ -156,6 +163,11 @@ class TimelinePoller:
             mentions = [m for m in (to_mention(p, users) for p in wanted) if m is not None]
             skipped += len(posts) - len(mentions)
             moved = cursor.after_page([str(p["id"]) for p in posts], more=next_token is not None)
+            gap = self._window_gap(cursor, posts) if next_token is None else None
+            if gap is not None:
+                moved = moved.with_gap(gap)
+                log.warning("x: more mentions than X's window serves; filling the rest from recent search",
+                            extra={"timeline": name, "until_id": gap.until_id})
             advance = CursorAdvance(PLUGIN_NAME, key, moved.dumps()) if moved != cursor else None
             if mentions or advance:
                 results = await app.service.ingest_many(mentions, cursor=advance)
@@ -163,9 +175,28 @@ class TimelinePoller:
                 new, duplicates = new + fresh, duplicates + len(results) - fresh
             cursor = moved
             if next_token is None:
-                return PollReport(name, pages, new, duplicates, skipped, caught_up=True)
+                cursor, filled = await fill_gaps(runtime, connection, brand, key, cursor)
+                return PollReport(name, pages + filled.pages, new + filled.new, duplicates + filled.duplicates,
+                                  skipped, caught_up=not cursor.gaps, gaps_open=len(cursor.gaps),
+                                  gaps_unfilled=filled.unfilled,
+                                  stopped="mentions beyond X's window wait for recent search" if cursor.gaps else None)
             token = next_token
         return PollReport(name, pages, new, duplicates, skipped, stopped="page limit per poll")
+
+    def _window_gap(self, cursor: TimelineCursor, last_page: list[dict[str, Any]]) -> Gap | None:
+        """The range X did not serve, when this run filled X's whole window without reaching
+        its floor (``cursor`` is the one before the run's last page)."""
+        window = self.timeline.window
+        if window is None or not last_page or cursor.served_in_run(len(last_page)) < window:
+            return None
+        oldest = min(last_page, key=lambda p: int(p["id"]))
+        if cursor.since_id is not None:
+            if int(oldest["id"]) <= int(cursor.since_id):
+                return None  # the window reached the floor: nothing left out
+            return Gap(str(oldest["id"]), created_at(oldest), since_id=cursor.since_id)
+        if cursor.start_time is not None and created_at(oldest) <= cursor.start_time:
+            return None
+        return Gap(str(oldest["id"]), created_at(oldest), start_time=cursor.start_time)
 
 
 def _at(epoch: float) -> datetime:

@@ -15,6 +15,11 @@ cursor becomes ``{"since_id": N}``. A crash between fetching a page and committi
 leaves the previous cursor: the page is fetched again, and ingest, idempotent on the
 post id, stores nothing twice.
 
+X serves only the newest 800 mentions: a run that received that many and still did
+not reach its floor left a gap, kept in the cursor as ``gaps`` (``since_id`` or
+``start_time`` below, ``until_id`` above, both exclusive) until recent search has filled
+it (:mod:`socialdesk.plugins.x.gap_fill`). A run's ``served`` counts what it received.
+
 Before the first post is seen, the floor is a time (``start_time``), written at the
 first poll so that posts arriving between polls are never outside the window.
 
@@ -41,6 +46,35 @@ OVERLAP_SECONDS = 30
 class PageRun:
     newest_id: str  # the floor once the run completes
     below_id: str  # committed: everything from newest_id down to, not including, this id
+    served: int = 0  # posts X served in this run so far (its window holds 800 mentions)
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Posts X's window could not serve: newer than ``since_id`` (or from ``start_time``),
+    older than ``until_id``, which was written at ``until_time``."""
+
+    until_id: str
+    until_time: datetime | None
+    since_id: str | None = None
+    start_time: datetime | None = None
+
+    def dumps(self) -> dict[str, Any]:
+        value: dict[str, Any] = {"until_id": self.until_id}
+        if self.until_time is not None:
+            value["until_time"] = self.until_time.isoformat()
+        if self.since_id is not None:
+            value["since_id"] = self.since_id
+        if self.start_time is not None:
+            value["start_time"] = self.start_time.isoformat()
+        return value
+
+    @classmethod
+    def loads(cls, value: dict[str, Any]) -> Gap:
+        def when(key: str) -> datetime | None:
+            return datetime.fromisoformat(value[key]) if value.get(key) else None
+
+        return cls(str(value["until_id"]), when("until_time"), value.get("since_id"), when("start_time"))
 
 
 @dataclass(frozen=True)
@@ -57,6 +91,7 @@ class TimelineCursor:
     since_id: str | None = None
     start_time: datetime | None = None
     run: PageRun | None = None
+    gaps: tuple[Gap, ...] = ()
 
     def segment(self, overlap_seconds: float = OVERLAP_SECONDS) -> Segment:
         # since_id supersedes start_time; X refuses neither, but one floor is clearer.
@@ -72,10 +107,22 @@ class TimelineCursor:
         if more:
             if not ids:  # an empty page with a token: no new position to record
                 return self
-            return replace(self, run=PageRun(str(newest), str(min(ids))))
+            served = (self.run.served if self.run else 0) + len(ids)
+            return replace(self, run=PageRun(str(newest), str(min(ids)), served))
         if newest is None or (self.run is None and str(newest) == self.since_id):
             return self  # caught up with nothing new
-        return TimelineCursor(since_id=str(newest))
+        return TimelineCursor(since_id=str(newest), gaps=self.gaps)
+
+    def served_in_run(self, page_size: int) -> int:
+        """Posts served by this run including a last page of ``page_size``."""
+        return (self.run.served if self.run else 0) + page_size
+
+    def with_gap(self, gap: Gap) -> TimelineCursor:
+        return replace(self, gaps=(*self.gaps, gap))
+
+    def with_gap_replaced(self, old: Gap, new: Gap | None) -> TimelineCursor:
+        """``old`` narrowed to ``new`` (filled in part), or gone (``None``: filled or given up)."""
+        return replace(self, gaps=tuple(g for g in (new if g == old else g for g in self.gaps) if g is not None))
 
     def with_start_time_at_least(self, earliest: datetime) -> TimelineCursor:
         """Recent search forgets posts older than seven days and refuses older start times."""
@@ -91,6 +138,10 @@ class TimelineCursor:
             value["start_time"] = self.start_time.isoformat()
         if self.run is not None:
             value["run"] = {"newest_id": self.run.newest_id, "below_id": self.run.below_id}
+            if self.run.served:
+                value["run"]["served"] = self.run.served
+        if self.gaps:
+            value["gaps"] = [gap.dumps() for gap in self.gaps]
         return json.dumps(value, sort_keys=True)
 
     @classmethod
@@ -102,4 +153,5 @@ class TimelineCursor:
         run = value.get("run")
         start = value.get("start_time")
         return cls(since_id=value.get("since_id"), start_time=datetime.fromisoformat(start) if start else None,
-                   run=PageRun(run["newest_id"], run["below_id"]) if run else None)
+                   run=PageRun(run["newest_id"], run["below_id"], int(run.get("served", 0))) if run else None,
+                   gaps=tuple(Gap.loads(g) for g in value.get("gaps") or ()))

@@ -17,6 +17,7 @@ from socialdesk.plugins.x.connection import XConnection
 from socialdesk.plugins.x.mentions import EXPANSIONS, TWEET_FIELDS, USER_FIELDS
 from socialdesk.plugins.x.timeline_cursor import Segment, TimelineCursor
 
+MENTIONS_WINDOW = 800  # GET /2/users/:id/mentions serves the newest 800 mentions, no more
 SEARCH_WINDOW = timedelta(days=7)  # recent search covers the last seven days
 SEARCH_MARGIN = timedelta(minutes=1)  # X checks start_time against its own clock
 
@@ -24,6 +25,7 @@ SEARCH_MARGIN = timedelta(minutes=1)  # X checks start_time against its own cloc
 class Timeline(Protocol):
     name: str  # also the rate-budget key: one budget per endpoint
     job_id: str
+    window: int | None  # how many posts X serves at most (older ones are not served at all)
 
     def cursor_key(self, brand: BrandAccount) -> str: ...
 
@@ -39,6 +41,7 @@ class MentionsTimeline:
 
     name: str = "mentions"
     job_id: str = "x.poll_mentions"
+    window: int | None = MENTIONS_WINDOW
 
     def cursor_key(self, brand: BrandAccount) -> str:
         # Per account: pointing the desk at another account must not reuse this one's since_id.
@@ -64,6 +67,7 @@ class SearchTimeline:
     query: str
     name: str = "search"
     job_id: str = "x.poll_search"
+    window: int | None = None  # seven days, however many
 
     def cursor_key(self, brand: BrandAccount) -> str:
         # Per query: a changed query starts afresh instead of inheriting a since_id it never searched.
