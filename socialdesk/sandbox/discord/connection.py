@@ -9,13 +9,13 @@ order on the wire. A client that falls ``queue_limit`` frames behind is disconne
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from socialdesk.sandbox.discord.compression import Compressor
+from socialdesk.sandbox.discord.errors import json_text
 from socialdesk.sandbox.traffic import TrafficRecorder
 
 if TYPE_CHECKING:
@@ -93,7 +93,7 @@ class GatewayConnection:
                         self.request.transport.abort()
                     return
                 self.record("outbound", item)
-                text = json.dumps(item, separators=(",", ":"), ensure_ascii=False)
+                text = json_text(item)
                 if self.compressor is None:
                     await self.ws.send_str(text)
                 else:

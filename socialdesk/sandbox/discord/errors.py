@@ -7,14 +7,25 @@ discord.py decodes a body as JSON only when Content-Type is exactly ``applicatio
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def json_text(payload: Any) -> str:
+    """``payload`` as Discord's JSON. Discord keeps text as UTF-8, which cannot hold a lone
+    UTF-16 surrogate (JSON ``"\\ud83d"`` without its pair): it comes back as U+FFFD."""
+    text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
 def json_response(payload: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
-    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    body = json_text(payload).encode("utf-8")
     return web.Response(body=body, status=status, content_type="application/json", headers=headers)
 
 
