@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -46,7 +46,8 @@ OVERLAP_SECONDS = 30
 class PageRun:
     newest_id: str  # the floor once the run completes
     below_id: str  # committed: everything from newest_id down to, not including, this id
-    served: int = 0  # posts X served in this run so far (its window holds 800 mentions)
+    # Posts X served in this run so far (its window holds 800 mentions); bookkeeping, not a position.
+    served: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
