@@ -57,6 +57,16 @@ from socialdesk.sandbox.slack import RateLimits
 CHANNEL = "C0SOCIAL01"
 AGENT = "U0AGENT001"
 CONFIRMED = "is on its way"
+# Distinct questions (co-prime word counts), so the storm detector files them one by one.
+QUESTIONS = ("my {a} {b} stopped working after {c}", "why does the {a} page ask for my {b} every {c}",
+             "is {a} available for {b} accounts since {c}?", "I was charged for {a} but got {b} on {c}",
+             "where do I change the {a} for {b}, support said {c}")
+WORDS_A = ("parcel", "refund", "login", "invoice", "password", "delivery", "coupon", "battery", "screen",
+           "account", "subscription", "warranty", "shipping", "checkout", "app", "order")
+WORDS_B = ("family", "student", "business", "trial", "annual", "gift", "legacy", "partner", "premium", "team",
+           "school", "charity", "beta")
+WORDS_C = ("monday", "the update", "my trip", "yesterday", "last week", "the outage", "renewal", "two days",
+           "my move", "the holidays", "signup")
 
 
 def free_port() -> int:
@@ -167,7 +177,8 @@ class Customers:
     def post(self, n: int) -> bool:
         """Post mention ``n``; True when it was a follow-up."""
         follow_up = n % 4 == 3 and (self._x_openers or self._discord_openers)
-        text = f"order {n} question {uuid.uuid4().hex[:8]}: where is my parcel?"
+        text = QUESTIONS[n % len(QUESTIONS)].format(
+            a=WORDS_A[n % len(WORDS_A)], b=WORDS_B[n * 3 % len(WORDS_B)], c=WORDS_C[n * 7 % len(WORDS_C)])
         if n % 2 == 0:
             if follow_up and self._x_openers:
                 user, parent = self.rng.choice(self._x_openers)
@@ -207,7 +218,7 @@ async def reply_through(sandbox: Sandbox, replica: Replica, ticket_id: int, n: i
 async def carded_open_tickets(database: Database, exclude: set[int]) -> list[int]:
     async with database.sessions() as session:
         rows = (await session.execute(select(Ticket.id).where(
-            Ticket.card_ts.is_not(None), Ticket.status.in_(["open", "claimed"])))).scalars().all()
+            Ticket.card_ts.is_not(None), Ticket.status == "open"))).scalars().all()
     return [t for t in rows if t not in exclude]
 
 
@@ -242,27 +253,53 @@ async def run(args: argparse.Namespace) -> int:
         await until(lambda: all_healthy(replicas), 120, "healthy replicas")
         await asyncio.sleep(3)  # the leader's first Discord catch-up ("from now")
         faults_on(sandbox, args.fault_share)
-        kill_every = max(1, args.mentions // (args.kills + 1))
         answered: set[int] = set()
-        for n in range(args.mentions):
-            figures.follow_ups += customers.post(n)
-            figures.mentions += 1
-            if n % 20 == 10:
-                sandbox.x.lose_next_response("/2/tweets", "POST")  # an X reply posted, its answer lost
-            if n % 25 == 12:
+        fed = asyncio.Event()
+
+        async def feed() -> None:
+            n = 0
+            while n < args.mentions:
+                # Spread the stream over the kills: each kill interval gets its share of posts.
+                share = args.mentions * (figures.kills + 1) // (args.kills + 1)
+                if n >= share:
+                    await asyncio.sleep(0.2)
+                    continue
+                figures.follow_ups += customers.post(n)
+                figures.mentions += 1
+                if n % 20 == 10:
+                    sandbox.x.lose_next_response("/2/tweets", "POST")  # an X reply posted, its answer lost
+                n += 1
+                await asyncio.sleep(args.pause)
+            fed.set()
+
+        async def agent() -> None:
+            rounds_after_feed = 0
+            while not fed.is_set() or (len(figures.replies_confirmed) < args.replies // 2 and rounds_after_feed < 60):
+                rounds_after_feed += fed.is_set()
+                await asyncio.sleep(rng.uniform(1.0, 3.0))
+                if figures.replies_asked >= args.replies:
+                    return
                 live = [r for r in replicas if await r.healthy()]
                 ready = await carded_open_tickets(database, answered)
                 if live and ready:
                     ticket = rng.choice(ready)
                     answered.add(ticket)
-                    await reply_through(sandbox, rng.choice(live), ticket, n, figures)
-            if n % kill_every == kill_every - 1 and figures.kills < args.kills:
+                    await reply_through(sandbox, rng.choice(live), ticket, figures.replies_asked, figures)
+
+        async def kill() -> None:
+            while figures.kills < args.kills:
                 victim = rng.choice(replicas)
+                await until(victim.healthy, 180, f"{victim.name} to serve")
+                await asyncio.sleep(rng.uniform(1.0, 4.0))  # it works a while, then dies mid-work
                 victim.kill()
                 figures.kills += 1
                 await asyncio.sleep(rng.uniform(0.2, 1.5))
                 victim.start()
-            await asyncio.sleep(args.pause)
+
+        await asyncio.gather(feed(), kill(), agent())
+        # The desk catches up with the faults still on, then they stop for the final count.
+        await until(lambda: all_healthy(replicas), 180, "healthy replicas after the last kill")
+        await asyncio.sleep(args.faulty_seconds)
         faults_off(sandbox)
         await until(lambda: all_healthy(replicas), 120, "healthy replicas after the last kill")
         wanted = set(customers.posted)
@@ -367,7 +404,10 @@ def main() -> None:
     parser.add_argument("--mentions", type=int, default=500)
     parser.add_argument("--kills", type=int, default=10)
     parser.add_argument("--fault-share", type=float, default=0.1, help="share of requests answered 429 (and 5xx)")
-    parser.add_argument("--pause", type=float, default=0.05, help="seconds between two posts")
+    parser.add_argument("--pause", type=float, default=0.1, help="seconds between two posts")
+    parser.add_argument("--replies", type=int, default=30, help="/desk reply commands the agent sends")
+    parser.add_argument("--faulty-seconds", type=float, default=60,
+                        help="how long the faults go on after the last kill")
     parser.add_argument("--settle-seconds", type=float, default=240)
     parser.add_argument("--seed", type=int, default=13)
     sys.exit(asyncio.run(run(parser.parse_args())))
