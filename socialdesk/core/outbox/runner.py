@@ -12,7 +12,7 @@ A lease never runs out under a live worker: while a job is performed, a heartbea
 answer (Slack taking seconds to post a card) cannot hand the job to a second worker
 whose history search would run before the first post had landed. A heartbeat that finds
 the token gone (the worker stalled longer than a whole lease) fences the worker off:
-:func:`still_holds_lease` then says no, and the performer must not make its request.
+:func:`ensure_lease`, called by a performer right before its request, raises instead.
 """
 
 from __future__ import annotations
@@ -57,12 +57,6 @@ class Lease:
 
 
 _current_lease: contextvars.ContextVar[Lease | None] = contextvars.ContextVar("outbox_lease", default=None)
-
-
-def still_holds_lease() -> bool:
-    """False once the running job's lease was lost to another worker (True outside the runner)."""
-    lease = _current_lease.get()
-    return lease is None or lease.held
 
 
 def ensure_lease(what: str) -> None:
