@@ -140,7 +140,7 @@ def desk_toml(sandbox: Sandbox, database_url: str) -> str:
                        "backoff_base_seconds": 0.5, "backoff_max_seconds": 4.0},
         },
         "plugins": {
-            "slack": {"enabled": True, "mode": "http", "api_url": sandbox.slack.api_url, "request_timeout_seconds": 2,
+            "slack": {"enabled": True, "mode": "http", "api_url": sandbox.slack.api_url, "request_timeout_seconds": 5,
                       "http": {"host": "127.0.0.1"}, "rate": {"per_channel_per_second": 50.0, "burst": 20}},
             "x": {"enabled": True, "api_base": sandbox.x.base_url, "poll_interval": 15},
             "discord": {"enabled": True, "api_base": sandbox.discord.api_base,
@@ -153,7 +153,7 @@ def faults_on(sandbox: Sandbox, share: float) -> None:
     for emulator in (sandbox.x, sandbox.discord):
         emulator.faults.set(rate_limited=share, server_error=share, dropped=share / 4, seed=7)
     # Slack: 429s and 5xx on every method, and card posts answered after the desk gave up.
-    sandbox.slack.faults.set(rate_limited=share, server_error=share / 2, slow=share, slow_seconds=3.0, seed=11)
+    sandbox.slack.faults.set(rate_limited=share, server_error=share / 2, slow=share / 2, slow_seconds=6.0, seed=11)
 
 
 def faults_off(sandbox: Sandbox) -> None:
@@ -403,7 +403,7 @@ def main() -> None:
                         or "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--mentions", type=int, default=500)
     parser.add_argument("--kills", type=int, default=10)
-    parser.add_argument("--fault-share", type=float, default=0.1, help="share of requests answered 429 (and 5xx)")
+    parser.add_argument("--fault-share", type=float, default=0.05, help="share of requests answered 429 (and 5xx)")
     parser.add_argument("--pause", type=float, default=0.1, help="seconds between two posts")
     parser.add_argument("--replies", type=int, default=30, help="/desk reply commands the agent sends")
     parser.add_argument("--faulty-seconds", type=float, default=60,
