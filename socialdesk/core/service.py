@@ -559,16 +559,9 @@ class DeskService:
     async def queue(self, *, platform: str | None = None, priority: int | None = None,
                     assignee: str | None = None, limit: int = 50) -> list[TicketSnapshot]:
         """Active tickets, most urgent first, oldest first within a priority."""
-        query = select(Ticket).where(Ticket.status.in_(ACTIVE_STATUSES))
-        if platform:
-            query = query.where(Ticket.platform == platform)
-        if priority:
-            query = query.where(Ticket.priority == priority)
-        if assignee:
-            query = query.where(Ticket.assignee == assignee)
+        query = ticket_queries.queue_query(platform=platform, priority=priority, assignee=assignee, limit=limit)
         async with self._db.sessions() as session:
-            rows = await session.scalars(query.order_by(Ticket.priority, Ticket.created_at, Ticket.id).limit(limit))
-            return [snapshot(t) for t in rows]
+            return [snapshot(t) for t in await session.scalars(query)]
 
 
 def _close(t: Ticket, actor: str, reason: str | None, now: datetime) -> None:
