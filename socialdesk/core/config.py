@@ -240,6 +240,10 @@ def _plugin_problems(
             except ValidationError as exc:
                 problems.extend(_pydantic_problems(model_cls, exc, path))
         if is_enabled:
+            extra = getattr(entry.plugin, "socialdesk_optional_extra", None)
+            problem = extra().problem() if callable(extra) else None
+            if problem is not None:
+                problems.append(ConfigProblem(path, problem))
             enabled.append(entry.name)
     return problems, tuple(enabled), settings
 
