@@ -49,6 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from slack_sdk.errors import SlackApiError  # noqa: E402
 from slack_sdk.web.async_client import AsyncWebClient  # noqa: E402
 
 from socialdesk.core.app import DeskApp  # noqa: E402
@@ -102,6 +103,14 @@ def mention(a: Arrival, run: str) -> Mention:
                    created_at=datetime.now(timezone.utc))
 
 
+def rss_mib() -> float:
+    """This process's resident memory (Linux), MiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def summary(latencies: Sequence[float]) -> dict[str, float]:
     ordered = sorted(latencies)
     return {"p50": statistics.median(ordered), "p90": ordered[int(0.9 * (len(ordered) - 1))],
@@ -122,7 +131,8 @@ def emulator() -> SlackEmulator:
     return SlackEmulator(rate_limits=RateLimits(), caps=TimelineCaps(max_messages=100_000))
 
 
-async def run_desk(kind: str, postgres_url: str, schedule: list[Arrival], run: str) -> list[float]:
+async def run_desk(kind: str, postgres_url: str, schedule: list[Arrival], run: str,
+                   memory: dict[str, float]) -> list[float]:
     async with database(kind, postgres_url) as (url, engine_kwargs), emulator() as slack:
         os.environ[TOKEN_ENV["bot_token_env"]] = slack.bot_token
         os.environ[TOKEN_ENV["signing_secret_env"]] = slack.signing_secret
@@ -142,6 +152,17 @@ async def run_desk(kind: str, postgres_url: str, schedule: list[Arrival], run: s
         workers += [asyncio.create_task(app.outbox_runner(f"urgent-{n}", urgent=True).run_forever(stop))
                     for n in range(outbox.urgent_workers)]
         committed: dict[int, float] = {}  # ticket id -> when its ingest returned (epoch seconds)
+        await asyncio.sleep(1.0)  # started and idle
+        memory["idle_mib"] = rss_mib()
+        peak = memory["idle_mib"]
+
+        async def sample() -> None:
+            nonlocal peak
+            while True:
+                peak = max(peak, rss_mib())
+                await asyncio.sleep(0.25)
+
+        sampler = asyncio.create_task(sample())
         try:
             start = time.monotonic()
             for a in schedule:
@@ -162,11 +183,14 @@ async def run_desk(kind: str, postgres_url: str, schedule: list[Arrival], run: s
                         tid = int(meta["event_payload"]["ticket_id"])
                         if tid in urgent:
                             posted[tid] = float(m.ts)
+            sampler.cancel()
+            memory["peak_mib"] = max(peak, rss_mib())
             missing = urgent - set(posted)
             if missing:
                 raise SystemExit(f"{len(missing)} P1 cards never reached Slack within 120 s after the storm")
             return [posted[t] - committed[t] for t in urgent]
         finally:
+            sampler.cancel()
             stop.set()
             await asyncio.gather(*workers, return_exceptions=True)
             await app.hooks.stop_services()
@@ -202,8 +226,16 @@ async def run_reference(schedule: list[Arrival]) -> list[float]:
                     continue
                 slot = pacer.reserve(CHANNEL, max_wait=3600)
                 await asyncio.sleep(slot.wait)
-                priority, n, at = heapq.heappop(queue)  # the most urgent at the moment of the slot
-                answer = await client.chat_postMessage(channel=CHANNEL, text=f"card {n}")
+                item = heapq.heappop(queue)  # the most urgent at the moment of the slot
+                priority, n, at = item
+                try:
+                    answer = await client.chat_postMessage(channel=CHANNEL, text=f"card {n}")
+                except SlackApiError as exc:  # as the desk does: wait out Retry-After, lose nothing
+                    if exc.response.status_code != 429:
+                        raise
+                    pacer.blocked(CHANNEL, float(exc.response.headers.get("Retry-After", "1")))
+                    heapq.heappush(queue, item)
+                    continue
                 if priority == 1:
                     latencies.append(float(answer["ts"]) - at)
                     remaining -= 1
@@ -231,15 +263,17 @@ async def main(argv: Sequence[str] | None = None) -> int:
     for r in range(args.rounds):
         order = ("desk", "reference") if r % 2 == 0 else ("reference", "desk")
         measured: dict[str, list[float]] = {}
+        memory: dict[str, float] = {}
         for line in order:
             if line == "desk":
-                measured[line] = await run_desk(args.database, args.postgres_url, schedule, f"r{r}")
+                measured[line] = await run_desk(args.database, args.postgres_url, schedule, f"r{r}", memory)
             else:
                 measured[line] = await run_reference(schedule)
         desk, ref = summary(measured["desk"]), summary(measured["reference"])
-        rounds.append({"desk": desk, "reference": ref, "ratio_p50": desk["p50"] / ref["p50"]})
+        rounds.append({"desk": desk, "reference": ref, "ratio_p50": desk["p50"] / ref["p50"], "memory": memory})
         print(f"round {r + 1}: desk p50 {desk['p50']:.2f}s max {desk['max']:.2f}s over 5 s {desk['over_5s']}"
-              f"/{desk['count']}; reference p50 {ref['p50']:.2f}s max {ref['max']:.2f}s", flush=True)
+              f"/{desk['count']}; reference p50 {ref['p50']:.2f}s max {ref['max']:.2f}s; process RSS idle "
+              f"{memory['idle_mib']:.0f} MiB, peak {memory['peak_mib']:.0f} MiB", flush=True)
     med = {line: {k: statistics.median(r[line][k] for r in rounds) for k in ("p50", "p90", "max", "over_5s")}
            for line in ("desk", "reference")}
     ratio = statistics.median(r["ratio_p50"] for r in rounds)
@@ -250,6 +284,9 @@ async def main(argv: Sequence[str] | None = None) -> int:
         m = med[line]
         print(f"{name:<18}{m['p50']:>8.2f}s{m['p90']:>8.2f}s{m['max']:>8.2f}s{m['over_5s']:>10.0f}")
     print(f"desk p50 / reference p50: {ratio:.2f}")
+    print("memory of the bench process running the desk (it also holds the Slack emulator): idle "
+          f"{statistics.median(r['memory']['idle_mib'] for r in rounds):.0f} MiB, peak through the storm "
+          f"{statistics.median(r['memory']['peak_mib'] for r in rounds):.0f} MiB")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps({
         "benchmark": "storm", "python": platform_module.python_version(), "database": args.database,
