@@ -120,6 +120,16 @@ class DeskService:
 
     async def claim(self, ticket_id: int, actor: Actor, *, takeover: bool = False) -> TicketSnapshot:
         """One conditional UPDATE: of many simultaneous claims exactly one matches a row."""
+        if not takeover:
+            # Most of a crowd of clicks finds the card already taken: they are answered from a
+            # read (never blocked by the writer) instead of queueing for the write lock.
+            async with self._db.sessions() as session:
+                held = (await session.execute(select(Ticket.assignee, Ticket.status)
+                                              .where(Ticket.id == ticket_id))).first()
+            if held is not None and held.assignee is not None and held.status in ACTIVE_STATUSES:
+                if held.assignee == actor.user_id:
+                    raise IllegalTransition(f"#{ticket_id} is already yours")
+                raise ClaimedByOther(ticket_id, held.assignee)
         changes = ChangeLog()
         async with self._db.transaction() as session:
             now = self._clock()
