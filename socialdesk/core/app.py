@@ -48,9 +48,10 @@ class DeskApp:
         """A plugin's validated ``[plugins.<name>]`` settings (``None`` if it declares none)."""
         return self.config.settings(plugin)
 
-    def outbox_runner(self, worker_name: str | None = None) -> OutboxRunner:
+    def outbox_runner(self, worker_name: str | None = None, *, urgent: bool = False) -> OutboxRunner:
+        """A worker; ``urgent`` ones take only jobs of the highest priority (P1)."""
         return OutboxRunner(self, self.performers, self.config.desk.outbox,
-                            self.database, self.clock, worker_name)
+                            self.database, self.clock, worker_name, urgent=urgent)
 
     async def close(self) -> None:
         await self.database.dispose()

@@ -55,8 +55,11 @@ class RouteConfig(StrictModel):
 
 class OutboxConfig(StrictModel):
     workers: int = Field(1, ge=1, le=32)
+    # Workers that take only P1 jobs, so an urgent card never waits for a worker pacing P4 posts.
+    urgent_workers: int = Field(1, ge=0, le=8)
     batch_size: int = Field(20, ge=1, le=500)
     poll_interval_seconds: float = Field(0.5, gt=0, le=60)
+    urgent_poll_interval_seconds: float = Field(0.1, gt=0, le=60)
     lease_seconds: float = Field(120, ge=5, le=3600)
     max_attempts: int = Field(8, ge=1, le=100)
     backoff_base_seconds: float = Field(1.0, gt=0, le=600)
@@ -240,6 +243,10 @@ def _plugin_problems(
             except ValidationError as exc:
                 problems.extend(_pydantic_problems(model_cls, exc, path))
         if is_enabled:
+            extra = getattr(entry.plugin, "socialdesk_optional_extra", None)
+            problem = extra().problem() if callable(extra) else None
+            if problem is not None:
+                problems.append(ConfigProblem(path, problem))
             enabled.append(entry.name)
     return problems, tuple(enabled), settings
 

@@ -120,6 +120,16 @@ class DeskService:
 
     async def claim(self, ticket_id: int, actor: Actor, *, takeover: bool = False) -> TicketSnapshot:
         """One conditional UPDATE: of many simultaneous claims exactly one matches a row."""
+        if not takeover:
+            # Most of a crowd of clicks finds the card already taken: they are answered from a
+            # read (never blocked by the writer) instead of queueing for the write lock.
+            async with self._db.sessions() as session:
+                held = (await session.execute(select(Ticket.assignee, Ticket.status)
+                                              .where(Ticket.id == ticket_id))).first()
+            if held is not None and held.assignee is not None and held.status in ACTIVE_STATUSES:
+                if held.assignee == actor.user_id:
+                    raise IllegalTransition(f"#{ticket_id} is already yours")
+                raise ClaimedByOther(ticket_id, held.assignee)
         changes = ChangeLog()
         async with self._db.transaction() as session:
             now = self._clock()
@@ -559,16 +569,9 @@ class DeskService:
     async def queue(self, *, platform: str | None = None, priority: int | None = None,
                     assignee: str | None = None, limit: int = 50) -> list[TicketSnapshot]:
         """Active tickets, most urgent first, oldest first within a priority."""
-        query = select(Ticket).where(Ticket.status.in_(ACTIVE_STATUSES))
-        if platform:
-            query = query.where(Ticket.platform == platform)
-        if priority:
-            query = query.where(Ticket.priority == priority)
-        if assignee:
-            query = query.where(Ticket.assignee == assignee)
+        query = ticket_queries.queue_query(platform=platform, priority=priority, assignee=assignee, limit=limit)
         async with self._db.sessions() as session:
-            rows = await session.scalars(query.order_by(Ticket.priority, Ticket.created_at, Ticket.id).limit(limit))
-            return [snapshot(t) for t in rows]
+            return [snapshot(t) for t in await session.scalars(query)]
 
 
 def _close(t: Ticket, actor: str, reason: str | None, now: datetime) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import update
 
 from socialdesk.core.extensions import Actor
@@ -57,16 +58,24 @@ async def test_stats(app, clock) -> None:
     waiting = (await app.service.ingest(mention("s3"))).ticket_id
     async with app.database.transaction() as session:  # an SLA plugin's due times
         await session.execute(update(Ticket).values(first_response_due=clock() + timedelta(minutes=10)))
+    clock.advance(minutes=2)
     await app.service.reply(fast, AGENT, "quick")
     await app.outbox_runner().drain()
-    clock.advance(minutes=20)
+    clock.advance(minutes=18)
     await app.service.reply(slow, AGENT, "late")
     await app.outbox_runner().drain()
     await app.service.mark_spam(waiting, AGENT)
     s = await app.service.stats(since)
     assert (s.created, s.replies_sent, s.closed, s.spam, s.active, s.unclaimed) == (3, 2, 0, 1, 2, 0)
     assert s.first_response_breaches == 1  # the late reply; spam never needed an answer
-    assert s.first_response_median_seconds is not None and s.first_response_median_seconds > 0
+    # the median of the two answered tickets' waits (2 and 20 minutes on this live clock);
+    # the spam, never answered, is not counted as a wait
+    answered = [await app.service.get_ticket(fast), await app.service.get_ticket(slow)]
+    waits = [(t.first_response_at - t.created_at).total_seconds() for t in answered]
+    assert 120 <= waits[0] < 1200 <= waits[1]
+    assert s.first_response_median_seconds == pytest.approx((waits[0] + waits[1]) / 2)
+    later = await app.service.stats(clock())  # nothing created since now
+    assert (later.created, later.replies_sent, later.first_response_median_seconds) == (0, 0, None)
 
 
 async def test_card_post_marks(app) -> None:

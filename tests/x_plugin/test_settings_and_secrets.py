@@ -68,11 +68,22 @@ async def test_a_missing_variable_stops_start_up_naming_it(make_x_desk, monkeypa
         await socialdesk_start_listeners(desk)
 
 
-async def test_renamed_variables_are_the_ones_read(make_x_desk, x_secrets, monkeypatch):
+async def test_renamed_variables_are_the_ones_read(make_x_desk, x, x_secrets, monkeypatch):
+    # The default names hold values X refuses: reading them instead of the renamed ones fails.
     monkeypatch.setenv("ACME_X_READ", x_secrets["bearer"])
-    monkeypatch.delenv("X_BEARER_TOKEN")
-    desk = await make_x_desk(bearer_token_env="ACME_X_READ")
-    await socialdesk_start_listeners(desk)
+    monkeypatch.setenv("X_BEARER_TOKEN", "not-the-bearer-token")
+    monkeypatch.setenv("ACME_X_KEY", x_secrets["consumer_key"])
+    monkeypatch.setenv("X_CONSUMER_KEY", "not-the-consumer-key")
+    desk = await make_x_desk(bearer_token_env="ACME_X_READ", consumer_key_env="ACME_X_KEY")
+    await socialdesk_start_listeners(desk)  # verifies the posting credentials with X
+    x.post_as("dana", "@acme read with the renamed token")
+    report = await poll(desk)
+    assert report.stopped is None
+    (ticket,) = await desk.service.queue(platform="x")
+    await desk.service.claim(ticket.id, Actor("U1"))
+    await desk.service.reply(ticket.id, Actor("U1"), "Posted with the renamed key")
+    await desk.outbox_runner().drain()
+    assert [r["text"] for r in x.replies_by("acme")] == ["Posted with the renamed key"]
 
 
 async def test_tokens_never_reach_the_logs(make_x_desk, x, x_secrets, caplog):

@@ -34,6 +34,7 @@ from socialdesk.core.store.database import Database
 from socialdesk.core.extensions import JobPerformer
 from socialdesk.core.store.models import OutboxJob
 from socialdesk.core.outbox.jobs import JobFailed, JobStatus, OutboxJobSnapshot, RetryJob
+from socialdesk.core.triage import HIGHEST_PRIORITY
 
 if TYPE_CHECKING:
     from socialdesk.core.app import DeskApp
@@ -75,13 +76,18 @@ class RunStats:
 
 class OutboxRunner:
     def __init__(self, app: DeskApp, performers: dict[str, JobPerformer], settings: OutboxConfig,
-                 database: Database, clock: Callable[[], datetime], worker_name: str | None = None) -> None:
+                 database: Database, clock: Callable[[], datetime], worker_name: str | None = None, *,
+                 urgent: bool = False) -> None:
         self._app = app
         self._performers = performers
         self._settings = settings
         self._db = database
         self._clock = clock
         self.worker_name = worker_name or f"worker-{uuid.uuid4().hex[:8]}"
+        # An urgent worker takes only P1 jobs and looks for them often: it is free while the
+        # others sleep through Slack's pace with a batch of P4 cards.
+        self.urgent = urgent
+        self._poll_interval = settings.urgent_poll_interval_seconds if urgent else settings.poll_interval_seconds
 
     async def take(self, limit: int | None = None) -> list[tuple[OutboxJobSnapshot, str]]:
         """Lease up to ``limit`` due jobs of the kinds we perform; returns (job, lease token)."""
@@ -94,8 +100,11 @@ class OutboxRunner:
                 and_(OutboxJob.status == JobStatus.PENDING, OutboxJob.not_before <= now),
                 and_(OutboxJob.status == JobStatus.RUNNING, OutboxJob.locked_until < now),  # worker died
             )
+            wanted = [due, OutboxJob.kind.in_(list(self._performers))]
+            if self.urgent:
+                wanted.append(OutboxJob.priority <= HIGHEST_PRIORITY)
             rows = (await session.scalars(
-                select(OutboxJob).where(due, OutboxJob.kind.in_(list(self._performers)))
+                select(OutboxJob).where(*wanted)
                 .order_by(OutboxJob.priority, OutboxJob.not_before, OutboxJob.id)
                 .limit(limit).with_for_update(skip_locked=True)
             )).all()
@@ -148,7 +157,7 @@ class OutboxRunner:
                 stats = RunStats()
             if stats == RunStats():
                 try:
-                    await asyncio.wait_for(stop.wait(), timeout=self._settings.poll_interval_seconds)
+                    await asyncio.wait_for(stop.wait(), timeout=self._poll_interval)
                 except TimeoutError:
                     pass
 

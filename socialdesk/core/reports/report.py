@@ -46,8 +46,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from socialdesk.core.store.database import Database
 from socialdesk.core.events import SYSTEM_ACTOR, EventKind
-from socialdesk.core.store.models import AuditEvent, CsatSurvey, Message, Reply, SlaTimer, Ticket
-from socialdesk.core.ticket import ACTIVE_STATUSES, ReplyStatus, TicketStatus
+from socialdesk.core.store.models import AuditEvent, CsatSurvey, Message, Reply, SlaTimer, Ticket, is_active
+from socialdesk.core.ticket import ReplyStatus, TicketStatus
 
 AUTO_CLOSED_PREFIX = "auto-closed:"
 SATISFIED_SCORES = (4, 5)
@@ -266,9 +266,9 @@ async def _csat(session: AsyncSession, since: datetime, until: datetime) -> Csat
 
 async def _queue_now(session: AsyncSession) -> tuple[int, int]:
     active = await session.scalar(select(func.count()).select_from(Ticket).where(
-        Ticket.status.in_(ACTIVE_STATUSES))) or 0
+        is_active(Ticket.status))) or 0
     unclaimed = await session.scalar(select(func.count()).select_from(Ticket).where(
-        Ticket.status.in_(ACTIVE_STATUSES), Ticket.assignee.is_(None))) or 0
+        is_active(Ticket.status), Ticket.assignee.is_(None))) or 0
     return active, unclaimed
 
 

@@ -109,6 +109,10 @@ class Replica:
             workers = [
                 asyncio.create_task(app.outbox_runner(f"outbox-{n}").run_forever(stop), name=f"outbox-{n}")
                 for n in range(app.config.desk.outbox.workers)
+            ] + [
+                asyncio.create_task(app.outbox_runner(f"urgent-{n}", urgent=True).run_forever(stop),
+                                    name=f"outbox-urgent-{n}")
+                for n in range(app.config.desk.outbox.urgent_workers)
             ]
             if app.config.desk.status_port is not None:
                 self.status = StatusServer(app, lambda: self.is_leader, app.config.desk.status_port)

@@ -3,8 +3,10 @@ messages and notices. They run in the outbox workers, never in a request handler
 
 Pacing: each post reserves a slot in the channel's bucket (:mod:`.pacing`); a short wait
 is slept in place, a longer one (or a 429's Retry-After) sends the job back to the
-outbox without using up an attempt. A job steps aside when a more urgent Slack job is
-due, so a P1 card is never stuck behind a queue (or a worker's batch) of P4 cards.
+outbox without using up an attempt. A more urgent job takes the slot a less urgent one
+is sleeping for, and a job steps aside when a more urgent Slack job is due, so a P1 card
+is never stuck behind a queue (or a worker's batch) of P4 cards; the outbox's urgent
+workers take P1 jobs while the other workers are busy pacing.
 
 A card is never posted twice: before posting, the ticket records the channel (no ts
 yet); if the answer is lost, the next attempt looks in the channel's history for a
@@ -14,7 +16,6 @@ thread the same way when they are retried.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 from datetime import timedelta
@@ -72,11 +73,11 @@ async def _take_slot(rt: SlackRuntime, app: DeskApp, job: OutboxJobSnapshot, key
     """
     if job.priority > HIGHEST_PRIORITY and await app.service.more_urgent_due(SLACK_KINDS, job.priority):
         raise RetryJob("stepping aside for a more urgent Slack job", 0.0, counts=False)
-    slot = rt.pacer.reserve(key, max_wait=rt.settings.rate.max_inline_wait_seconds, paced=paced)
+    # Waits in place; a more urgent job arriving meanwhile takes this slot and this one queues again.
+    slot = await rt.pacer.acquire(key, priority=job.priority, max_wait=rt.settings.rate.max_inline_wait_seconds,
+                                  paced=paced)
     if not slot.granted:
         raise RetryJob(f"waiting {slot.wait:.1f}s for Slack's rate limit ({key})", slot.wait, counts=False)
-    if slot.wait > 0:
-        await asyncio.sleep(slot.wait)
 
 
 def _slack_error(exc: SlackApiError) -> str:

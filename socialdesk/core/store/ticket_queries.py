@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from socialdesk.core.store.models import Author, Message, OutboxJob, Reply, Ticket
+from socialdesk.core.store.models import Author, Message, OutboxJob, Reply, Ticket, is_active
 from socialdesk.core.outbox.jobs import JobStatus
-from socialdesk.core.ticket import ACTIVE_STATUSES, ReplyStatus, TicketSnapshot, TicketStatus
+from socialdesk.core.ticket import ReplyStatus, TicketSnapshot, TicketStatus
 from socialdesk.core.store.tickets import load_ticket, snapshot
 
 
@@ -173,14 +173,34 @@ async def ticket_details(session: AsyncSession, ticket_id: int) -> TicketDetails
                          row.closed_by, earlier)
 
 
-async def history_of(session: AsyncSession, handle: str, *, platform: str | None = None,
-                     limit: int = 10) -> list[TicketSummary]:
-    """Tickets opened by authors with this handle (any platform unless given), newest first."""
+def queue_query(*, platform: str | None = None, priority: int | None = None, assignee: str | None = None,
+                limit: int = 50) -> Select[tuple[Ticket]]:
+    """Active tickets, most urgent first, oldest first within a priority: read in the order
+    of ``ix_tickets_active_queue`` (``ix_tickets_active_assignee`` for one agent's)."""
+    query = select(Ticket).where(is_active(Ticket.status))
+    if platform:
+        query = query.where(Ticket.platform == platform)
+    if priority:
+        query = query.where(Ticket.priority == priority)
+    if assignee:
+        query = query.where(Ticket.assignee == assignee)
+    return query.order_by(Ticket.priority, Ticket.created_at, Ticket.id).limit(limit)
+
+
+def history_query(handle: str, *, platform: str | None = None, limit: int = 10) -> Select[tuple[Ticket]]:
+    """Tickets opened by authors with this handle, newest first (``ix_authors_handle_lower``,
+    then ``ix_tickets_author_created``)."""
     handle = handle.strip().removeprefix("@").casefold()
     query = select(Ticket).join(Author, Ticket.author_id == Author.id).where(func.lower(Author.handle) == handle)
     if platform:
         query = query.where(Ticket.platform == platform)
-    rows = await session.scalars(query.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit))
+    return query.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit)
+
+
+async def history_of(session: AsyncSession, handle: str, *, platform: str | None = None,
+                     limit: int = 10) -> list[TicketSummary]:
+    """Tickets opened by authors with this handle (any platform unless given), newest first."""
+    rows = await session.scalars(history_query(handle, platform=platform, limit=limit))
     return await summaries(session, [snapshot(t) for t in rows])
 
 
@@ -207,9 +227,9 @@ async def stats(session: AsyncSession, since: datetime, now: datetime) -> DeskSt
         .group_by(Ticket.status)
     )).tuples().all())
     active = await session.scalar(select(func.count()).select_from(Ticket).where(
-        Ticket.status.in_(ACTIVE_STATUSES))) or 0
+        is_active(Ticket.status))) or 0
     unclaimed = await session.scalar(select(func.count()).select_from(Ticket).where(
-        and_(Ticket.status.in_(ACTIVE_STATUSES), Ticket.assignee.is_(None)))) or 0
+        and_(is_active(Ticket.status), Ticket.assignee.is_(None)))) or 0
     return DeskStats(since, len(created_rows), replies_sent, ended.get(TicketStatus.CLOSED, 0),
                      ended.get(TicketStatus.SPAM, 0), active, unclaimed,
                      statistics.median(waits) if waits else None, breaches)

@@ -12,9 +12,6 @@ import io
 import math
 from collections.abc import Sequence
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
 from socialdesk.core.reports.report import DaySeries
 
 WIDTH_INCHES, HEIGHT_INCHES, DPI = 8.0, 5.5, 110
@@ -28,6 +25,10 @@ def _minutes(seconds: float | None) -> float:
 
 def render_chart(days: Sequence[DaySeries], title: str) -> bytes:
     """The chart of ``days`` (oldest first) as a PNG."""
+    # matplotlib is the optional `digest` extra, and ~27 MiB: imported when a chart is drawn.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(WIDTH_INCHES, HEIGHT_INCHES), dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
     volume, response = figure.subplots(2, 1, sharex=True, height_ratios=(3, 2))

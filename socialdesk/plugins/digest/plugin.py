@@ -17,6 +17,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
 from socialdesk.core.errors import DeskError
+from socialdesk.core.extras import OptionalExtra
 from socialdesk.core.extensions import JobPerformer
 from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.slack.settings import PLUGIN_NAME as SLACK_PLUGIN
@@ -31,6 +32,11 @@ if TYPE_CHECKING:
 
 CATCH_UP_DELAY = timedelta(seconds=5)  # after start-up, once the outbox workers run (wall clock: APScheduler's)
 MISFIRE_GRACE_SECONDS = 3600  # a loop busy at the digest's time still queues it within the hour
+
+
+def socialdesk_optional_extra() -> OptionalExtra:
+    """The chart needs matplotlib: ``pip install 'socialdesk[digest]'``."""
+    return OptionalExtra("digest", ("matplotlib",))
 
 
 @hookimpl

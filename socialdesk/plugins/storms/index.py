@@ -24,8 +24,10 @@ import unicodedata
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from datasketch import MinHash, MinHashLSH
+if TYPE_CHECKING:  # datasketch (with numpy and scipy) is imported when the first index is built
+    from datasketch import MinHash, MinHashLSH
 
 NUM_PERM = 128
 # Members of one storm kept in the LSH index: enough for any near text to find the storm,
@@ -95,6 +97,8 @@ class StormIndex:
     _empty: MinHash | None = None
 
     def __post_init__(self) -> None:
+        from datasketch import MinHash, MinHashLSH  # ~40 MiB: only once storms are being looked for
+
         self._lsh = MinHashLSH(threshold=self.similarity, num_perm=NUM_PERM)
         self._empty = MinHash(num_perm=NUM_PERM)  # copied: cheaper than making permutations each time
 

@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from typing import TYPE_CHECKING
 
-from py3langid.langid import MODEL_FILE, LanguageIdentifier
 from pydantic import Field, field_validator
 
 from socialdesk.core.config import StrictModel
 from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.mention import Mention
 from socialdesk.core.triage import TriageContribution
+
+if TYPE_CHECKING:  # py3langid (with numpy) is imported when the model is first loaded
+    from py3langid.langid import LanguageIdentifier
 
 PLUGIN_NAME = "language"
 # Enough words to decide; a 10,000-character mention must not cost more than a tweet.
@@ -43,6 +46,8 @@ def clean_for_detection(text: str) -> str:
 def _identifier(languages: tuple[str, ...]) -> LanguageIdentifier:
     # Loading the model takes about half a second: once per set of candidates, per process.
     # The identifier is only read afterwards.
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
     identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     if languages:
         identifier.set_languages(list(languages))
