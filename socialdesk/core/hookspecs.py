@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from socialdesk.core.events import TicketEvent
     from socialdesk.core.extensions import CardField, DeskSubcommand, JobPerformer, OnlineCheck, TextSpan
     from socialdesk.core.mention import Mention
+    from socialdesk.core.push.source import PushSource
     from socialdesk.core.platform import ReconciledReply, ReplyLimits, ReplyRequest, SentReply, SurveyRequest
     from socialdesk.core.ticket import OpenedTicket, TicketSnapshot
     from socialdesk.core.triage import TriageContribution
@@ -116,6 +117,17 @@ def socialdesk_stop_listeners(app: DeskApp) -> Any:
     (after the outbox workers finished). Only plugins whose start succeeded are stopped.
     May be called several times per process, once per term of leadership. Must not raise
     for listeners that never started. May be async; returns nothing.
+    """
+
+
+@hookspec
+def socialdesk_push_sources(app: DeskApp) -> list[PushSource] | None:
+    """Declare the push (webhook) sources this plugin receives, one per configured sender.
+
+    Called on every replica when services start (the push server, see
+    :mod:`socialdesk.core.push`, serves each at ``/push/<source.name>``) and by
+    ``socialdesk check``. Return :class:`~socialdesk.core.push.source.PushSource` objects or
+    ``None``. Names must be unique across plugins. Must be sync.
     """
 
 
