@@ -191,7 +191,7 @@ class DeskHooks:
     # --- replies ---------------------------------------------------------------------
 
     async def reply_limits(self, platform: str) -> ReplyLimits | None:
-        return _first(await _await_all(self.pm.hook.socialdesk_reply_limits(platform=platform)))
+        return _first(await _await_all(self.pm.hook.socialdesk_reply_limits(platform=platform, app=self._app)))
 
     async def validate_reply(self, ticket: TicketSnapshot, text: str) -> list[str]:
         """Every plugin's objections. A check that fails is an objection: when in doubt,

@@ -165,8 +165,11 @@ def socialdesk_triage(mention: Mention, app: DeskApp) -> TriageContribution | li
 
 
 @hookspec
-def socialdesk_reply_limits(platform: str) -> ReplyLimits | None:
+def socialdesk_reply_limits(platform: str, app: DeskApp) -> ReplyLimits | None:
     """Return the reply limits of ``platform`` if this plugin owns it, else ``None``.
+
+    ``app`` gives the plugin's settings where a limit is configured (a forum's
+    ``max_post_length``).
 
     Called when a reply is validated and when the reply modal shows the limit. The first
     non-``None`` answer is used. May be async.

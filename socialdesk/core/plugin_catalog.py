@@ -33,6 +33,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str, bool], ...] = (
     ("discord", "socialdesk.plugins.discord.plugin", False),
     ("x", "socialdesk.plugins.x.plugin", False),
     ("webhook", "socialdesk.plugins.webhook.plugin", False),
+    ("discourse", "socialdesk.plugins.discourse.plugin", False),
 )
 
 

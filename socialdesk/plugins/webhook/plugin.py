@@ -43,9 +43,12 @@ def socialdesk_push_sources(app: DeskApp) -> list[WebhookSource]:
 
 
 @hookimpl
-def socialdesk_reply_limits(platform: str) -> ReplyLimits | None:
-    # One platform, several sources: the modal shows the default; validate_reply checks the ticket's own.
-    return ReplyLimits(PLATFORM, DEFAULT_REPLY_LENGTH) if platform == PLATFORM else None
+def socialdesk_reply_limits(platform: str, app: DeskApp) -> ReplyLimits | None:
+    if platform != PLATFORM:
+        return None
+    # One platform, several sources: the modal shows the largest; validate_reply checks the ticket's own.
+    lengths = [source.max_reply_length for source in _settings(app).sources.values()]
+    return ReplyLimits(PLATFORM, max(lengths, default=DEFAULT_REPLY_LENGTH))
 
 
 @hookimpl
