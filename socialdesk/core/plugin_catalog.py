@@ -34,6 +34,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str, bool], ...] = (
     ("x", "socialdesk.plugins.x.plugin", False),
     ("webhook", "socialdesk.plugins.webhook.plugin", False),
     ("discourse", "socialdesk.plugins.discourse.plugin", False),
+    ("reddit", "socialdesk.plugins.reddit.plugin", False),
 )
 
 
