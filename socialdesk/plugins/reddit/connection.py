@@ -5,6 +5,11 @@ is harmless, but a comment re-sent after its answer was lost is a comment posted
 the desk decides itself what may be sent again (the outbox, reconcile), so the client's
 retries are turned off. asyncpraw's own sleep on a RATELIMIT answer is turned off too
 (``ratelimit_seconds=0``): the reply is retried by the outbox after Reddit's wait.
+
+asyncprawcore also sleeps before a request to spread a window's requests evenly (up to
+10 s each) or until the reset when none remain. The desk runs every platform on one
+loop, and its outbox and pollers already wait for Reddit's reset (``RateBudget``), so
+the client's limiter records the headers but never sleeps.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import aiohttp
 import asyncpraw
+from asyncprawcore.rate_limit import RateLimiter
 from asyncprawcore.sessions import FiniteRetryStrategy
 
 from socialdesk.plugins.reddit.rate_budget import RateBudget
@@ -27,6 +33,11 @@ if TYPE_CHECKING:
 class NoRetries(FiniteRetryStrategy):
     DEFAULT_RETRIES: ClassVar[int] = 0
     retries: int = 0
+
+
+class NoSleepRateLimiter(RateLimiter):
+    async def delay(self) -> None:
+        return None
 
 
 class RedditConnection:
@@ -60,4 +71,5 @@ def connect(config: AppConfig, settings: RedditSettings, budget: RateBudget) -> 
     for core in (reddit._core, reddit._authorized_core, reddit._read_only_core):  # noqa: SLF001
         if core is not None:
             core._retry_strategy_class = NoRetries  # noqa: SLF001  (see the module docstring)
+            core._rate_limiter = NoSleepRateLimiter(window_size=core._rate_limiter.window_size)  # noqa: SLF001
     return RedditConnection(reddit, account)
