@@ -164,7 +164,7 @@ class Forum:
             body = self.post_json(self.posts[post_id], base_url)
             for absent in ("posts_count", "raw", "post_url"):
                 body.pop(absent)
-            body.update({"link_counts": [], "read": True})
+            body.update({"link_counts": [], "read": True, "reviewable_id": 0})  # the topic view says 0, not null
             posts.append(body)
         brief = {"id": user.id, "username": user.username, "name": user.name, "avatar_template": ""}
         return {
