@@ -131,6 +131,5 @@ class DiscourseApi:
         post = self.forum.add_post(user, topic, raw, int(reply_to) if reply_to not in (None, "") else None)
         await self._on_post(post)
         answer = self.forum.post_json(post, self._base_url())
-        answer.pop("post_url")
         answer["draft_sequence"] = 0
         return web.Response(text=json.dumps(answer), content_type="application/json")
