@@ -29,6 +29,13 @@ async def test_check_online_sees_the_forum_and_the_posting_user(desk, forum):
     assert check.seen[1] == "posting as @acme_support"
 
 
+async def test_check_online_compares_the_sites_post_length(make_discourse_desk, forum):
+    desk = await make_discourse_desk(max_post_length=5000)
+    (check,) = [c for c in await desk.hooks.check_online() if c.platform == "discourse"]
+    assert check.problems == ("the forum's max_post_length is 32000, plugins.discourse.max_post_length is 5000: "
+                              "set it to 32000",)
+
+
 async def test_check_online_names_a_refused_key(desk, monkeypatch):
     monkeypatch.setenv("DISCOURSE_API_KEY", "wrong")
     monkeypatch.delenv("DISCOURSE_WEBHOOK_SECRET")

@@ -123,3 +123,16 @@ async def test_healthz_says_whether_each_source_is_configured(desk, monkeypatch)
             assert response.status == 503
             health = (await response.json())["sources"]["webhook/shop"]
             assert health["configured"] is False and "WEBHOOK_SHOP_SECRET" in health["problem"]
+
+
+async def test_odd_text_is_stored_and_odd_ids_are_refused(desk, sender):
+    url = push_url(desk)
+    body = sender.mention_body(id="r-odd", conversation_id="c-odd", text="nul \u0000 and half \ud800 a pair")
+    status, answer = await sender.post(url, body, sender.signed_headers(body))
+    assert status == 200 and answer["stored"] == 1
+    (ticket,) = await desk.service.queue(platform="webhook")
+    (message,) = await desk.service.messages_of(ticket.id)
+    assert message.text == "nul \ufffd and half \ufffd a pair"
+    body = sender.mention_body(id="r-\u0000", conversation_id="c-odd", text="hello")
+    status, answer = await sender.post(url, body, sender.signed_headers(body))
+    assert status == 400 and "data.id" in answer["error"]

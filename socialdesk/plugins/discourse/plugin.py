@@ -18,7 +18,7 @@ from socialdesk.core.extensions import OnlineCheck
 from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.platform import ReconciledReply, ReplyLimits, ReplyRequest, SentReply
 from socialdesk.core.ticket import TicketSnapshot
-from socialdesk.plugins.discourse.api import DiscourseRefusal
+from socialdesk.plugins.discourse.api import DiscourseClient, DiscourseRefusal
 from socialdesk.plugins.discourse.backfill import BackfillReport, backfill
 from socialdesk.plugins.discourse.replies import find_posted_reply, length_problems, send_reply
 from socialdesk.plugins.discourse.runtime import close_runtime, runtime_for
@@ -115,6 +115,23 @@ async def socialdesk_stop_listeners(app: DeskApp) -> None:
     await close_runtime(app)
 
 
+async def _length_mismatches(client: DiscourseClient, settings: DiscourseSettings, seen: list[str]) -> list[str]:
+    """The site's post length settings against ours (readable with an admin's key only)."""
+    try:
+        answer = await client.get("/admin/site_settings.json", params={"filter": "post_length"})
+    except DiscourseRefusal:
+        seen.append("the site's max_post_length could not be read (not an admin key): make sure "
+                    f"plugins.discourse.max_post_length ({settings.max_post_length}) matches it")
+        return []
+    site = {s.get("setting"): s.get("value") for s in answer.get("site_settings") or [] if isinstance(s, dict)}
+    problems = []
+    for key, ours in (("max_post_length", settings.max_post_length), ("min_post_length", settings.min_post_length)):
+        theirs = site.get(key)
+        if theirs is not None and str(theirs) != str(ours):
+            problems.append(f"the forum's {key} is {theirs}, plugins.discourse.{key} is {ours}: set it to {theirs}")
+    return problems
+
+
 @hookimpl
 async def socialdesk_check_online(app: DeskApp) -> OnlineCheck:
     settings: DiscourseSettings = app.settings(PLUGIN_NAME)
@@ -129,6 +146,7 @@ async def socialdesk_check_online(app: DeskApp) -> OnlineCheck:
         seen.append(f"forum {site.get('title', '?')!s} at {settings.base_url}")
         user = (await client.get(f"/u/{client.api_username}.json")).get("user") or {}
         seen.append(f"posting as @{user.get('username', client.api_username)}")
+        problems.extend(await _length_mismatches(client, settings, seen))
     except DeskError as exc:
         problems.append(str(exc))
     except DiscourseRefusal as exc:

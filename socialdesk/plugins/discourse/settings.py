@@ -62,7 +62,7 @@ class DiscourseSettings(StrictModel):
     def _check_max(cls, value: int) -> int:
         if not 100 <= value <= 1_000_000:
             raise ValueError(f"must be the site's max_post_length setting, 100 or more (got {value}); "
-                             "`socialdesk check --online` reads it from the forum")
+                             "`socialdesk check --online` compares it with the forum's when the key is an admin's")
         return value
 
     @field_validator("stale_after_minutes")

@@ -36,7 +36,19 @@ def _field(data: dict[str, Any], key: str, path: str, *, required: bool = True) 
         value = str(value)
     if not isinstance(value, str) or (required and not value.strip()):
         raise PushRefused(400, f"{path}.{key} must be a non-empty string")
+    if not _printable_id(value):  # text may hold anything; ids and links may not
+        raise PushRefused(400, f"{path}.{key} holds a NUL or an unpaired surrogate")
     return value
+
+
+def _printable_id(value: str) -> bool:
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _id(data: dict[str, Any], key: str, path: str, source: str, *, required: bool = True) -> str | None:

@@ -41,6 +41,7 @@ class DiscourseApi:
         app.router.add_get("/t/{id}.json", self.get_topic)
         app.router.add_get("/site/basic-info.json", self.basic_info)
         app.router.add_get("/u/{username}.json", self.get_user)
+        app.router.add_get("/admin/site_settings.json", self.site_settings)
 
     def _authorised(self, request: web.Request) -> bool:
         return (request.headers.get("Api-Key") == self.api_key
@@ -92,6 +93,19 @@ class DiscourseApi:
             return web.json_response(NOT_FOUND, status=404)
         return web.json_response({"user": {"id": user.id, "username": user.username, "name": user.name,
                                            "admin": user.admin}})
+
+    async def site_settings(self, request: web.Request) -> web.Response:
+        """Admin only, as on Discourse (not in the API description; the admin UI's own endpoint)."""
+        if not self._authorised(request):
+            return web.json_response(INVALID_ACCESS, status=403)
+        user = self.forum.user(request.headers["Api-Username"])
+        if user is None or not user.admin:
+            return web.json_response(INVALID_ACCESS, status=403)
+        settings = [{"setting": name, "value": str(value), "default": str(default), "type": "integer",
+                     "category": "posting"}
+                    for name, value, default in (("max_post_length", self.max_post_length, 32_000),
+                                                 ("min_post_length", self.min_post_length, 20))]
+        return web.json_response({"site_settings": settings})
 
     async def basic_info(self, request: web.Request) -> web.Response:
         return web.json_response({

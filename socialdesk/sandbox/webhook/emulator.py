@@ -86,7 +86,7 @@ class WebhookEmulator(EmulatorServer):
                              "author": {"id": author_id or f"user-{handle}", "handle": handle, "name": handle.title()},
                              "text": text, "url": url or f"https://shop.example.com/reviews/{id}",
                              "created_at": created, "public": True}}
-        return json.dumps(document, ensure_ascii=False).encode()
+        return json.dumps(document).encode()  # \u escapes: a stranger's odd text still travels
 
     def signed_headers(self, body: bytes, *, message_id: str | None = None, timestamp: int | None = None,
                        secret: str | None = None) -> dict[str, str]:
