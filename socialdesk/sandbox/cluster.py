@@ -31,7 +31,7 @@ class Sandbox:
 
     @classmethod
     async def start(cls, record: str | Path | None = None) -> Sandbox:
-        """Start Slack, X and Discord on free loopback ports, sharing one traffic record."""
+        """Start Slack, X, Discord and the forums on free loopback ports, sharing one traffic record."""
         recorder = TrafficRecorder(record)
         sandbox = cls(SlackEmulator(recorder=recorder), XEmulator(recorder=recorder),
                       DiscordEmulator(recorder=recorder), recorder)
