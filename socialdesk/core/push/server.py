@@ -64,6 +64,10 @@ class PushServer:
         self.port = runner.addresses[0][1]
         log.info("push server listening", extra={"host": self._host, "port": self.port,
                                                   "sources": sorted(self._sources)})
+        for name, source in sorted(self._sources.items()):
+            problem = source.configuration_problem()
+            if problem is not None:  # /healthz says so too; its requests are refused with 503
+                log.warning("push source cannot verify requests", extra={"source": name, "problem": problem})
 
     async def stop(self) -> None:
         if self._runner is not None:
