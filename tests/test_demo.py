@@ -39,3 +39,14 @@ async def test_demo_story_happens_exactly_once(tmp_path: Path):
     # The stranger's <!channel> never reached Slack unescaped.
     assert not any("<!channel>" in json.dumps(c["body"]) for c in cards)
     assert (tmp_path / "work" / "plugins.toml").exists()
+    # The forum chapter: one answer each, in its own place.
+    assert "6. Forums" in story and "signed webhook for review-81 answered 200" in story
+    discourse_posts = [r for r in traffic if r["emulator"] == "discourse" and r.get("method") == "POST"
+                       and r.get("path") == "/posts.json"]
+    reddit_comments = [r for r in traffic if r["emulator"] == "reddit" and r.get("method") == "POST"
+                       and str(r.get("path", "")).startswith("/api/comment")]
+    shop_answers = [r for r in traffic if r["emulator"] == "webhook" and r.get("method") == "POST"
+                    and str(r.get("path", "")).startswith("/callback/")]
+    assert [r["status"] for r in discourse_posts] == [200]
+    assert [r["status"] for r in reddit_comments] == [200]
+    assert [r["status"] for r in shop_answers] == [200]

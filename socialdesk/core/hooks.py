@@ -31,6 +31,7 @@ from socialdesk.core.triage import TriageContribution, TriageResult, merge_triag
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
     from sqlalchemy.engine import Connection
+    from socialdesk.core.push.source import PushSource
 
     from socialdesk.core.app import DeskApp
 
@@ -114,6 +115,17 @@ class DeskHooks:
                 commands[command.name] = command
         return commands
 
+    def push_sources(self) -> list[PushSource]:
+        """Every enabled plugin's push sources; two with one name is a start-up error."""
+        sources: dict[str, tuple[str, PushSource]] = {}
+        for plugin_name, impl in self._each("socialdesk_push_sources"):
+            for source in impl.function(**{a: self._app for a in impl.argnames}) or []:
+                if source.name in sources:
+                    raise PluginConflict(f"plugins '{sources[source.name][0]}' and '{plugin_name}' both receive "
+                                         f"pushes at /push/{source.name}")
+                sources[source.name] = (plugin_name, source)
+        return [source for _, source in sources.values()]
+
     def register_jobs(self, scheduler: AsyncIOScheduler) -> None:
         self.pm.hook.socialdesk_register_jobs(scheduler=scheduler, app=self._app)
 
@@ -179,7 +191,7 @@ class DeskHooks:
     # --- replies ---------------------------------------------------------------------
 
     async def reply_limits(self, platform: str) -> ReplyLimits | None:
-        return _first(await _await_all(self.pm.hook.socialdesk_reply_limits(platform=platform)))
+        return _first(await _await_all(self.pm.hook.socialdesk_reply_limits(platform=platform, app=self._app)))
 
     async def validate_reply(self, ticket: TicketSnapshot, text: str) -> list[str]:
         """Every plugin's objections. A check that fails is an objection: when in doubt,

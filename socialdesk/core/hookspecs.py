@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from socialdesk.core.events import TicketEvent
     from socialdesk.core.extensions import CardField, DeskSubcommand, JobPerformer, OnlineCheck, TextSpan
     from socialdesk.core.mention import Mention
+    from socialdesk.core.push.source import PushSource
     from socialdesk.core.platform import ReconciledReply, ReplyLimits, ReplyRequest, SentReply, SurveyRequest
     from socialdesk.core.ticket import OpenedTicket, TicketSnapshot
     from socialdesk.core.triage import TriageContribution
@@ -120,6 +121,17 @@ def socialdesk_stop_listeners(app: DeskApp) -> Any:
 
 
 @hookspec
+def socialdesk_push_sources(app: DeskApp) -> list[PushSource] | None:
+    """Declare the push (webhook) sources this plugin receives, one per configured sender.
+
+    Called on every replica when services start (the push server, see
+    :mod:`socialdesk.core.push`, serves each at ``/push/<source.name>``) and by
+    ``socialdesk check``. Return :class:`~socialdesk.core.push.source.PushSource` objects or
+    ``None``. Names must be unique across plugins. Must be sync.
+    """
+
+
+@hookspec
 def socialdesk_check_online(app: DeskApp) -> OnlineCheck | None:
     """Verify this plugin's credentials against the live platform and say what they can see.
 
@@ -153,8 +165,11 @@ def socialdesk_triage(mention: Mention, app: DeskApp) -> TriageContribution | li
 
 
 @hookspec
-def socialdesk_reply_limits(platform: str) -> ReplyLimits | None:
+def socialdesk_reply_limits(platform: str, app: DeskApp) -> ReplyLimits | None:
     """Return the reply limits of ``platform`` if this plugin owns it, else ``None``.
+
+    ``app`` gives the plugin's settings where a limit is configured (a forum's
+    ``max_post_length``).
 
     Called when a reply is validated and when the reply modal shows the limit. The first
     non-``None`` answer is used. May be async.

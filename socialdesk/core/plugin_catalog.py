@@ -27,10 +27,14 @@ BUILTIN_PLUGINS: tuple[tuple[str, str, bool], ...] = (
     ("csat", "socialdesk.plugins.csat.plugin", False),
     ("retention", "socialdesk.plugins.retention", True),
     ("digest", "socialdesk.plugins.digest.plugin", False),
+    ("push", "socialdesk.core.push.plugin", True),
     # Platforms last: the Slack app, then the platforms customers write on.
     ("slack", "socialdesk.core.slack.plugin", False),
     ("discord", "socialdesk.plugins.discord.plugin", False),
     ("x", "socialdesk.plugins.x.plugin", False),
+    ("webhook", "socialdesk.plugins.webhook.plugin", False),
+    ("discourse", "socialdesk.plugins.discourse.plugin", False),
+    ("reddit", "socialdesk.plugins.reddit.plugin", False),
 )
 
 

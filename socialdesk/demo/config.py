@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from socialdesk.demo.forums import forum_settings
 from socialdesk.sandbox.cluster import Sandbox
 
 DESK_CHANNEL = "C0SOCIAL01"  # #social-desk in the sandbox workspace
@@ -30,6 +31,10 @@ def demo_config(sandbox: Sandbox, workdir: Path) -> dict[str, Any]:
             "x": {"enabled": True, "api_base": sandbox.x.base_url, "poll_interval": 15},
             "discord": {"enabled": True, "api_base": sandbox.discord.api_base,
                         "gateway_url": sandbox.discord.gateway_url},
+            **(forum_settings({"reddit": sandbox.forums.reddit.base_url,
+                               "discourse": sandbox.forums.discourse.base_url,
+                               "shop_callback": sandbox.forums.webhook.callback_url("shop")})
+               if sandbox.forums else {}),
         },
     }
 

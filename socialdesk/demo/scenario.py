@@ -27,6 +27,7 @@ from socialdesk.core.slack.incident_actions import REPLY_ALL_CALLBACK, IncidentI
 from socialdesk.core.slack.incident_card import INCIDENT_EVENT_TYPE, IncidentActions
 from socialdesk.core.ticket import TicketSnapshot
 from socialdesk.demo.config import AGENT, DESK_CHANNEL, SECOND_AGENT, demo_config, render_toml
+from socialdesk.demo.forums import forums_chapter
 from socialdesk.plugins.discord.plugin import runtime_for as discord_runtime
 from socialdesk.plugins.x.plugin import poll_timeline
 from socialdesk.sandbox.cluster import Sandbox
@@ -147,8 +148,9 @@ class Demo:
         await self.desk(AGENT, f"close {x_ticket.id} resolved")
 
         await self.storm()
+        await forums_chapter(self, eventually, _truthy)
 
-        say("\n6. What happened")
+        say("\n7. What happened")
         for ticket_id in (x_ticket.id, discord_ticket.id):
             trail = await self.app.service.audit_trail(ticket_id)
             say(f"  #{ticket_id}: " + " → ".join(event.kind.value for event in trail))
@@ -228,7 +230,7 @@ async def run_demo(say: Say = print, record: str | None = None, workdir: str | N
             (work / "plugins.toml").write_text(render_toml(raw), encoding="utf-8")
             saved = {name: os.environ.get(name) for name in sandbox.environment()}
             os.environ.update(sandbox.environment())  # secrets only from the environment, as in production
-            say("socialdesk demo: SQLite + local Slack, X and Discord emulators on 127.0.0.1")
+            say("socialdesk demo: SQLite + local Slack, X, Discord and forum emulators on 127.0.0.1")
             for name, url in sandbox.endpoints().items():
                 say(f"  {name:16} {url}")
             say(f"  configuration    {work / 'plugins.toml'}")

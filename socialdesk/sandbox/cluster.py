@@ -1,4 +1,7 @@
-"""All three emulators together: what `socialdesk sandbox`, `socialdesk demo` and tests start."""
+"""All the emulators together: what `socialdesk sandbox`, `socialdesk demo` and tests start.
+
+Slack, X and Discord here; Reddit, Discourse and the webhook shop in :mod:`socialdesk.sandbox.forums`.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from socialdesk.sandbox.discord import DiscordEmulator
+from socialdesk.sandbox.forums import ForumSandbox
 from socialdesk.sandbox.slack import SlackEmulator
 from socialdesk.sandbox.traffic import TrafficRecorder
 from socialdesk.sandbox.x import XEmulator
@@ -23,10 +27,11 @@ class Sandbox:
     x: XEmulator
     discord: DiscordEmulator
     recorder: TrafficRecorder
+    forums: ForumSandbox | None = None  # Reddit, Discourse, the webhook shop (started by start())
 
     @classmethod
     async def start(cls, record: str | Path | None = None) -> Sandbox:
-        """Start Slack, X and Discord on free loopback ports, sharing one traffic record."""
+        """Start Slack, X, Discord and the forums on free loopback ports, sharing one traffic record."""
         recorder = TrafficRecorder(record)
         sandbox = cls(SlackEmulator(recorder=recorder), XEmulator(recorder=recorder),
                       DiscordEmulator(recorder=recorder), recorder)
@@ -35,6 +40,7 @@ class Sandbox:
             for emulator in (sandbox.slack, sandbox.x, sandbox.discord):
                 await emulator.start()
                 started.append(emulator)
+            sandbox.forums = await ForumSandbox.start(recorder)
         except BaseException:
             for emulator in reversed(started):
                 await emulator.stop()
@@ -43,6 +49,8 @@ class Sandbox:
         return sandbox
 
     async def stop(self) -> None:
+        if self.forums is not None:
+            await self.forums.stop()
         for emulator in (self.discord, self.x, self.slack):
             await emulator.stop()
         self.recorder.close()
@@ -61,8 +69,9 @@ class Sandbox:
             (app.bearer_token, app.consumer_key, app.consumer_secret, brand.access_token, brand.access_token_secret),
             (self.discord.token,),
         )
-        return {name: value for names, vals in zip((SLACK_ENV, X_ENV, DISCORD_ENV), values)
-                for name, value in zip(names, vals)}
+        environment = {name: value for names, vals in zip((SLACK_ENV, X_ENV, DISCORD_ENV), values)
+                       for name, value in zip(names, vals)}
+        return {**environment, **(self.forums.environment() if self.forums else {})}
 
     def endpoints(self) -> dict[str, str]:
         return {
@@ -70,4 +79,5 @@ class Sandbox:
             "x api": self.x.base_url,
             "discord rest": self.discord.api_base,
             "discord gateway": self.discord.gateway_url,
+            **(self.forums.endpoints() if self.forums else {}),
         }

@@ -260,6 +260,22 @@ class Cursor(Base):
     updated_at: Mapped[datetime]
 
 
+class PushDelivery(Base):
+    """One push (webhook) delivery accepted from a source: a second one with the same id is a replay.
+
+    Written after the delivery's mentions are committed (ingest is idempotent, so a retry in
+    between stores nothing twice); rows older than the replay window are pruned.
+    """
+
+    __tablename__ = "push_deliveries"
+    __table_args__ = (UniqueConstraint("source", "delivery_id", name="uq_push_deliveries_source_delivery_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source: Mapped[str] = mapped_column(String(100))
+    delivery_id: Mapped[str] = mapped_column(String(200))
+    received_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class SlaTimer(Base):
     """One SLA clock of a ticket (first response or resolution), in business time.
 
