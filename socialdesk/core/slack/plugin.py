@@ -24,6 +24,7 @@ from socialdesk.core.slack.routing import unrouted_problem
 from socialdesk.core.slack.runner import SlackListener
 from socialdesk.core.slack.runtime import existing_runtime, runtime_for
 from socialdesk.core.slack.settings import SlackSettings, slack_settings
+from socialdesk.core.slack.startup_checks import startup_problems
 
 if TYPE_CHECKING:
     from socialdesk.core.app import DeskApp
@@ -39,6 +40,11 @@ def socialdesk_settings_model() -> type[SlackSettings]:
 @hookimpl
 def socialdesk_outbox_performers() -> Mapping[str, JobPerformer]:
     return {**PERFORMERS, **INCIDENT_PERFORMERS}
+
+
+@hookimpl
+def socialdesk_startup_problems(app: DeskApp) -> list[str]:
+    return startup_problems(app)
 
 
 @hookimpl

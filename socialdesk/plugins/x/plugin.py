@@ -111,6 +111,18 @@ def socialdesk_register_jobs(scheduler: AsyncIOScheduler, app: DeskApp) -> None:
 
 
 @hookimpl
+def socialdesk_startup_problems(app: DeskApp) -> list[str]:
+    settings: XSettings = app.settings(PLUGIN_NAME)
+    problems: list[str] = []
+    for key in settings.secret_keys():
+        try:
+            app.config.secret(getattr(settings, key), f"plugins.{PLUGIN_NAME}.{key}")
+        except DeskError as exc:
+            problems.append(str(exc))
+    return problems
+
+
+@hookimpl
 async def socialdesk_start_listeners(app: DeskApp) -> None:
     runtime = runtime_for(app)
     connection = await runtime.connection()  # a missing environment variable stops start-up here

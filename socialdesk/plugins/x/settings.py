@@ -128,3 +128,10 @@ class XSettings(StrictModel):
     @property
     def posting_method(self) -> Literal["oauth1", "oauth2"]:
         return "oauth2" if self.user_access_token_env is not None else "oauth1"
+
+    def secret_keys(self) -> tuple[str, ...]:
+        """The keys naming the environment variables the desk reads: the bearer token and
+        the posting method's credentials."""
+        if self.posting_method == "oauth2":
+            return ("bearer_token_env", "user_access_token_env")
+        return ("bearer_token_env", *OAUTH1_KEYS)
