@@ -224,7 +224,7 @@ async def _run(config: AppConfig, catalog: PluginCatalog) -> int:
 def _slack_manifest(args: argparse.Namespace, config: AppConfig) -> int:
     from socialdesk.core.slack.manifest import build_manifest, manifest_yaml
 
-    sys.stdout.write(manifest_yaml(build_manifest(config, mode=args.mode, url=args.url)))
+    sys.stdout.write(manifest_yaml(build_manifest(config, mode=args.mode, url=args.url), config))
     return 0
 
 
