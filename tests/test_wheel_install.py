@@ -22,14 +22,19 @@ REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.install
 
 
-def wheelhouse() -> Path:
+def dependency_wheels(into: Path) -> Path:
+    """The wheelhouse's dependency wheels (never an older socialdesk wheel), linked into ``into``."""
     path = Path(os.environ.get("SOCIALDESK_WHEELHOUSE", REPO / "build" / "wheelhouse"))
-    if not any(path.glob("*.whl")):
+    wheels = [w for w in path.glob("*.whl") if not w.name.startswith("socialdesk-")]
+    if not wheels:
         message = f"no wheelhouse at {path}: run `make wheelhouse` first"
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
-    return path
+    into.mkdir()
+    for wheel in wheels:
+        (into / wheel.name).symlink_to(wheel)
+    return into
 
 
 def run(*argv: str | Path, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -40,7 +45,7 @@ def run(*argv: str | Path, cwd: Path, env: dict[str, str] | None = None) -> subp
 
 
 def test_the_wheel_installs_and_runs_in_a_clean_virtualenv(tmp_path: Path) -> None:
-    wheels = wheelhouse()
+    wheels = dependency_wheels(tmp_path / "dependencies")
     dist = tmp_path / "dist"
     run(sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", dist, REPO, cwd=tmp_path)
     [wheel] = dist.glob("socialdesk-*.whl")
