@@ -3,7 +3,8 @@
 # constraints.txt, the same file `make` installs from) and installed from those wheels only
 # in a slim runtime stage, as a non-root user. tests/test_container_files.py checks that
 # this file, compose.yaml and the configuration agree.
-ARG PYTHON_VERSION=3.12
+# The interpreter constraints.txt was resolved with (`make lock`).
+ARG PYTHON_VERSION=3.11
 
 FROM python:${PYTHON_VERSION}-slim AS build
 WORKDIR /src
