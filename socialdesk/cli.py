@@ -8,16 +8,12 @@ import dataclasses
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from socialdesk import __version__
 from socialdesk.core.config import AppConfig, ConfigError, load_config
 from socialdesk.core.errors import DeskError
 from socialdesk.core.plugin_catalog import PluginCatalog, discover_plugins
 from socialdesk.core.secrets import redact
-
-if TYPE_CHECKING:
-    from socialdesk.core.store.database import Database
 
 EXIT_PROBLEM = 1
 DEFAULT_CONFIG = "plugins.toml"
@@ -28,7 +24,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"socialdesk {__version__}")
     parser.add_argument("--config", default=os.environ.get("SOCIALDESK_CONFIG", DEFAULT_CONFIG),
                         help="path to plugins.toml (default: $SOCIALDESK_CONFIG or ./plugins.toml)")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    # `--config` is accepted after any command too (`socialdesk check --config x.toml`);
+    # SUPPRESS keeps the value given before the command when it is not repeated after it.
+    config_after = argparse.ArgumentParser(add_help=False)
+    config_after.add_argument("--config", default=argparse.SUPPRESS,
+                              help="path to plugins.toml (the same as before the command)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
+                                     parser_class=_with_parents(config_after))
     run = commands.add_parser("run", help="run the desk: listeners, outbox workers, scheduler")
     run.add_argument("--http", action="store_true",
                      help="run the Slack app in HTTP mode (signed requests; for several replicas)")
@@ -53,7 +55,6 @@ def _parser() -> argparse.ArgumentParser:
                         help="start: 7d, 24h, 2w, a date (2026-11-01, midnight in desk.timezone) or date and time "
                              "(default: 7d)")
     report.add_argument("--until", metavar="WHEN", help="end (excluded), same forms (default: now)")
-    report.add_argument("--config", default=argparse.SUPPRESS, help="path to plugins.toml (as before the command)")
     report_format = report.add_mutually_exclusive_group()
     report_format.add_argument("--csv", action="store_true", help="section,name,value rows")
     report_format.add_argument("--json", action="store_true", help="one JSON object")
@@ -61,7 +62,26 @@ def _parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_commands.add_parser("upgrade", help="apply Alembic migrations up to the newest")
     db_commands.add_parser("current", help="print the schema revision of the database")
+    slack = commands.add_parser("slack", help="set up the Slack app")
+    slack_commands = slack.add_subparsers(dest="slack_command", metavar="ACTION", required=True)
+    manifest = slack_commands.add_parser(
+        "manifest", help="print the Slack app manifest (YAML) for plugins.toml: paste it at api.slack.com/apps")
+    manifest.add_argument("--mode", choices=("socket", "http"),
+                          help="Socket Mode or HTTP request URLs (default: plugins.slack.mode)")
+    manifest.add_argument("--url", metavar="https://HOST",
+                          help="with --mode http: the public base URL Slack sends requests to")
     return parser
+
+
+def _with_parents(*parents: argparse.ArgumentParser) -> type[argparse.ArgumentParser]:
+    """A parser class whose every instance (each command, and theirs) also takes ``parents``' options."""
+
+    class CommandParser(argparse.ArgumentParser):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            kwargs.setdefault("parents", list(parents))
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    return CommandParser
 
 
 def _port(value: str) -> int:
@@ -89,17 +109,22 @@ def _load(path: str, catalog: PluginCatalog) -> AppConfig:
 
 def cmd_check(args: argparse.Namespace, catalog: PluginCatalog) -> int:
     config = _load(args.config, catalog)
-    print(f"{config.file}: OK; enabled plugins: {', '.join(config.enabled) or 'none'}")
-    if not args.online:
-        return 0
-    return asyncio.run(_check_online(config, catalog))
+    return asyncio.run(_check(config, catalog, online=args.online))
 
 
-async def _check_online(config: AppConfig, catalog: PluginCatalog) -> int:
+async def _check(config: AppConfig, catalog: PluginCatalog, *, online: bool) -> int:
+    """What `run` would refuse (the same lines), then, with --online, what each platform says."""
     from socialdesk.core.app import DeskApp
+    from socialdesk.core.runtime.startup import StartupRefused, startup_problems
 
     app = DeskApp.build(config, catalog)
     try:
+        problems = await startup_problems(app)
+        if problems:
+            raise StartupRefused(problems)
+        print(f"{config.file}: OK; enabled plugins: {', '.join(config.enabled) or 'none'}")
+        if not online:
+            return 0
         checks = await app.hooks.check_online()
     finally:
         await app.close()
@@ -131,38 +156,14 @@ def cmd_plugins(args: argparse.Namespace, catalog: PluginCatalog) -> int:
     return 0
 
 
-async def _require_connection(database: Database) -> None:
-    """An unreachable database is a setup mistake: one line naming it, not a traceback."""
-    import sqlite3
-
-    from sqlalchemy.engine import make_url
-
-    try:
-        if database.dialect == "sqlite":
-            # Plain sqlite3: after a failed connect, aiosqlite's worker thread can outlive the
-            # event loop and print a traceback of its own.
-            path = make_url(database.url).database
-            if path and path != ":memory:" and not path.startswith("file:"):
-                sqlite3.connect(path).close()
-        else:
-            async with database.engine.connect():
-                pass
-    except Exception as exc:
-        lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-        why = redact(lines[0]) if lines else type(exc).__name__
-        raise DeskError(
-            f"cannot connect to the database {database.safe_url()}: {why}; check desk.database_url "
-            "(or the variable desk.database_url_env names) and that the database is reachable"
-        ) from None
-
-
 async def _db(args: argparse.Namespace, config: AppConfig) -> int:
+    from socialdesk.core.runtime.startup import require_connection
     from socialdesk.core.store.database import Database
     from socialdesk.core.store.migrate import current_revision, head_revision, upgrade
 
     database = Database(config.database_url())
     try:
-        await _require_connection(database)
+        await require_connection(database, create=args.db_command == "upgrade")
         if args.db_command == "upgrade":
             await upgrade(database)
             print(f"{database.safe_url()}: schema at revision {head_revision()}")
@@ -175,8 +176,8 @@ async def _db(args: argparse.Namespace, config: AppConfig) -> int:
 
 async def _report(args: argparse.Namespace, config: AppConfig) -> int:
     from socialdesk.core.clock import utc_now
+    from socialdesk.core.runtime.startup import require_connection, schema_problem
     from socialdesk.core.store.database import Database
-    from socialdesk.core.store.migrate import current_revision, head_revision
     from socialdesk.core.reports.formats import as_csv, as_json, as_text
     from socialdesk.core.reports.period import period
     from socialdesk.core.reports.report import build_report
@@ -185,11 +186,10 @@ async def _report(args: argparse.Namespace, config: AppConfig) -> int:
     since, until = period(args.since, args.until, now, config.desk.timezone)  # bad input fails before connecting
     database = Database(config.database_url())
     try:
-        await _require_connection(database)
-        current, head = await current_revision(database), head_revision()
-        if current != head:
-            raise DeskError(f"the database {database.safe_url()} is at schema revision {current or 'none'}, "
-                            f"this version needs {head}: run `socialdesk db upgrade`")
+        await require_connection(database)
+        problem = await schema_problem(database)
+        if problem:
+            raise DeskError(problem)
         report = await build_report(database, since, until, now=now, tz_name=config.desk.timezone)
     finally:
         await database.dispose()
@@ -202,17 +202,30 @@ async def _run(config: AppConfig, catalog: PluginCatalog) -> int:
     from socialdesk.core.app import DeskApp
     from socialdesk.core.logging_setup import configure_logging
     from socialdesk.core.runtime.replica import install_signal_handlers, run_desk
+    from socialdesk.core.runtime.startup import StartupRefused, startup_problems
 
+    app = DeskApp.build(config, catalog)
+    # The same questions as `socialdesk check`, before logging starts: a mistake is its own
+    # line(s) on stderr, not the last line after a page of JSON.
+    try:
+        problems = await startup_problems(app)
+    except BaseException:
+        await app.close()
+        raise
+    if problems:
+        await app.close()
+        raise StartupRefused(problems)
     configure_logging(config.desk.log_level)
     stop = asyncio.Event()
     install_signal_handlers(stop)
-    app = DeskApp.build(config, catalog)
-    try:
-        await _require_connection(app.database)
-    except DeskError:
-        await app.close()
-        raise
     await run_desk(app, stop)
+    return 0
+
+
+def _slack_manifest(args: argparse.Namespace, config: AppConfig) -> int:
+    from socialdesk.core.slack.manifest import build_manifest, manifest_yaml
+
+    sys.stdout.write(manifest_yaml(build_manifest(config, mode=args.mode, url=args.url), config))
     return 0
 
 
@@ -267,6 +280,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_db(args, config))
         if args.command == "report":
             return asyncio.run(_report(args, config))
+        if args.command == "slack":
+            return _slack_manifest(args, config)
         if args.command == "run":
             from socialdesk.core.slack.settings import with_run_overrides
 
@@ -277,7 +292,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(line, file=sys.stderr)
         return EXIT_PROBLEM
     except DeskError as exc:
-        print(f"socialdesk: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines() or [type(exc).__name__]:
+            print(f"socialdesk: {line}", file=sys.stderr)
         return EXIT_PROBLEM
     except KeyboardInterrupt:
         return 130

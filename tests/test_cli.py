@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +22,12 @@ def write_config(tmp_path: Path, body: str = "", *, db: str = "desk.db", name: s
     """A plugins.toml whose SQLite database lives in ``tmp_path``."""
     path = tmp_path / name
     path.write_text(f'[desk]\ndatabase_url = "sqlite+aiosqlite:///{tmp_path / db}"\n{body}', encoding="utf-8")
+    return path
+
+
+def upgraded(path: Path) -> Path:
+    """``path``'s database migrated to the newest schema (what `run` and `check` require)."""
+    assert main(["--config", str(path), "db", "upgrade"]) == 0
     return path
 
 
@@ -65,7 +72,8 @@ def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) ->
 
 def test_check_valid_config_prints_ok_and_the_enabled_plugins(capsys: pytest.CaptureFixture[str],
                                                               tmp_path: Path) -> None:
-    path = write_config(tmp_path, "[plugins.event_log]\nenabled = false\n")
+    path = upgraded(write_config(tmp_path, "[plugins.event_log]\nenabled = false\n"))
+    capsys.readouterr()
     code, out, err = cli(capsys, "--config", path, "check")
     assert code == 0
     assert err == ""
@@ -120,9 +128,29 @@ def test_check_invalid_toml(capsys: pytest.CaptureFixture[str], tmp_path: Path) 
 
 def test_check_uses_socialdesk_config_from_the_environment(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    path = write_config(tmp_path, name="custom.toml")
+    path = upgraded(write_config(tmp_path, name="custom.toml"))
     monkeypatch.setenv("SOCIALDESK_CONFIG", str(path))
+    capsys.readouterr()
     code, out, _err = cli(capsys, "check")
+    assert code == 0
+    assert out.startswith(f"{path}: OK")
+
+
+@pytest.mark.parametrize("command", [["check"], ["plugins"], ["db", "current"], ["report", "--json"]])
+def test_config_is_accepted_after_the_command(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                              command: list[str]) -> None:
+    path = upgraded(write_config(tmp_path, name="elsewhere.toml"))
+    capsys.readouterr()
+    code, out, err = cli(capsys, *command, "--config", path)
+    assert (code, err) == (0, "")
+    assert out
+
+
+def test_config_after_the_command_wins_over_the_one_before(capsys: pytest.CaptureFixture[str],
+                                                          tmp_path: Path) -> None:
+    path = upgraded(write_config(tmp_path, name="real.toml"))
+    capsys.readouterr()
+    code, out, _err = cli(capsys, "--config", tmp_path / "missing.toml", "check", "--config", path)
     assert code == 0
     assert out.startswith(f"{path}: OK")
 
@@ -191,7 +219,11 @@ def test_plugins_with_a_bad_config_reports_it(capsys: pytest.CaptureFixture[str]
 
 def test_db_upgrade_then_current(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     path = write_config(tmp_path)
-    assert cli(capsys, "--config", path, "db", "current") == (0, "none\n", "")
+    code, out, err = cli(capsys, "--config", path, "db", "current")
+    assert (code, out) == (1, "")
+    assert err.strip() == (f"socialdesk: the database file {tmp_path / 'desk.db'} does not exist: run "
+                           "`socialdesk db upgrade` to create it, or fix desk.database_url")
+    assert not (tmp_path / "desk.db").exists()  # asking never creates an empty database
     code, out, _err = cli(capsys, "--config", path, "db", "upgrade")
     assert code == 0
     assert out.strip() == f"sqlite+aiosqlite:///{tmp_path / 'desk.db'}: schema at revision {head_revision()}"
@@ -240,10 +272,11 @@ def test_db_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:
 
 def test_run_refuses_a_database_that_was_never_upgraded(tmp_path: Path) -> None:
     path = write_config(tmp_path)
+    sqlite3.connect(tmp_path / "desk.db").close()  # a database, but never migrated
     result = subprocess_cli(tmp_path, "--config", path, "run")
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    last = result.stderr.strip().splitlines()[-1]
+    [last] = result.stderr.strip().splitlines()  # one line: no log lines before it
     assert last.startswith("socialdesk: the database ")
     assert "schema revision none" in last
     assert last.endswith("run `socialdesk db upgrade`")

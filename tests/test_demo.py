@@ -7,13 +7,16 @@ import re
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from socialdesk.demo.scenario import run_demo
 
 
-async def test_demo_story_happens_exactly_once(tmp_path: Path):
+async def test_demo_story_happens_exactly_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     lines: list[str] = []
     record = tmp_path / "demo-traffic.jsonl"
-    assert await run_demo(say=lines.append, record=str(record), workdir=str(tmp_path / "work")) == 0
+    monkeypatch.chdir(tmp_path)  # a relative --workdir, as `socialdesk demo --workdir work` from here
+    assert await run_demo(say=lines.append, record=str(record), workdir="work") == 0
     story = "\n".join(lines)
     # the second agent was told who has it (ticket numbers depend on which platform is read first)
     assert re.search(r"#\d+ is claimed by <@U0AGENT001>", story)
@@ -50,3 +53,6 @@ async def test_demo_story_happens_exactly_once(tmp_path: Path):
     assert [r["status"] for r in discourse_posts] == [200]
     assert [r["status"] for r in reddit_comments] == [200]
     assert [r["status"] for r in shop_answers] == [200]
+    written = (tmp_path / "work" / "plugins.toml").read_text(encoding="utf-8")
+    # The database path is absolute: `socialdesk --config work/plugins.toml report` works from anywhere.
+    assert f'database_url = "sqlite+aiosqlite:///{tmp_path / "work" / "demo.db"}"' in written

@@ -137,6 +137,11 @@ class DeskHooks:
         for plugin_name, impl in self._each(hook_name):
             try:
                 await await_me_maybe(impl.function(**{a: self._app for a in impl.argnames}))
+            except DeskError:
+                # A user mistake: the command prints it as one line; the traceback is for debugging.
+                log.debug(f"{what} start refused", extra={"plugin": plugin_name}, exc_info=True)
+                await self._stop_each(stop_hook, what, only=started)
+                raise
             except Exception:
                 log.exception(f"{what} start failed", extra={"plugin": plugin_name})
                 await self._stop_each(stop_hook, what, only=started)
@@ -166,6 +171,18 @@ class DeskHooks:
 
     async def stop_listeners(self, only: list[str] | None = None) -> None:
         await self._stop_each("socialdesk_stop_listeners", "listener", only)
+
+    async def startup_problems(self) -> list[str]:
+        """What every plugin says would stop ``socialdesk run``; a check that raises is a problem too."""
+        problems: list[str] = []
+        for plugin_name, outcome in await self._call_each("socialdesk_startup_problems", app=self._app):
+            if isinstance(outcome, DeskError):
+                problems.append(str(outcome))
+            elif isinstance(outcome, BaseException):
+                problems.append(f"plugin {plugin_name}: start-up check failed: {type(outcome).__name__}: {outcome}")
+            else:
+                problems.extend(outcome or [])
+        return problems
 
     async def check_online(self) -> list[OnlineCheck]:
         """Every platform's online check; a check that raises becomes that plugin's problem."""

@@ -132,6 +132,19 @@ def socialdesk_push_sources(app: DeskApp) -> list[PushSource] | None:
 
 
 @hookspec
+def socialdesk_startup_problems(app: DeskApp) -> list[str] | None:
+    """Say what would stop ``socialdesk run`` from starting, without starting anything.
+
+    Called by ``socialdesk check`` and by ``socialdesk run`` before anything starts
+    (``run`` refuses to start while any plugin returns a problem, so the two commands
+    refuse the same configurations with the same words). Check what needs no network:
+    settings that only make sense together, environment variables the plugin will read,
+    optional packages it imports. Each problem is one line naming the key or variable
+    and the fix. Return ``None`` or ``[]`` when all is well. May be async.
+    """
+
+
+@hookspec
 def socialdesk_check_online(app: DeskApp) -> OnlineCheck | None:
     """Verify this plugin's credentials against the live platform and say what they can see.
 

@@ -222,7 +222,8 @@ def _triage_lines(blocks: list[dict[str, Any]]) -> list[str]:
 async def run_demo(say: Say = print, record: str | None = None, workdir: str | None = None) -> int:
     """Start the sandbox and the desk, play the story, stop everything. 0 when it all happened."""
     with tempfile.TemporaryDirectory(prefix="socialdesk-demo-") as scratch:
-        work = Path(workdir or scratch)
+        # Absolute, so the written plugins.toml names the same database from any directory.
+        work = Path(workdir or scratch).resolve()
         work.mkdir(parents=True, exist_ok=True)
         sandbox = await Sandbox.start(record=record)
         try:

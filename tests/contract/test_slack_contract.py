@@ -314,6 +314,8 @@ async def test_success_answers_conform(spec: SlackSpec, slack: SlackEmulator, cl
     keep("users.info", await client.users_info(user=AGENT))
     keep("users.info", await client.users_info(user=slack.workspace.bot.user_id, include_locale=True))
     keep("usergroups.users.list", await client.usergroups_users_list(usergroup="S0ONCALL1"))
+    keep("usergroups.list", await client.usergroups_list(include_disabled=True, include_users=True))
+    keep("conversations.info", await client.conversations_info(channel=CHANNEL))
     keep("chat.delete", await client.chat_delete(channel=CHANNEL, ts=(await client.chat_postMessage(
         channel=CHANNEL, text="oops"))["ts"]))
     keep("files.upload", await client.api_call("files.upload", files={"file": io.BytesIO(b"report")},
@@ -321,7 +323,7 @@ async def test_success_answers_conform(spec: SlackSpec, slack: SlackEmulator, cl
 
     assert set(answers) == {"auth.test", "chat.postMessage", "chat.update", "chat.postEphemeral", "chat.getPermalink",
                             "conversations.replies", "users.info", "usergroups.users.list", "chat.delete",
-                            "files.upload"}
+                            "files.upload", "usergroups.list", "conversations.info"}
     for method, bodies in answers.items():
         for body in bodies:
             assert spec.response_problems(method, body) == [], (method, body)

@@ -12,7 +12,23 @@ def write_config(tmp_path: Path, api_base: str) -> Path:
     path = tmp_path / "plugins.toml"
     path.write_text(f'[desk]\ndatabase_url = "sqlite+aiosqlite:///{tmp_path / "d.db"}"\n\n'
                     f'[plugins.x]\nenabled = true\napi_base = "{api_base}"\n', encoding="utf-8")
+    # `check` refuses what `run` refuses, an un-migrated database included.
+    sqlite_upgrade(tmp_path / "d.db")
     return path
+
+
+def sqlite_upgrade(path: Path) -> None:
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from socialdesk.core.store.migrate import alembic_config
+
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    engine.dispose()  # synchronous on purpose: the tests call it inside a running event loop
 
 
 async def test_check_online_says_who_posts_and_reads(sandbox, tmp_path, monkeypatch, capsys):

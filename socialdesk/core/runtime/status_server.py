@@ -3,7 +3,10 @@
 * ``/healthz``: 200 ``{"status": "ok", "leader": <bool>, "database": "ok"}`` while the
   database answers within ``DATABASE_TIMEOUT_SECONDS``, else 503 with
   ``"status": "unavailable", "database": "unreachable"``. For load balancers and
-  orchestrators: a replica that cannot reach the database cannot serve anything.
+  orchestrators: a replica that cannot reach the database cannot serve anything. When a
+  platform refused the refresh of its posting credentials (X OAuth 2.0), still 200 but
+  ``"status": "degraded"`` with ``"posting_credentials": {"x": "<why>"}``: replies there
+  wait for an admin to authorise again.
 * ``/metrics``: Prometheus' text format (see :mod:`socialdesk.core.runtime.metrics`); the store's
   gauges are read at each scrape.
 
@@ -22,6 +25,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from socialdesk.core.errors import DeskError
+from socialdesk.core.store.credentials import credential_failures
 from socialdesk.core.runtime.metrics import metrics_for
 
 if TYPE_CHECKING:
@@ -78,9 +82,22 @@ class StatusServer:
             return False
         return True
 
+    async def _credential_failures(self) -> dict[str, str]:
+        try:
+            return await asyncio.wait_for(credential_failures(self._app.database), DATABASE_TIMEOUT_SECONDS)
+        except Exception as exc:  # the database answered SELECT 1 a moment ago; say nothing rather than guess
+            log.warning("healthz: credentials not readable", extra={"error": type(exc).__name__})
+            return {}
+
     async def _health(self, request: web.Request) -> web.Response:
         leader = self._is_leader()
         if await self._database_ok():
+            failing = await self._credential_failures()
+            if failing:
+                # Still 200: the replica serves Slack and ingests; only posting on these platforms
+                # waits for an admin, and restarting the container would not help.
+                return web.json_response({"status": "degraded", "leader": leader, "database": "ok",
+                                          "posting_credentials": failing})
             return web.json_response({"status": "ok", "leader": leader, "database": "ok"})
         return web.json_response({"status": "unavailable", "leader": leader, "database": "unreachable"},
                                  status=503)

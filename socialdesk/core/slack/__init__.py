@@ -13,4 +13,8 @@ Modules, one concept each:
 * ``actions``      card clicks; ``modals`` and ``submissions`` the forms
 * ``app``          the Bolt app; ``runner`` Socket Mode or HTTP mode
 * ``runtime``      one desk's Slack state; ``plugin`` the pluggy plugin
+* ``scopes``       the bot scopes the enabled features need, with the reason for each
+* ``manifest``     the Slack app manifest (``socialdesk slack manifest``)
+* ``startup_checks`` what stops the Slack plugin from starting (``check`` asks too)
+* ``online_check`` ``socialdesk check --online``: workspace, scopes, channels, user groups
 """

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from socialdesk.core.errors import DeskError
 from socialdesk.core.events import EventKind, TicketEvent
-from socialdesk.core.extensions import JobPerformer
+from socialdesk.core.extensions import JobPerformer, OnlineCheck
 from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.slack.app import build_bolt_app
 from socialdesk.core.slack.channel_notice import CHANNEL_NOTICE_PERFORMERS
@@ -25,6 +25,8 @@ from socialdesk.core.slack.routing import unrouted_problem
 from socialdesk.core.slack.runner import SlackListener
 from socialdesk.core.slack.runtime import existing_runtime, runtime_for
 from socialdesk.core.slack.settings import SlackSettings, slack_settings
+from socialdesk.core.slack.online_check import check_online
+from socialdesk.core.slack.startup_checks import startup_problems
 
 if TYPE_CHECKING:
     from socialdesk.core.app import DeskApp
@@ -40,6 +42,16 @@ def socialdesk_settings_model() -> type[SlackSettings]:
 @hookimpl
 def socialdesk_outbox_performers() -> Mapping[str, JobPerformer]:
     return {**PERFORMERS, **INCIDENT_PERFORMERS, **CHANNEL_NOTICE_PERFORMERS}
+
+
+@hookimpl
+def socialdesk_startup_problems(app: DeskApp) -> list[str]:
+    return startup_problems(app)
+
+
+@hookimpl
+async def socialdesk_check_online(app: DeskApp) -> OnlineCheck:
+    return await check_online(app)
 
 
 @hookimpl

@@ -6,4 +6,5 @@
 * ``tickets``         reading tickets and writing their audit trail (ingest, state machine)
 * ``ticket_queries``  read models for the Slack side: card, queue, history, stats
 * ``cursors``         polling cursors, advanced in the transaction of the data they cover
+* ``credentials``     rotating platform user tokens (X OAuth 2.0), refreshed once across replicas
 """

@@ -342,3 +342,25 @@ class HandledSlackRequest(Base):
     signature: Mapped[str] = mapped_column(String(128), primary_key=True)  # X-Slack-Signature (v0=hex)
     handled_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+
+
+class PlatformCredential(Base):
+    """A platform's expiring, rotating user token (X OAuth 2.0), shared by every replica.
+
+    The newest access and refresh tokens live here, not in the environment: a refresh
+    token works once, so every replica and every restart must use the one the last refresh
+    returned. ``generation`` counts refreshes; ``failure`` is set when the refresh token was
+    refused (an admin must authorise again), and shown in ``/healthz`` and on reply errors.
+    """
+
+    __tablename__ = "platform_credentials"
+
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    account: Mapped[str] = mapped_column(String(64), primary_key=True)  # "posting"
+    access_token: Mapped[str] = mapped_column(Text)
+    refresh_token: Mapped[str | None] = mapped_column(Text)
+    expires_at: Mapped[datetime | None]
+    generation: Mapped[int] = mapped_column(Integer, default=0)
+    failure: Mapped[str | None] = mapped_column(Text)
+    failed_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]

@@ -49,11 +49,28 @@ def socialdesk_outbox_performers() -> Mapping[str, JobPerformer]:
     return {POST_DIGEST: post_digest}
 
 
+def _slack_problem(app: DeskApp) -> str | None:
+    if SLACK_PLUGIN in app.config.enabled:
+        return None
+    return (f"plugins.{PLUGIN_NAME}: the digest is posted in Slack; enable [plugins.{SLACK_PLUGIN}] "
+            f"too, or set plugins.{PLUGIN_NAME}.enabled = false")
+
+
+@hookimpl
+def socialdesk_startup_problems(app: DeskApp) -> list[str]:
+    problems = [p for p in [_slack_problem(app)] if p]
+    try:
+        digest_channel(app)
+    except DeskError as exc:
+        problems.append(str(exc))
+    return problems
+
+
 @hookimpl
 def socialdesk_register_jobs(scheduler: AsyncIOScheduler, app: DeskApp) -> None:
-    if SLACK_PLUGIN not in app.config.enabled:
-        raise DeskError(f"plugins.{PLUGIN_NAME}: the digest is posted in Slack; enable [plugins.{SLACK_PLUGIN}] "
-                        f"too, or set plugins.{PLUGIN_NAME}.enabled = false")
+    problem = _slack_problem(app)
+    if problem:
+        raise DeskError(problem)
     digest_channel(app)  # no channel: fail at start-up, naming the key
     at = digest_settings(app).at
     tz = ZoneInfo(app.config.desk.timezone)

@@ -44,6 +44,16 @@ def socialdesk_platform() -> str:
 
 
 @hookimpl
+def socialdesk_startup_problems(app: DeskApp) -> list[str]:
+    settings: DiscordSettings = app.settings(PLUGIN_NAME)
+    try:
+        app.config.secret(settings.token_env, f"plugins.{PLUGIN_NAME}.token_env")
+    except DeskError as exc:
+        return [str(exc)]
+    return []
+
+
+@hookimpl
 async def socialdesk_start_listeners(app: DeskApp) -> None:
     await runtime_for(app).start()
 

@@ -6,6 +6,7 @@ Modules, one concept each:
 * ``settings``        the validated ``[plugins.x]`` table
 * ``http``            the configurable API base URL under tweepy's AsyncClient
 * ``connection``      credentials from the environment -> tweepy clients, the brand account
+* ``token_refresh``   the OAuth 2.0 user token, renewed before it expires (kept in the database)
 * ``brand``           the account the desk reads mentions of and answers as
 * ``api_response``    what an X answer carried: JSON body and rate-limit headers
 * ``mentions``        an X post (+ its author) -> a desk ``Mention``

@@ -19,16 +19,19 @@ import tweepy
 import tweepy.asynchronous
 
 from socialdesk.core.errors import DeskError
+from socialdesk.core.store.cursors import CursorAdvance
 from socialdesk.plugins.x.api_response import describe, read_answer
 from socialdesk.plugins.x.brand import BrandAccount
 from socialdesk.plugins.x.http import ApiSession
 from socialdesk.plugins.x.settings import OAUTH1_KEYS, PLUGIN_NAME, XSettings
+from socialdesk.plugins.x.token_refresh import PostingToken
 
 if TYPE_CHECKING:
     from socialdesk.core.app import DeskApp
 
 
 _TWEEPY_LOGGER = "tweepy.asynchronous.client"
+BRAND_KEY = "brand"  # "<id> <username>", remembered for when OAuth 2.0 posting credentials lapse
 _OAUTH1_LOGGER = "oauthlib.oauth1.rfc5849"
 
 
@@ -88,11 +91,24 @@ class XConnection:
         self.reader.session = self.session
         poster.session = self.session
         self.poster = poster
+        # OAuth 2.0 with a refresh token: the token lives in the database and is renewed there.
+        self.posting_token = PostingToken(app, settings, self.session) if settings.refreshes else None
+        self._app = app
         self._brand: BrandAccount | None = None
         self._brand_lock = asyncio.Lock()
 
     def __repr__(self) -> str:  # never the clients: they hold the tokens
         return f"XConnection(brand={self._brand!r})"
+
+    async def fresh_poster(self) -> tweepy.asynchronous.AsyncClient:
+        """The posting client with a current token (renewed first if it is about to expire).
+
+        Raises ``RefreshRefused`` when X refused the refresh token (an admin must act) and
+        ``RefreshFailed`` when X could not be asked (try again later).
+        """
+        if self.posting_token is not None:
+            self.poster.bearer_token = await self.posting_token.access_token()
+        return self.poster
 
     async def brand(self) -> BrandAccount:
         """The account the posting credentials belong to; asked once, then remembered.
@@ -103,7 +119,16 @@ class XConnection:
         async with self._brand_lock:
             if self._brand is None:
                 try:
-                    response = await self.poster.get_me(user_auth=self.posting_user_auth)
+                    poster = await self.fresh_poster()
+                except DeskError:
+                    # Expired OAuth 2.0 credentials stop posting, not reading: the brand seen last
+                    # time keeps the mentions coming (the bearer token reads them).
+                    self._brand = await self._remembered_brand()
+                    if self._brand is None:
+                        raise
+                    return self._brand
+                try:
+                    response = await poster.get_me(user_auth=self.posting_user_auth)
                 except (tweepy.Unauthorized, tweepy.Forbidden) as exc:
                     raise CredentialsRefused(
                         f"X refused the posting credentials ({describe(exc)}); check the values of "
@@ -111,7 +136,18 @@ class XConnection:
                     ) from None
                 user = (await read_answer(response)).data or {}
                 self._brand = BrandAccount(id=str(user["id"]), username=str(user["username"]))
+                if self.posting_token is not None:
+                    await self._app.cursors.set(
+                        CursorAdvance(PLUGIN_NAME, BRAND_KEY, f"{self._brand.id} {self._brand.username}"),
+                        self._app.clock())
             return self._brand
+
+    async def _remembered_brand(self) -> BrandAccount | None:
+        value = await self._app.cursors.get(PLUGIN_NAME, BRAND_KEY)
+        if not value:
+            return None
+        brand_id, _, username = value.partition(" ")
+        return BrandAccount(id=brand_id, username=username)
 
     async def close(self) -> None:
         await self.session.close()

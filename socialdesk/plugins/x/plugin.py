@@ -20,7 +20,9 @@ from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.platform import ReconciledReply, ReplyLimits, ReplyRequest, SentReply, SurveyRequest
 from socialdesk.core.ticket import TicketSnapshot
 from socialdesk.core.extensions import OnlineCheck
+from socialdesk.core.store.credentials import RefreshRefused
 from socialdesk.plugins.x.connection import CredentialsRefused
+from socialdesk.plugins.x.token_refresh import RefreshFailed
 from socialdesk.plugins.x.cost import poll_cost
 from socialdesk.plugins.x.mentions import PLATFORM
 from socialdesk.plugins.x.poller import PollReport
@@ -111,6 +113,18 @@ def socialdesk_register_jobs(scheduler: AsyncIOScheduler, app: DeskApp) -> None:
 
 
 @hookimpl
+def socialdesk_startup_problems(app: DeskApp) -> list[str]:
+    settings: XSettings = app.settings(PLUGIN_NAME)
+    problems: list[str] = []
+    for key in settings.secret_keys():
+        try:
+            app.config.secret(getattr(settings, key), f"plugins.{PLUGIN_NAME}.{key}")
+        except DeskError as exc:
+            problems.append(str(exc))
+    return problems
+
+
+@hookimpl
 async def socialdesk_start_listeners(app: DeskApp) -> None:
     runtime = runtime_for(app)
     connection = await runtime.connection()  # a missing environment variable stops start-up here
@@ -118,6 +132,10 @@ async def socialdesk_start_listeners(app: DeskApp) -> None:
         brand = await connection.brand()
     except CredentialsRefused:
         raise
+    except (RefreshRefused, RefreshFailed) as exc:
+        # Expired OAuth 2.0 credentials stop posting, not the desk: /healthz and the cards say so.
+        log.warning("x: posting credentials not usable", extra={"error": str(exc)})
+        brand = None
     except (tweepy.HTTPException, aiohttp.ClientError, TimeoutError, ValueError, KeyError) as exc:
         # X unreachable is not a configuration error: the pollers keep trying.
         log.warning("x: brand account not known yet", extra={"error": f"{type(exc).__name__}: {exc}"})

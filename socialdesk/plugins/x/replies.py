@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 
 import aiohttp
 import tweepy
+import tweepy.asynchronous
 
 from socialdesk.core.errors import DeskError
 from socialdesk.core.platform import (
@@ -39,6 +40,7 @@ from socialdesk.plugins.x.http import NOT_SENT
 from socialdesk.plugins.x.reconcile import find_posted_reply
 from socialdesk.plugins.x.reply_text import reply_problems
 from socialdesk.plugins.x.runtime import POSTING, XRuntime
+from socialdesk.plugins.x.token_refresh import RefreshFailed
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +58,24 @@ async def _account(runtime: XRuntime) -> tuple[XConnection, BrandAccount]:
     try:
         connection = await runtime.connection()
         return connection, await connection.brand()
+    except RefreshFailed as exc:
+        raise TransientPlatformError(str(exc)) from None
     except DeskError as exc:  # refused credentials, a variable not set: an admin must act
         raise PermanentPlatformError(str(exc)) from None
     except tweepy.HTTPException as exc:  # 429, 5xx on GET /2/users/me (401/403 are CredentialsRefused)
         raise TransientPlatformError(f"X answered {describe(exc)} while identifying the brand account") from None
     except (aiohttp.ClientError, TimeoutError, ValueError, KeyError) as exc:
         raise TransientPlatformError(f"X could not be reached ({type(exc).__name__}); nothing was sent") from None
+
+
+async def _poster(connection: XConnection) -> tweepy.asynchronous.AsyncClient:
+    """The posting client with a current token; a refused refresh shows on the card."""
+    try:
+        return await connection.fresh_poster()
+    except RefreshFailed as exc:
+        raise TransientPlatformError(str(exc)) from None
+    except DeskError as exc:  # RefreshRefused: an admin must authorise again
+        raise PermanentPlatformError(str(exc)) from None
 
 
 async def send_reply(runtime: XRuntime, request: ReplyRequest) -> SentReply:
@@ -77,8 +91,9 @@ async def send_reply(runtime: XRuntime, request: ReplyRequest) -> SentReply:
             retry_after=wait)
     # A reply goes under the customer's latest post; the conversation's first post otherwise.
     target = request.in_reply_to_id or request.conversation_id
+    poster = await _poster(connection)
     try:
-        response = await connection.poster.create_tweet(text=request.text, in_reply_to_tweet_id=target,
+        response = await poster.create_tweet(text=request.text, in_reply_to_tweet_id=target,
                                                         user_auth=connection.posting_user_auth)
     except tweepy.TooManyRequests as exc:
         until = budget.rate_limited(headers_of(exc), runtime.epoch())
@@ -93,6 +108,11 @@ async def send_reply(runtime: XRuntime, request: ReplyRequest) -> SentReply:
             return await _after_duplicate_refusal(runtime, request, exc)
         raise PermanentPlatformError(f"X refused the reply: {describe(exc)}") from None
     except tweepy.Unauthorized as exc:
+        if connection.posting_token is not None:
+            # Refused before its time (revoked, clock skew): nothing was posted; renew and retry.
+            await connection.posting_token.refused()
+            raise TransientPlatformError(f"X refused the access token ({describe(exc)}); it is renewed and the "
+                                         "reply tried again", status=401) from None
         raise PermanentPlatformError(
             f"X refused the posting credentials ({describe(exc)}); an admin should check "
             f"{connection.posting_credentials}") from None

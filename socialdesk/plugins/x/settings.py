@@ -45,6 +45,11 @@ class XSettings(StrictModel):
     access_token_env: EnvVarName = "X_ACCESS_TOKEN"
     access_token_secret_env: EnvVarName = "X_ACCESS_TOKEN_SECRET"
     user_access_token_env: EnvVarName | None = None  # set it to post with an OAuth 2.0 user token instead
+    # OAuth 2.0 only: renew the two-hour user token with this refresh token (kept in the database
+    # after the first use, since each refresh rotates it), as the app with this client id.
+    refresh_token_env: EnvVarName | None = None
+    client_id_env: EnvVarName = "X_CLIENT_ID"
+    client_secret_env: EnvVarName | None = None  # confidential clients only
     poll_interval: int = 60
     search_query: str | None = None
     max_results: int = 100
@@ -125,6 +130,27 @@ class XSettings(StrictModel):
             )
         return self
 
+    @model_validator(mode="after")
+    def _refresh_needs_oauth2(self) -> XSettings:
+        if self.refresh_token_env is not None and self.user_access_token_env is None:
+            raise ValueError("refresh_token_env renews an OAuth 2.0 user token: set user_access_token_env too "
+                             "(OAuth 1.0a tokens do not expire and need no refresh)")
+        return self
+
+    @property
+    def refreshes(self) -> bool:
+        """Whether the OAuth 2.0 user token is renewed with a refresh token."""
+        return self.refresh_token_env is not None
+
     @property
     def posting_method(self) -> Literal["oauth1", "oauth2"]:
         return "oauth2" if self.user_access_token_env is not None else "oauth1"
+
+    def secret_keys(self) -> tuple[str, ...]:
+        """The keys naming the environment variables the desk reads: the bearer token and
+        the posting method's credentials."""
+        if self.posting_method == "oauth2":
+            refresh = ("refresh_token_env", "client_id_env") if self.refreshes else ()
+            confidential = ("client_secret_env",) if self.refreshes and self.client_secret_env else ()
+            return ("bearer_token_env", "user_access_token_env", *refresh, *confidential)
+        return ("bearer_token_env", *OAUTH1_KEYS)

@@ -1,4 +1,4 @@
-"""conversations.history and conversations.replies, paginated with Slack's opaque cursors."""
+"""conversations.info, and conversations.history and conversations.replies paginated with Slack's opaque cursors."""
 
 from __future__ import annotations
 
@@ -95,4 +95,26 @@ def history(state: SlackState, call: ApiCall) -> dict[str, Any]:
     return body
 
 
-METHODS = {"conversations.history": history, "conversations.replies": replies}
+CREATED = 1700000000  # when every emulated channel was made
+
+
+def info(state: SlackState, call: ApiCall) -> dict[str, Any]:
+    """A channel as Slack describes it to the bot; a private channel the bot is not in does
+    not exist for it (``channel_not_found``), as on Slack."""
+    ws = state.workspace
+    channel = ws.find_channel(call.text("channel") or "")
+    if channel is None or (channel.is_private and not ws.is_member(channel, ws.bot.user_id)):
+        raise ApiError("channel_not_found")
+    is_im = channel.id.startswith("D")
+    blank = {"value": "", "creator": "", "last_set": 0}
+    return {"ok": True, "channel": {
+        "id": channel.id, "name": channel.name, "name_normalized": channel.name, "created": CREATED,
+        "creator": next(iter(ws.users)), "is_archived": channel.is_archived, "is_general": channel.name == "general",
+        "is_channel": not channel.is_private and not is_im, "is_group": channel.is_private and not is_im,
+        "is_im": is_im, "is_mpim": False, "is_private": channel.is_private, "is_shared": False,
+        "is_org_shared": False, "is_ext_shared": False, "is_member": ws.is_member(channel, ws.bot.user_id),
+        "topic": dict(blank), "purpose": dict(blank),
+    }}
+
+
+METHODS = {"conversations.info": info, "conversations.history": history, "conversations.replies": replies}

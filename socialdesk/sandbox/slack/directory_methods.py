@@ -1,4 +1,4 @@
-"""Who is who: auth.test, users.info and usergroups.users.list."""
+"""Who is who: auth.test, users.info, usergroups.list and usergroups.users.list."""
 
 from __future__ import annotations
 
@@ -62,8 +62,30 @@ def usergroup_members(state: SlackState, call: ApiCall) -> dict[str, Any]:
     return {"ok": True, "users": list(group.members)}
 
 
+def usergroups_list(state: SlackState, call: ApiCall) -> dict[str, Any]:
+    ws = state.workspace
+    creator = next(iter(ws.users))
+    groups = []
+    for group in ws.usergroups.values():
+        if group.disabled and not call.flag("include_disabled"):
+            continue
+        entry: dict[str, Any] = {
+            "id": group.id, "team_id": ws.team.id, "is_usergroup": True, "is_subteam": True, "name": group.name,
+            "description": "", "handle": group.handle, "is_external": False, "date_create": 1700000000,
+            "date_update": 1700000000, "date_delete": 1700000001 if group.disabled else 0, "auto_type": None,
+            "auto_provision": False, "enterprise_subteam_id": "", "created_by": creator, "updated_by": creator,
+            "deleted_by": creator if group.disabled else None, "prefs": {"channels": [], "groups": []},
+            "user_count": len(group.members),
+        }
+        if call.flag("include_users"):
+            entry["users"] = list(group.members)
+        groups.append(entry)
+    return {"ok": True, "usergroups": groups}
+
+
 METHODS = {
     "auth.test": auth_test,
     "users.info": users_info,
+    "usergroups.list": usergroups_list,
     "usergroups.users.list": usergroup_members,
 }

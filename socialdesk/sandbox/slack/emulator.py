@@ -52,6 +52,7 @@ class SlackEmulator(EmulatorServer):
         app_token: str | None = None,
         signing_secret: str | None = None,
         verification_token: str | None = None,
+        bot_scopes: Iterable[str] | None = None,
         users: Iterable[SlackUser] | None = None,
         channels: Iterable[SlackChannel] | None = None,
         usergroups: Iterable[UserGroup] | None = None,
@@ -68,7 +69,8 @@ class SlackEmulator(EmulatorServer):
         """Everything is optional: left out, you get the demo workspace and sandbox credentials.
 
         ``users``/``channels``/``usergroups`` replace the demo ones (the bot user is always
-        added). ``rate_limits`` tunes chat.postMessage's per-channel bucket and the method
+        added). ``bot_scopes`` are the bot token's scopes (default: all a desk may need);
+        a method needing another answers ``missing_scope``. ``rate_limits`` tunes chat.postMessage's per-channel bucket and the method
         tiers (``RateLimits.off()`` disables them). ``clock`` drives message ts values and
         the expiry of trigger ids and response URLs.
         """
@@ -79,6 +81,7 @@ class SlackEmulator(EmulatorServer):
             app_token=app_token or defaults.app_token,
             signing_secret=signing_secret or defaults.signing_secret,
             verification_token=verification_token or defaults.verification_token,
+            bot_scopes=tuple(bot_scopes) if bot_scopes is not None else None,
         )
         workspace = Workspace.build(team=team, bot=bot, users=users, channels=channels, usergroups=usergroups)
         self.state = SlackState(workspace, self.credentials, caps=caps or TimelineCaps(), clock=clock,

@@ -32,6 +32,8 @@ class Credentials:
     app_token: str = "xapp-1-A0SOCIALDSK-0000000001-sandbox"
     signing_secret: str = "sandbox-signing-secret-0000000000"
     verification_token: str = "sandbox-verification-token"
+    # The bot token's scopes (None: socialdesk.sandbox.slack.scopes.DEFAULT_BOT_SCOPES).
+    bot_scopes: tuple[str, ...] | None = None
 
 
 @dataclass

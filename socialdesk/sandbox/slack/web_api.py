@@ -9,6 +9,7 @@ from aiohttp import web
 
 from socialdesk.sandbox.slack.api_request import ApiCall, ApiError, parse_api_call
 from socialdesk.sandbox.slack.ratelimit import RateLimiter
+from socialdesk.sandbox.slack.scopes import DEFAULT_BOT_SCOPES, SCOPES_HEADER, require_scope
 from socialdesk.sandbox.slack.state import Credentials, SlackState
 
 Method = Callable[[SlackState, ApiCall], dict[str, Any]]
@@ -48,6 +49,7 @@ class WebApi:
 
     async def handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        scope_headers: dict[str, str] = {}
         try:
             call = await parse_api_call(request, method)
             handler = self.methods.get(method)
@@ -55,12 +57,18 @@ class WebApi:
                 raise ApiError("unknown_method", status=404, req_method=method)
             try:
                 authorize(self.state.credentials, call)
+                is_bot = call.token in self.state.credentials.bot_tokens
             finally:
                 call.token = None  # tests read api_calls; the token must not linger there
                 self.state.remember_call(call)
+            if is_bot:
+                granted = self.state.credentials.bot_scopes
+                granted = DEFAULT_BOT_SCOPES if granted is None else granted
+                scope_headers[SCOPES_HEADER] = ",".join(granted)
+                require_scope(self.state, call, granted)
             retry_after = self.limiter.check(method, call.text("channel"))
             if retry_after is not None:
                 return ratelimited(retry_after)
-            return slack_json(handler(self.state, call))
+            return slack_json(handler(self.state, call), headers=scope_headers)
         except ApiError as error:
-            return slack_json(error.body(), status=error.status, headers=error.headers)
+            return slack_json(error.body(), status=error.status, headers={**scope_headers, **error.headers})

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import secrets
 import string
+import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -72,8 +74,10 @@ class Caller:
 
 class Authenticator:
     def __init__(self, app: AppCredentials, public_origins: tuple[str, ...] = PUBLIC_ORIGINS,
-                 nonce_memory: int = 10_000) -> None:
+                 nonce_memory: int = 10_000, clock: Callable[[], float] = time.time) -> None:
         self.app = app
+        self.clock = clock
+        self._expiry: dict[str, float] = {}  # OAuth 2.0 user token -> when it stops working
         self.public_origins = public_origins
         self._oauth1: dict[str, UserCredentials] = {}
         self._oauth2: dict[str, UserCredentials] = {}
@@ -89,6 +93,12 @@ class Authenticator:
         self._oauth2[credentials.oauth2_access_token] = credentials
         return credentials
 
+    def add_oauth2_token(self, token: str, user_id: str, *, expires_at: float) -> None:
+        """An OAuth 2.0 user access token that stops working at ``expires_at`` (emulator clock)."""
+        self._oauth2[token] = UserCredentials(user_id=user_id, access_token="", access_token_secret="",
+                                              oauth2_access_token=token)
+        self._expiry[token] = expires_at
+
     def revoke(self, user_id: str) -> None:
         """Forget an account's tokens: its next call is 401."""
         self._oauth1 = {k: v for k, v in self._oauth1.items() if v.user_id != user_id}
@@ -102,6 +112,8 @@ class Authenticator:
             if secrets.compare_digest(token.encode(), self.app.bearer_token.encode()):
                 return Caller("app", APP_ONLY)
             user = self._oauth2.get(token)
+            if user is not None and self._expiry.get(token, float("inf")) <= self.clock():
+                return None  # expired: 401, as X answers a stale access token
             return Caller("user", OAUTH2_USER, user.user_id) if user else None
         oauth = oauth1.parse_authorization(header)
         user = self._oauth1.get(oauth.get("oauth_token", "")) if oauth else None

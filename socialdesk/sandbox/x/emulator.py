@@ -27,6 +27,7 @@ from socialdesk.sandbox.x.api import ApiSettings, XApi
 from socialdesk.sandbox.x.auth import PUBLIC_ORIGINS, AppCredentials, Authenticator, UserCredentials
 from socialdesk.sandbox.x.lost_responses import ResponseLoser
 from socialdesk.sandbox.x.problems import generic, server_error, too_many_requests
+from socialdesk.sandbox.x.oauth2 import TOKEN_PATH, OAuth2Grant, OAuth2Server
 from socialdesk.sandbox.x.rate_limits import RateLimiter, RateLimits
 from socialdesk.sandbox.x.timeline import PublicTimeline, XUser
 
@@ -43,7 +44,8 @@ class XEmulator(EmulatorServer):
         super().__init__(recorder, faults)
         self.clock = clock
         self.store = PublicTimeline(clock, max_tweets=max_tweets)  # accounts and posts
-        self.auth = Authenticator(app_credentials or AppCredentials.generate(), public_origins)
+        self.auth = Authenticator(app_credentials or AppCredentials.generate(), public_origins, clock=clock)
+        self.oauth2 = OAuth2Server(self.auth, clock)
         self.limiter = RateLimiter(rate_limits or RateLimits(), clock)
         self.api = XApi(self.store, self.auth, self.limiter, settings)
         self._loser = ResponseLoser()
@@ -53,6 +55,7 @@ class XEmulator(EmulatorServer):
 
     # --- server plumbing ---------------------------------------------------------------------
     def setup(self, app: web.Application) -> None:
+        app.router.add_post(TOKEN_PATH, self.oauth2.token, name="oauth2_token")  # before the API's catch-all
         self.api.register(app)
         # Innermost, so a lost answer is one the handler really produced.
         app.middlewares.append(self._loser.middleware())
@@ -87,6 +90,11 @@ class XEmulator(EmulatorServer):
         if user.id not in self._credentials:
             self._credentials[user.id] = self.auth.issue(user.id)
         return self._credentials[user.id]
+
+    def oauth2_grant(self, username: str) -> OAuth2Grant:
+        """Expiring OAuth 2.0 user tokens with a refresh token (``offline.access``) for an account;
+        the app's client id is ``self.oauth2.client_id``."""
+        return self.oauth2.grant(self._user(username).id)
 
     def revoke_credentials(self, username: str) -> None:
         """The account's tokens stop working (401), as when a user removes the app."""
