@@ -1,7 +1,7 @@
 """Push platforms: the deliveries accepted from webhook sources (replay refusal).
 
 Revision ID: 0007
-Revises: 0002
+Revises: 0006
 Create Date: 2026-12-06
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0007'
-down_revision = '0002'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
