@@ -18,7 +18,7 @@ from socialdesk.core.secrets import MissingSecret
 
 # Built-in and on unless plugins.toml says otherwise, in registration order.
 DEFAULT_ENABLED = ("reply_delivery", "reply_rules", "keyword_triage", "sentiment", "language", "noise",
-                   "author_weight", "event_log", "sla", "storms", "pii", "retention")
+                   "author_weight", "event_log", "sla", "storms", "pii", "retention", "push")
 
 # Fake secrets, assembled so that secret scanners do not flag this file. Each must be
 # refused by shape or by key, and must never appear in what the user is shown.
