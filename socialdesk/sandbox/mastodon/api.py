@@ -50,6 +50,7 @@ class MastodonApi:
     def register(self, app: web.Application) -> None:
         r = app.router
         r.add_get("/api/v1/accounts/verify_credentials", self._auth("read:accounts", self.verify_credentials))
+        r.add_get("/api/v1/apps/verify_credentials", self._auth("", self.app_credentials))
         for slash in ("", "/"):  # Rails routes ignore a trailing slash; Mastodon.py sends one here
             r.add_get(f"/api/v1/instance{slash}", self.instance_v1)
             r.add_get(f"/api/v2/instance{slash}", self.instance_v2)
@@ -75,7 +76,7 @@ class MastodonApi:
             headers = {**standing.headers(), **self.date_header()}
             if standing.exceeded:
                 return error(429, "Too many requests", headers)
-            if not token.allows(scope):
+            if scope and not token.allows(scope):
                 return error(403, "This action is outside the authorized scopes", headers)
             response = await handler(request, self.instance.accounts[token.account_id], token)
             response.headers.update(headers)
@@ -102,6 +103,13 @@ class MastodonApi:
         body["source"] = {"privacy": "public", "sensitive": False, "language": "en", "note": me.note,
                           "fields": [], "follow_requests_count": 0}
         return web.json_response(body)
+
+    async def app_credentials(self, request: web.Request, me: Account, token: AccessToken) -> web.Response:
+        """The application the token was issued to, with the scopes it holds (Mastodon 4.3+)."""
+        return web.json_response({"id": "1", "name": "socialdesk", "website": None,
+                                  "redirect_uri": "urn:ietf:wg:oauth:2.0:oob",
+                                  "redirect_uris": ["urn:ietf:wg:oauth:2.0:oob"], "scopes": list(token.scopes),
+                                  "vapid_key": "BCk-QqERU0q-CfYZjcuB6lnyyOYfJ2AifKqfeGIm7Z-HiTU5T9eTG5GxVA0_OH5mMlI4UkkDTpaZwozy0TzdZ2M="})
 
     def _configuration(self) -> dict[str, Any]:
         return {"statuses": {"max_characters": self.instance.max_characters, "max_media_attachments": 4,
