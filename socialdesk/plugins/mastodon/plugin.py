@@ -25,9 +25,10 @@ from socialdesk.plugins.mastodon.mentions import PLATFORM
 from socialdesk.plugins.mastodon.online_check import check_online
 from socialdesk.plugins.mastodon.reconcile import find_posted_reply
 from socialdesk.plugins.mastodon.replies import send_reply
-from socialdesk.plugins.mastodon.reply_text import UNIT, addressed, length_problems
+from socialdesk.plugins.mastodon.reply_text import HINT_UNIT, addressed, length_problems
 from socialdesk.plugins.mastodon.runtime import close_runtime, runtime_for
 from socialdesk.plugins.mastodon.settings import PLUGIN_NAME, MastodonSettings
+from socialdesk.plugins.mastodon.status_length import DEFAULT_MAX_CHARACTERS
 from socialdesk.plugins.mastodon.stored import latest_customer_acct, stored_author_acct
 from socialdesk.plugins.mastodon.survey import as_reply
 
@@ -61,10 +62,10 @@ async def _limit(app: DeskApp) -> int:
 
 
 @hookimpl
-async def socialdesk_reply_limits(platform: str, app: DeskApp) -> ReplyLimits | None:
-    if platform != PLATFORM:
-        return None
-    return ReplyLimits(PLATFORM, await _limit(app), UNIT)
+def socialdesk_reply_limits(platform: str) -> ReplyLimits | None:
+    # The hook knows no desk, so the modal's hint is Mastodon's default limit; the
+    # instance's own limit (read from /api/v2/instance) is what validate_reply enforces.
+    return ReplyLimits(PLATFORM, DEFAULT_MAX_CHARACTERS, HINT_UNIT) if platform == PLATFORM else None
 
 
 @hookimpl

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from socialdesk.plugins.mastodon.status_length import MENTION, URL_WEIGHT, status_length
 
-UNIT = f"characters (each link counts {URL_WEIGHT})"
+HINT_UNIT = (f"characters (Mastodon's default; each link counts {URL_WEIGHT}; the instance's own limit is "
+             "checked before sending)")
 
 
 def mentions_in(text: str) -> set[str]:

@@ -126,6 +126,10 @@ class MastodonEmulator(EmulatorServer):
                                     spoiler_text=spoiler_text)
         return self.instance.status_json(status)
 
+    def serve_oddly(self, status_id: str, **fields: Any) -> None:
+        """From now on, serve this status with these fields replaced (what a buggy or hostile server sends)."""
+        self.instance.oddities[status_id] = fields
+
     def delete(self, status_id: str) -> None:
         status = self.instance.live(status_id)
         if status is None:

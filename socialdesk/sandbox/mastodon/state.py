@@ -82,6 +82,7 @@ class Instance:
         self._next_notification = 1_000
         self._sequence = 0
         self.on_notification: list[Callable[[Notification], None]] = []
+        self.oddities: dict[str, dict[str, Any]] = {}  # status id -> fields served as a faulty server would
 
     @property
     def origin(self) -> str:
@@ -266,6 +267,7 @@ class Instance:
             "language": status.language, "text": None, "edited_at": None, "quote": None,
             "favourited": False, "reblogged": False, "muted": False, "bookmarked": False, "pinned": False,
             "filtered": [],
+            **self.oddities.get(status.id, {}),
         }
 
     def notification_json(self, note: Notification) -> dict[str, Any]:
