@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+FIRST_RECONNECT_PAUSE = 1.0
 MAX_RECONNECT_PAUSE = 60.0
 
 
@@ -127,7 +128,7 @@ class UserStream:
                         extra={"error": f"{type(exc).__name__}: {exc}"})
 
     async def _run(self) -> None:
-        pause = 1.0
+        pause = FIRST_RECONNECT_PAUSE
         while not self._stopping.is_set():
             self._connected = asyncio.Event()
             assert self._loop is not None and self._executor is not None
@@ -136,10 +137,10 @@ class UserStream:
             try:
                 await asyncio.wait({reading, connected}, return_when=asyncio.FIRST_COMPLETED)
                 if connected.done() and not self._stopping.is_set():
-                    self.connections += 1
-                    pause = 1.0
+                    pause = FIRST_RECONNECT_PAUSE
                     log.info("mastodon stream connected; catching up")
                     await self._runtime.catch_up.poll()
+                    self.connections += 1  # connected and caught up
                 await asyncio.shield(reading)
             except asyncio.CancelledError:
                 self._stopping.set()

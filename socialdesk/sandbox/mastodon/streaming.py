@@ -15,6 +15,7 @@ from typing import Any
 from aiohttp import web
 
 _CLOSE = object()
+DISCONNECT_CHECK_SECONDS = 0.2
 
 
 @dataclass
@@ -51,12 +52,18 @@ class StreamHub:
         self.connections += 1
         try:
             await response.write(b":)\n")
-            while True:
+            quiet = 0.0
+            while request.transport is not None and not request.transport.is_closing():
                 try:
-                    item = await asyncio.wait_for(subscriber.queue.get(), self.heartbeat_seconds)
+                    # Short waits: a client that hung up is noticed without waiting for a heartbeat.
+                    item = await asyncio.wait_for(subscriber.queue.get(), DISCONNECT_CHECK_SECONDS)
                 except TimeoutError:
-                    await response.write(b":thump\n")
+                    quiet += DISCONNECT_CHECK_SECONDS
+                    if quiet >= self.heartbeat_seconds:
+                        quiet = 0.0
+                        await response.write(b":thump\n")
                     continue
+                quiet = 0.0
                 if item is _CLOSE:
                     break
                 event, payload = item
