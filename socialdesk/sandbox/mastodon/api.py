@@ -114,7 +114,13 @@ class MastodonApi:
     def _configuration(self) -> dict[str, Any]:
         return {"statuses": {"max_characters": self.instance.max_characters, "max_media_attachments": 4,
                              "characters_reserved_per_url": 23},
-                "accounts": {"max_featured_tags": 10, "max_pinned_statuses": 5}}
+                "accounts": {"max_featured_tags": 10, "max_pinned_statuses": 5},
+                "media_attachments": {"image_matrix_limit": 33177600, "image_size_limit": 16777216,
+                                      "supported_mime_types": ["image/png", "image/jpeg"],
+                                      "video_frame_rate_limit": 120, "video_matrix_limit": 8294400,
+                                      "video_size_limit": 103809024},
+                "polls": {"max_options": 4, "max_characters_per_option": 50, "min_expiration": 300,
+                          "max_expiration": 2629746}}
 
     async def instance_v1(self, request: web.Request) -> web.Response:
         streaming = self._base_url().replace("http://", "ws://").replace("https://", "wss://")
@@ -133,11 +139,6 @@ class MastodonApi:
         configuration = self._configuration()
         configuration.update({
             "urls": {"streaming": streaming, "status": None},
-            "media_attachments": {"image_matrix_limit": 33177600, "image_size_limit": 16777216,
-                                  "supported_mime_types": ["image/png", "image/jpeg"], "video_frame_rate_limit": 120,
-                                  "video_matrix_limit": 8294400, "video_size_limit": 103809024},
-            "polls": {"max_options": 4, "max_characters_per_option": 50, "min_expiration": 300,
-                      "max_expiration": 2629746},
             "translation": {"enabled": False},
             "timelines_access": {"live_feeds": {"local": "public", "remote": "public"},
                                  "hashtag_feeds": {"local": "public", "remote": "public"},
