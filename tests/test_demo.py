@@ -39,3 +39,10 @@ async def test_demo_story_happens_exactly_once(tmp_path: Path):
     # The stranger's <!channel> never reached Slack unescaped.
     assert not any("<!channel>" in json.dumps(c["body"]) for c in cards)
     assert (tmp_path / "work" / "plugins.toml").exists()
+    # Mastodon: the private mention came over the stream and was answered once, in its thread, privately.
+    toots = [r for r in traffic if r["emulator"] == "mastodon" and r["method"] == "POST"
+             and r["path"] == "/api/v1/statuses"]
+    assert len(toots) == 1 and toots[0]["status"] == 200
+    assert toots[0]["body"]["visibility"] == "direct" and toots[0]["body"]["in_reply_to_id"]
+    assert toots[0]["body"]["status"].startswith("@noor@fosstodon.example Hi Noor")
+    assert "mastodon @acme, in reply to @noor@fosstodon.example (direct)" in story
