@@ -6,8 +6,9 @@ import pytest
 
 from socialdesk.core.errors import ReplyRejected
 from socialdesk.core.extensions import Actor
-from socialdesk.core.platform import ReplyRequest
+from socialdesk.core.platform import ReplyRequest, SurveyRequest
 from socialdesk.core.ticket import ReplyStatus, TicketStatus
+from socialdesk.plugins.mastodon.plugin import socialdesk_send_survey
 from socialdesk.plugins.mastodon.reconcile import find_posted_reply
 from socialdesk.plugins.mastodon.replies import idempotency_key
 from socialdesk.plugins.mastodon.runtime import runtime_for
@@ -210,3 +211,16 @@ def test_the_idempotency_key_names_one_reply():
     a = ReplyRequest(1, 1, "mastodon", "10", "11", "hello", "U1")
     assert idempotency_key(a, "11") == idempotency_key(a, "11")
     assert idempotency_key(a, "11") != idempotency_key(ReplyRequest(2, 1, "mastodon", "10", "11", "hello", "U1"), "11")
+
+
+async def test_the_csat_survey_is_a_reply_in_the_thread_with_the_same_visibility(desk, masto):
+    ticket_id, question = await ticket_for(desk, masto, visibility="private")
+    survey = SurveyRequest(survey_id=7, ticket_id=ticket_id, platform="mastodon", conversation_id=question["id"],
+                           author_external_id=question["account"]["id"], in_reply_to_id=question["id"],
+                           text="How did we do? Reply 1-5.")
+    sent = await socialdesk_send_survey(survey, desk)
+    (posted,) = masto.replies_by("acme")
+    assert sent.platform_id == posted["id"] and posted["in_reply_to_id"] == question["id"]
+    assert posted["visibility"] == "private" and [m["acct"] for m in posted["mentions"]] == [DANA]
+    other = SurveyRequest(7, ticket_id, "x", "1", None, None, "?")
+    assert await socialdesk_send_survey(other, desk) is None  # another platform's survey is not ours
