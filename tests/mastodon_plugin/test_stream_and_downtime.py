@@ -90,6 +90,7 @@ async def test_fifty_mentions_while_the_desk_is_stopped_are_ingested_once_after_
     arrived = [masto.post_as(DANA if n % 2 else "fox", f"@acme question {n} about order {1000 + n}")["id"]
                for n in range(50)]
 
+    before = len(masto.recorder.records)
     restarted = await make_masto_desk(streaming=streaming)
     await socialdesk_start_listeners(restarted)
     try:
@@ -103,6 +104,11 @@ async def test_fifty_mentions_while_the_desk_is_stopped_are_ingested_once_after_
         # Nothing is asked twice: each catch-up after the restart starts from the committed cursor.
         after = [r for r in notification_requests(masto) if r["query"].get("min_id")]
         assert len({r["query"]["min_id"] for r in after}) == len(after)
+        spent = [r for r in masto.recorder.records[before:] if r["emulator"] == "mastodon"]
+        pages = [r for r in spent if r["path"] == "/api/v1/notifications"]
+        assert len(pages) == 2  # 50 waiting mentions, 40 a page: two requests bring them all
+        print(f"mastodon catch-up after downtime (streaming={streaming}): 50 mentions in {len(pages)} "
+              f"notification pages, {len(spent)} requests in all ({', '.join(sorted({r['path'] for r in spent}))})")
     finally:
         await socialdesk_stop_listeners(restarted)
 
