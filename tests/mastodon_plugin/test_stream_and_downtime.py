@@ -46,12 +46,7 @@ async def test_a_mention_arrives_through_the_stream_without_a_poll(desk, masto):
         assert len(notification_requests(masto)) == polls  # the stream brought it, no request
     finally:
         await socialdesk_stop_listeners(desk)
-    assert masto.open_streams == 0 or await _closes(masto)
-
-
-async def _closes(masto) -> bool:  # type: ignore[no-untyped-def]
     await eventually(lambda: masto.open_streams == 0, "the desk closed its stream")
-    return True
 
 
 async def test_mentions_while_the_stream_is_down_arrive_by_catch_up_on_reconnect(desk, masto):
