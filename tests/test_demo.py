@@ -56,3 +56,10 @@ async def test_demo_story_happens_exactly_once(tmp_path: Path, monkeypatch: pyte
     written = (tmp_path / "work" / "plugins.toml").read_text(encoding="utf-8")
     # The database path is absolute: `socialdesk --config work/plugins.toml report` works from anywhere.
     assert f'database_url = "sqlite+aiosqlite:///{tmp_path / "work" / "demo.db"}"' in written
+    # Mastodon: the private mention came over the stream and was answered once, in its thread, privately.
+    toots = [r for r in traffic if r["emulator"] == "mastodon" and r["method"] == "POST"
+             and r["path"] == "/api/v1/statuses"]
+    assert len(toots) == 1 and toots[0]["status"] == 200
+    assert toots[0]["body"]["visibility"] == "direct" and toots[0]["body"]["in_reply_to_id"]
+    assert toots[0]["body"]["status"].startswith("@noor@fosstodon.example Hi Noor")
+    assert "mastodon @acme, in reply to @noor@fosstodon.example (direct)" in story

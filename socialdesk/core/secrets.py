@@ -22,6 +22,8 @@ _SECRET_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a Slack app-level token", re.compile(r"\bxapp-[A-Za-z0-9-]{8,}")),
     ("an X bearer token", re.compile(r"^A{10,}[A-Za-z0-9%]{20,}$")),
     ("a Discord bot token", re.compile(r"^[MNO][A-Za-z\d_-]{22,27}\.[A-Za-z\d_-]{6}\.[A-Za-z\d_-]{27,}$")),
+    # Doorkeeper's tokens: 32 random bytes, URL-safe base64 (lower case and digits rule out variable names)
+    ("a Mastodon access token", re.compile(r"^(?=[^a-z]*[a-z])(?=\D*\d)[A-Za-z0-9_-]{43}$")),
     ("a database password", re.compile(r"^[a-z][a-z0-9+]*://[^:/@\s]+:[^@\s]+@")),
 )
 

@@ -35,6 +35,7 @@ def demo_config(sandbox: Sandbox, workdir: Path) -> dict[str, Any]:
                                "discourse": sandbox.forums.discourse.base_url,
                                "shop_callback": sandbox.forums.webhook.callback_url("shop")})
                if sandbox.forums else {}),
+            "mastodon": {"enabled": True, "api_base": sandbox.mastodon.base_url},
         },
     }
 

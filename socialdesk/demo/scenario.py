@@ -1,4 +1,4 @@
-"""The demo's story: customers speak on X and Discord, agents answer from Slack.
+"""The demo's story: customers speak on X, Discord and Mastodon, agents answer from Slack.
 
 Everything crosses real loopback connections: tweepy polls the X emulator, discord.py
 holds a gateway session with the Discord emulator, slack-bolt runs in Socket Mode
@@ -29,6 +29,7 @@ from socialdesk.core.ticket import TicketSnapshot
 from socialdesk.demo.config import AGENT, DESK_CHANNEL, SECOND_AGENT, demo_config, render_toml
 from socialdesk.demo.forums import forums_chapter
 from socialdesk.plugins.discord.plugin import runtime_for as discord_runtime
+from socialdesk.plugins.mastodon.html_text import html_to_text
 from socialdesk.plugins.x.plugin import poll_timeline
 from socialdesk.sandbox.cluster import Sandbox
 
@@ -148,6 +149,7 @@ class Demo:
         await self.desk(AGENT, f"close {x_ticket.id} resolved")
 
         await self.storm()
+        await self.mastodon()
         await forums_chapter(self, eventually, _truthy)
 
         say("\n7. What happened")
@@ -158,6 +160,26 @@ class Demo:
         say(f"  slack: {len(self.cards())} ticket cards and {len(self.incident_cards())} incident card in "
             f"#social-desk, {card_edits} in-place updates, "
             f"{len(self.sandbox.recorder.records)} requests and frames recorded across the emulators")
+
+    async def mastodon(self) -> None:
+        """A Mastodon customer writes privately; the answer goes back in their thread, just as private."""
+        say, masto = self.say, self.sandbox.mastodon
+        say("\nMastodon: a customer writes a private mention (the user stream brings it at once)")
+        masto.add_account("noor", "Noor", domain="fosstodon.example", followers=310)
+        question = masto.post_as("noor@fosstodon.example",
+                                 "@acme my invoice shows the wrong VAT number, can you fix it? <!here>",
+                                 visibility="direct")
+        say(f"  mastodon @noor@fosstodon.example (direct): {html_to_text(question['content'])}")
+        ticket = await self.ticket_for("mastodon", "wrong VAT number")
+        await self.desk(AGENT, f"claim {ticket.id}")
+        await self.desk(AGENT, f"reply {ticket.id} Hi Noor, fixed: a corrected invoice is on its way.")
+        answers = await eventually("the agent's reply on Mastodon", lambda: _truthy(masto.replies_by("acme")))
+        if len(answers) != 1 or answers[0]["in_reply_to_id"] != question["id"]:
+            raise DemoFailed(f"the Mastodon answer is not once in the customer's thread: {answers}")
+        if answers[0]["visibility"] != "direct":
+            raise DemoFailed(f"a direct mention was answered {answers[0]['visibility']}")
+        say(f"  mastodon @acme, in reply to @noor@fosstodon.example ({answers[0]['visibility']}): "
+            f"{html_to_text(answers[0]['content'])}")
 
     async def storm(self) -> None:
         """Several people report the same problem at once: one incident card, one bulk answer."""
@@ -231,7 +253,7 @@ async def run_demo(say: Say = print, record: str | None = None, workdir: str | N
             (work / "plugins.toml").write_text(render_toml(raw), encoding="utf-8")
             saved = {name: os.environ.get(name) for name in sandbox.environment()}
             os.environ.update(sandbox.environment())  # secrets only from the environment, as in production
-            say("socialdesk demo: SQLite + local Slack, X, Discord and forum emulators on 127.0.0.1")
+            say("socialdesk demo: SQLite + local Slack, X, Discord, Mastodon and forum emulators on 127.0.0.1")
             for name, url in sandbox.endpoints().items():
                 say(f"  {name:16} {url}")
             say(f"  configuration    {work / 'plugins.toml'}")

@@ -1,6 +1,6 @@
 """All the emulators together: what `socialdesk sandbox`, `socialdesk demo` and tests start.
 
-Slack, X and Discord here; Reddit, Discourse and the webhook shop in :mod:`socialdesk.sandbox.forums`.
+Slack, X, Discord and Mastodon here; Reddit, Discourse and the webhook shop in :mod:`socialdesk.sandbox.forums`.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from pathlib import Path
 
 from socialdesk.sandbox.discord import DiscordEmulator
 from socialdesk.sandbox.forums import ForumSandbox
+from socialdesk.sandbox.mastodon import MastodonEmulator
 from socialdesk.sandbox.slack import SlackEmulator
 from socialdesk.sandbox.traffic import TrafficRecorder
 from socialdesk.sandbox.x import XEmulator
@@ -19,6 +20,7 @@ from socialdesk.sandbox.x import XEmulator
 SLACK_ENV = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET")
 X_ENV = ("X_BEARER_TOKEN", "X_CONSUMER_KEY", "X_CONSUMER_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET")
 DISCORD_ENV = ("DISCORD_BOT_TOKEN",)
+MASTODON_ENV = ("MASTODON_ACCESS_TOKEN",)
 
 
 @dataclass
@@ -27,17 +29,18 @@ class Sandbox:
     x: XEmulator
     discord: DiscordEmulator
     recorder: TrafficRecorder
+    mastodon: MastodonEmulator
     forums: ForumSandbox | None = None  # Reddit, Discourse, the webhook shop (started by start())
 
     @classmethod
     async def start(cls, record: str | Path | None = None) -> Sandbox:
-        """Start Slack, X, Discord and the forums on free loopback ports, sharing one traffic record."""
+        """Start every emulator on a free loopback port, sharing one traffic record."""
         recorder = TrafficRecorder(record)
         sandbox = cls(SlackEmulator(recorder=recorder), XEmulator(recorder=recorder),
-                      DiscordEmulator(recorder=recorder), recorder)
-        started: list[SlackEmulator | XEmulator | DiscordEmulator] = []
+                      DiscordEmulator(recorder=recorder), recorder, mastodon=MastodonEmulator(recorder=recorder))
+        started: list[SlackEmulator | XEmulator | DiscordEmulator | MastodonEmulator] = []
         try:
-            for emulator in (sandbox.slack, sandbox.x, sandbox.discord):
+            for emulator in (sandbox.slack, sandbox.x, sandbox.discord, sandbox.mastodon):
                 await emulator.start()
                 started.append(emulator)
             sandbox.forums = await ForumSandbox.start(recorder)
@@ -51,7 +54,7 @@ class Sandbox:
     async def stop(self) -> None:
         if self.forums is not None:
             await self.forums.stop()
-        for emulator in (self.discord, self.x, self.slack):
+        for emulator in (self.mastodon, self.discord, self.x, self.slack):
             await emulator.stop()
         self.recorder.close()
 
@@ -71,6 +74,7 @@ class Sandbox:
         )
         environment = {name: value for names, vals in zip((SLACK_ENV, X_ENV, DISCORD_ENV), values)
                        for name, value in zip(names, vals)}
+        environment.update(zip(MASTODON_ENV, (self.mastodon.brand_token,)))
         return {**environment, **(self.forums.environment() if self.forums else {})}
 
     def endpoints(self) -> dict[str, str]:
@@ -79,5 +83,6 @@ class Sandbox:
             "x api": self.x.base_url,
             "discord rest": self.discord.api_base,
             "discord gateway": self.discord.gateway_url,
+            "mastodon api": self.mastodon.base_url,
             **(self.forums.endpoints() if self.forums else {}),
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -13,6 +14,7 @@ from pathlib import Path
 import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from socialdesk.plugins.mastodon.connection import new_client
 from tests.sandbox.tweepy_loopback import close_client, loopback_client
 
 RECORD_KEYS = {"emulator", "direction", "method", "path", "query", "body", "status", "time"}
@@ -40,9 +42,12 @@ async def test_real_clients_reach_every_emulator_and_the_record_has_it_all(sandb
             hello = await ws.receive_json(timeout=10)
             assert hello["op"] == 10
 
+    mastodon = new_client(sandbox.mastodon.base_url, env["MASTODON_ACCESS_TOKEN"], 10)
+    assert (await asyncio.to_thread(mastodon.account_verify_credentials))["acct"] == "acme"
+
     lines = traffic_record.read_text(encoding="utf-8").splitlines()
     records = [json.loads(line) for line in lines]
-    assert {r["emulator"] for r in records} == {"slack", "x", "discord"}
+    assert {r["emulator"] for r in records} == {"slack", "x", "discord", "mastodon"}
     http_records = [r for r in records if r["method"] != "WS"]
     assert all(RECORD_KEYS <= set(r) for r in http_records)
     assert any(r["emulator"] == "discord" and r["method"] == "WS" for r in records)  # frames too
@@ -65,6 +70,8 @@ def test_sandbox_command_serves_until_interrupted_and_records(tmp_path: Path):
             if line.startswith("press Ctrl-C"):
                 break
         slack_api = next(line.split()[-1] for line in lines if line.startswith("slack web api"))
+        assert any(line.startswith("mastodon api") for line in lines)
+        assert any("MASTODON_ACCESS_TOKEN=" in line for line in lines)
         token = next(line.split("=", 1)[1].strip() for line in lines if "SLACK_BOT_TOKEN=" in line)
         request = urllib.request.Request(slack_api + "auth.test", data=b"", headers={"Authorization": f"Bearer {token}"})
         with urllib.request.urlopen(request, timeout=10) as response:
