@@ -31,6 +31,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str, bool], ...] = (
     ("slack", "socialdesk.core.slack.plugin", False),
     ("discord", "socialdesk.plugins.discord.plugin", False),
     ("x", "socialdesk.plugins.x.plugin", False),
+    ("bluesky", "socialdesk.plugins.bluesky.plugin", False),
 )
 
 
