@@ -4,7 +4,9 @@ atproto raises ``BadRequestError`` (400), ``UnauthorizedError`` (401/403),
 ``RateLimitExceededError`` (429), ``NetworkError`` (transport failures, and 409/413/502
 answers), ``InvokeTimeoutError`` (a timeout) and ``RequestException`` (any other
 status). Transport failures carry no response; their ``__cause__`` is httpx's own
-exception, which tells whether the request could have reached the server.
+exception, which tells whether the request could have reached the server. Some
+transport failures (a connection closed before the answer: ``RemoteProtocolError``)
+are not wrapped by atproto and arrive as httpx's own ``TransportError``.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import httpx
-from atproto_client.exceptions import RequestErrorBase
+from atproto_client.exceptions import AtProtocolError, RequestErrorBase
 
 # Failures that prove the request never left this machine.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout)
+# Everything a call through atproto may raise about the service or the network.
+API_ERRORS: tuple[type[Exception], ...] = (AtProtocolError, httpx.TransportError)
 
 
 def status_of(error: BaseException) -> int | None:
@@ -38,6 +42,8 @@ def headers_of(error: BaseException) -> Mapping[str, str]:
 
 def never_sent(error: BaseException) -> bool:
     """True when the failure proves nothing reached the server (no connection was made)."""
+    if isinstance(error, httpx.TransportError):
+        return isinstance(error, _NOT_SENT)
     return status_of(error) is None and isinstance(error.__cause__, _NOT_SENT)
 
 
@@ -49,6 +55,8 @@ def answered(error: BaseException) -> bool:
 def describe(error: BaseException) -> str:
     """The server's own words for an error, for agents and logs (Bluesky puts no secrets there)."""
     status = status_of(error)
+    if isinstance(error, httpx.TransportError):
+        return type(error).__name__
     if status is None:
         cause = error.__cause__
         return type(cause).__name__ if cause is not None else type(error).__name__

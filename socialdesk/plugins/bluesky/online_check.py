@@ -6,12 +6,11 @@ from typing import TYPE_CHECKING
 
 from atproto import models
 from atproto_client.client.session import Session
-from atproto_client.exceptions import AtProtocolError
 
 from socialdesk.core.extensions import OnlineCheck
 from socialdesk.core.secrets import MissingSecret
 from socialdesk.plugins.bluesky.connection import BlueskyConnection, CredentialsRefused, LoginDeferred
-from socialdesk.plugins.bluesky.errors import describe, status_of
+from socialdesk.plugins.bluesky.errors import API_ERRORS, describe, status_of
 from socialdesk.plugins.bluesky.mentions import PLATFORM, REASONS
 from socialdesk.plugins.bluesky.poller import LIST_NOTIFICATIONS
 from socialdesk.plugins.bluesky.settings import BlueskySettings
@@ -54,12 +53,12 @@ async def check_online(app: DeskApp, settings: BlueskySettings) -> OnlineCheck:
             await connection.query(LIST_NOTIFICATIONS, models.AppBskyNotificationListNotifications.Params(
                 reasons=list(REASONS), limit=1))
             seen.append("reading notifications (mentions, replies, quotes): allowed")
-        except AtProtocolError as exc:
+        except API_ERRORS as exc:
             if status_of(exc) is None:
                 raise
             problems.append(f"Bluesky refused to list notifications ({describe(exc)}); the app password needs no "
                             "special scope for this, so check that the account is active")
-    except AtProtocolError as exc:
+    except API_ERRORS as exc:
         problems.append(f"Bluesky could not be reached at {settings.service}: {describe(exc)}")
     finally:
         await connection.close()

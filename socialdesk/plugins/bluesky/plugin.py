@@ -12,7 +12,6 @@ import logging
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from atproto_client.exceptions import AtProtocolError
 
 from socialdesk.core.errors import DeskError
 from socialdesk.core.extensions import OnlineCheck
@@ -21,7 +20,7 @@ from socialdesk.core.platform import ReconciledReply, ReplyLimits, ReplyRequest,
 from socialdesk.core.ticket import TicketSnapshot
 from socialdesk.plugins.bluesky.connection import CredentialsRefused
 from socialdesk.plugins.bluesky.cost import poll_cost
-from socialdesk.plugins.bluesky.errors import describe
+from socialdesk.plugins.bluesky.errors import API_ERRORS, describe
 from socialdesk.plugins.bluesky.mentions import PLATFORM
 from socialdesk.plugins.bluesky.online_check import check_online
 from socialdesk.plugins.bluesky.poller import JOB_ID, PollReport
@@ -80,10 +79,10 @@ async def socialdesk_reconcile_reply(request: ReplyRequest, app: DeskApp) -> Rec
         return None
     try:
         found = await find_posted_reply(runtime_for(app), request)
-    except (DeskError, AtProtocolError, LookupError, ValueError, KeyError, TypeError) as exc:
+    except (DeskError, *API_ERRORS, LookupError, ValueError, KeyError, TypeError) as exc:
         # Not knowing is not "not posted": the reply stays uncertain for an agent either way,
         # and start-up must not fail because Bluesky is unreachable.
-        error = describe(exc) if isinstance(exc, AtProtocolError) else f"{type(exc).__name__}: {exc}"
+        error = describe(exc) if isinstance(exc, API_ERRORS) else f"{type(exc).__name__}: {exc}"
         log.warning("bluesky reconcile: could not read the thread", extra={"reply_id": request.reply_id,
                                                                            "error": error})
         return ReconciledReply(found=False)
@@ -116,9 +115,9 @@ async def socialdesk_start_listeners(app: DeskApp) -> None:
         brand = await connection.brand()
     except CredentialsRefused:
         raise
-    except (DeskError, AtProtocolError) as exc:
+    except (DeskError, *API_ERRORS) as exc:
         # Bluesky unreachable is not a configuration error: the poller keeps trying.
-        error = describe(exc) if isinstance(exc, AtProtocolError) else str(exc)
+        error = describe(exc) if isinstance(exc, API_ERRORS) else str(exc)
         log.warning("bluesky: not logged in yet", extra={"error": error})
         brand = None
     settings = runtime.settings

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from atproto import models
-from atproto_client.exceptions import AtProtocolError, RateLimitExceededError, RequestErrorBase
+from atproto_client.exceptions import RateLimitExceededError, RequestErrorBase
 
 from socialdesk.core.errors import DeskError
 from socialdesk.core.ingest import IngestOutcome
@@ -30,7 +30,7 @@ from socialdesk.core.runtime.metrics import metrics_for
 from socialdesk.core.store.cursors import CursorAdvance
 from socialdesk.plugins.bluesky.brand import BrandAccount
 from socialdesk.plugins.bluesky.connection import BlueskyConnection, CredentialsRefused, LoginDeferred
-from socialdesk.plugins.bluesky.errors import describe, headers_of, status_of
+from socialdesk.plugins.bluesky.errors import API_ERRORS, describe, headers_of, status_of
 from socialdesk.plugins.bluesky.mentions import REASONS, is_inbound, parse_time, to_mention
 from socialdesk.plugins.bluesky.notification_cursor import NotificationCursor
 from socialdesk.plugins.bluesky.settings import PLUGIN_NAME
@@ -96,7 +96,7 @@ class NotificationPoller:
             stopped = "credentials refused" if isinstance(exc, CredentialsRefused) else "credentials missing"
             log.error("bluesky poll cannot start", extra={"error": str(exc)})
             return PollReport(stopped=stopped, resume_at=_at(budget.not_before))
-        except AtProtocolError as exc:
+        except API_ERRORS as exc:
             if isinstance(exc, RateLimitExceededError):
                 budget.rate_limited(headers_of(exc), runtime.epoch())
             else:
@@ -144,7 +144,7 @@ class NotificationPoller:
                 until = budget.rate_limited(headers_of(exc), runtime.epoch())
                 log.info("bluesky poll: rate limited", extra={"until": _at(until).isoformat()})
                 return PollReport(pages, new, duplicates, skipped, stopped="rate limited (429)", resume_at=_at(until))
-            except (AtProtocolError, DeskError) as exc:
+            except (*API_ERRORS, DeskError) as exc:
                 budget.failed(runtime.epoch())
                 refused = isinstance(exc, DeskError) or status_of(exc) in (401, 403)
                 metrics_for(app).api_failure(PLUGIN_NAME, "permanent" if refused else "transient")
@@ -186,7 +186,7 @@ class NotificationPoller:
             seen_at=seen.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"))
         try:
             await connection.procedure(UPDATE_SEEN, data, expect_output=False)
-        except (AtProtocolError, DeskError) as exc:
+        except (*API_ERRORS, DeskError) as exc:
             log.warning("bluesky updateSeen failed; notifications stay unread in the app",
                         extra={"error": _reason(exc)})
 

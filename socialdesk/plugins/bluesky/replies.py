@@ -26,7 +26,6 @@ from typing import Any
 
 from atproto import models
 from atproto_client.exceptions import (
-    AtProtocolError,
     BadRequestError,
     RateLimitExceededError,
     UnauthorizedError,
@@ -42,7 +41,7 @@ from socialdesk.core.platform import (
 )
 from socialdesk.plugins.bluesky.brand import BrandAccount
 from socialdesk.plugins.bluesky.connection import BlueskyConnection, LoginDeferred
-from socialdesk.plugins.bluesky.errors import describe, headers_of, never_sent, status_of
+from socialdesk.plugins.bluesky.errors import API_ERRORS, describe, headers_of, never_sent, status_of
 from socialdesk.plugins.bluesky.reply_text import reply_problems
 from socialdesk.plugins.bluesky.runtime import BlueskyRuntime
 
@@ -75,7 +74,7 @@ async def _account(runtime: BlueskyRuntime) -> tuple[BlueskyConnection, BrandAcc
     except RateLimitExceededError as exc:
         raise TransientPlatformError("Bluesky's login limit is reached; the reply will be sent later",
                                      status=429) from None
-    except AtProtocolError as exc:
+    except API_ERRORS as exc:
         raise TransientPlatformError(f"could not log in to Bluesky ({describe(exc)}); nothing was sent") from None
 
 
@@ -88,7 +87,7 @@ async def _reply_refs(runtime: BlueskyRuntime, connection: BlueskyConnection,
         until = runtime.reading.rate_limited(headers_of(exc), runtime.epoch())
         raise TransientPlatformError("Bluesky's rate limit is reached; the reply is sent later",
                                      retry_after=max(0.0, until - runtime.epoch()), status=429) from None
-    except (AtProtocolError, DeskError) as exc:
+    except (*API_ERRORS, DeskError) as exc:
         raise TransientPlatformError(f"could not read the post answered ({describe(exc)}); nothing was sent",
                                      status=status_of(exc)) from None
     runtime.reading.observe(answer.headers, runtime.epoch())
@@ -121,7 +120,7 @@ async def send_reply(runtime: BlueskyRuntime, request: ReplyRequest) -> SentRepl
     reply_ref = await _reply_refs(runtime, connection, request.in_reply_to_id or request.conversation_id)
     try:
         facets = await connection.client.detect_facets(request.text)
-    except AtProtocolError as exc:
+    except API_ERRORS as exc:
         raise TransientPlatformError(f"could not resolve the handles in the reply ({describe(exc)}); "
                                      "nothing was sent") from None
     record = models.AppBskyFeedPost.Record(text=request.text, created_at=connection.client.get_current_time_iso(),
@@ -141,7 +140,7 @@ async def send_reply(runtime: BlueskyRuntime, request: ReplyRequest) -> SentRepl
                                      f"check {connection.credentials}") from None
     except DeskError as exc:  # the session was rejected and a new login failed: nothing was written
         raise PermanentPlatformError(str(exc)) from None
-    except AtProtocolError as exc:
+    except API_ERRORS as exc:
         status = status_of(exc)
         if status in GATEWAY_STATUSES:
             budget.failed(runtime.epoch())
