@@ -41,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--online", action="store_true",
                        help="also connect to each enabled platform and say what its credentials can see")
     commands.add_parser("plugins", help="list installed plugins and the hooks each implements")
-    sandbox = commands.add_parser("sandbox", help="run the local Slack, X and Discord emulators until Ctrl-C")
+    sandbox = commands.add_parser("sandbox", help="run the local Slack, X, Discord and Bluesky emulators until Ctrl-C")
     sandbox.add_argument("--record", metavar="FILE", help="append every request, response and websocket frame "
                          "that crosses an emulator to FILE, one JSON object per line (secrets redacted)")
     demo = commands.add_parser("demo", help="the whole desk on SQLite and the local sandbox, with a scripted day")

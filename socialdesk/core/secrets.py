@@ -100,6 +100,7 @@ _REDACTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?i)\b(bearer|bot)\s+[A-Za-z0-9%._~+/=-]{16,}"), r"\1 ***"),
     (re.compile(r"[MNO][A-Za-z\d_-]{22,27}\.[A-Za-z\d_-]{6}\.[A-Za-z\d_-]{27,}"), "***"),
     (re.compile(r"(?<=://)([^:/@\s]+):[^@\s]+(?=@)"), r"\1:***"),  # password in a URL
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"), "***"),  # a JWT (Bluesky sessions)
 )
 
 

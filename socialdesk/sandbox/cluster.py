@@ -1,10 +1,11 @@
-"""All three emulators together: what `socialdesk sandbox`, `socialdesk demo` and tests start."""
+"""All the emulators together: what `socialdesk sandbox`, `socialdesk demo` and tests start."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
+from socialdesk.sandbox.bluesky import BlueskyEmulator
 from socialdesk.sandbox.discord import DiscordEmulator
 from socialdesk.sandbox.slack import SlackEmulator
 from socialdesk.sandbox.traffic import TrafficRecorder
@@ -15,6 +16,7 @@ from socialdesk.sandbox.x import XEmulator
 SLACK_ENV = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET")
 X_ENV = ("X_BEARER_TOKEN", "X_CONSUMER_KEY", "X_CONSUMER_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET")
 DISCORD_ENV = ("DISCORD_BOT_TOKEN",)
+BLUESKY_ENV = ("BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD")
 
 
 @dataclass
@@ -23,16 +25,17 @@ class Sandbox:
     x: XEmulator
     discord: DiscordEmulator
     recorder: TrafficRecorder
+    bluesky: BlueskyEmulator
 
     @classmethod
     async def start(cls, record: str | Path | None = None) -> Sandbox:
-        """Start Slack, X and Discord on free loopback ports, sharing one traffic record."""
+        """Start Slack, X, Discord and Bluesky on free loopback ports, sharing one traffic record."""
         recorder = TrafficRecorder(record)
         sandbox = cls(SlackEmulator(recorder=recorder), XEmulator(recorder=recorder),
-                      DiscordEmulator(recorder=recorder), recorder)
-        started: list[SlackEmulator | XEmulator | DiscordEmulator] = []
+                      DiscordEmulator(recorder=recorder), recorder, BlueskyEmulator(recorder=recorder))
+        started: list[SlackEmulator | XEmulator | DiscordEmulator | BlueskyEmulator] = []
         try:
-            for emulator in (sandbox.slack, sandbox.x, sandbox.discord):
+            for emulator in (sandbox.slack, sandbox.x, sandbox.discord, sandbox.bluesky):
                 await emulator.start()
                 started.append(emulator)
         except BaseException:
@@ -43,7 +46,7 @@ class Sandbox:
         return sandbox
 
     async def stop(self) -> None:
-        for emulator in (self.discord, self.x, self.slack):
+        for emulator in (self.bluesky, self.discord, self.x, self.slack):
             await emulator.stop()
         self.recorder.close()
 
@@ -61,7 +64,8 @@ class Sandbox:
             (app.bearer_token, app.consumer_key, app.consumer_secret, brand.access_token, brand.access_token_secret),
             (self.discord.token,),
         )
-        return {name: value for names, vals in zip((SLACK_ENV, X_ENV, DISCORD_ENV), values)
+        values += ((self.bluesky.brand_handle, self.bluesky.brand_password),)
+        return {name: value for names, vals in zip((SLACK_ENV, X_ENV, DISCORD_ENV, BLUESKY_ENV), values)
                 for name, value in zip(names, vals)}
 
     def endpoints(self) -> dict[str, str]:
@@ -70,4 +74,5 @@ class Sandbox:
             "x api": self.x.base_url,
             "discord rest": self.discord.api_base,
             "discord gateway": self.discord.gateway_url,
+            "bluesky service": self.bluesky.base_url,
         }

@@ -1,4 +1,4 @@
-"""The whole sandbox: three emulators, one traffic record, the `socialdesk sandbox` command."""
+"""The whole sandbox: every emulator, one traffic record, the `socialdesk sandbox` command."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import urllib.request
 from pathlib import Path
 
 import aiohttp
+from atproto import AsyncClient
 from slack_sdk.web.async_client import AsyncWebClient
 
 from tests.sandbox.tweepy_loopback import close_client, loopback_client
@@ -40,14 +41,23 @@ async def test_real_clients_reach_every_emulator_and_the_record_has_it_all(sandb
             hello = await ws.receive_json(timeout=10)
             assert hello["op"] == 10
 
+    bluesky = AsyncClient(base_url=sandbox.bluesky.xrpc_url)
+    try:
+        profile = await bluesky.login(env["BLUESKY_HANDLE"], env["BLUESKY_APP_PASSWORD"])
+        assert profile is not None and profile.handle == sandbox.bluesky.brand_handle
+        session_tokens = bluesky.export_session_string()
+    finally:
+        await bluesky.request.close()
+
     lines = traffic_record.read_text(encoding="utf-8").splitlines()
     records = [json.loads(line) for line in lines]
-    assert {r["emulator"] for r in records} == {"slack", "x", "discord"}
+    assert {r["emulator"] for r in records} == {"slack", "x", "discord", "bluesky"}
     http_records = [r for r in records if r["method"] != "WS"]
     assert all(RECORD_KEYS <= set(r) for r in http_records)
     assert any(r["emulator"] == "discord" and r["method"] == "WS" for r in records)  # frames too
     dumped = "\n".join(lines)
-    for secret in env.values():
+    secrets = [value for name, value in env.items() if name != "BLUESKY_HANDLE"]  # a handle is public
+    for secret in [*secrets, *session_tokens.split(":::")[2:4]]:  # with the session's JWTs
         assert secret not in dumped
 
 
