@@ -30,6 +30,7 @@ def demo_config(sandbox: Sandbox, workdir: Path) -> dict[str, Any]:
             "x": {"enabled": True, "api_base": sandbox.x.base_url, "poll_interval": 15},
             "discord": {"enabled": True, "api_base": sandbox.discord.api_base,
                         "gateway_url": sandbox.discord.gateway_url},
+            "bluesky": {"enabled": True, "service": sandbox.bluesky.base_url, "poll_interval": 15},
         },
     }
 
