@@ -60,7 +60,7 @@ class RateLimiter:
         quotas = []
         for index, limit in enumerate(limits):
             quota = self._windows.get((name, key, index))
-            if quota is None or now >= quota.reset:
+            if quota is None or now >= quota.reset or quota.limit != limit:  # a new window, or new limits
                 quota = self._windows[(name, key, index)] = Quota(limit, 0, now + limit.window_seconds)
             quotas.append(quota)
         allowed = all(q.used + cost <= q.limit.points for q in quotas)
