@@ -134,14 +134,15 @@ class BlueskyConnection:
     async def _with_session(self, call: Callable[[], Awaitable[T]]) -> T:
         """``call`` with a live session. A session the server rejected (400/401, so nothing was
         done) is replaced by one new login and the call is made once more."""
-        await self.brand()
+        used = await self.brand()
         try:
             return await call()
         except (BadRequestError, UnauthorizedError) as exc:
             if error_name(exc) not in SESSION_REJECTED:
                 raise
         async with self._lock:
-            self._brand = None
+            if self._brand is used:  # another call may have logged in again already
+                self._brand = None
         await self.brand()
         return await call()
 

@@ -144,6 +144,9 @@ class NotificationPoller:
                 until = budget.rate_limited(headers_of(exc), runtime.epoch())
                 log.info("bluesky poll: rate limited", extra={"until": _at(until).isoformat()})
                 return PollReport(pages, new, duplicates, skipped, stopped="rate limited (429)", resume_at=_at(until))
+            except LoginDeferred as exc:  # the session was rejected and a new login must wait
+                return PollReport(pages, new, duplicates, skipped, stopped="login deferred",
+                                  resume_at=_at(exc.retry_at))
             except (*API_ERRORS, DeskError) as exc:
                 budget.failed(runtime.epoch())
                 refused = isinstance(exc, DeskError) or status_of(exc) in (401, 403)

@@ -87,7 +87,12 @@ async def _reply_refs(runtime: BlueskyRuntime, connection: BlueskyConnection,
         until = runtime.reading.rate_limited(headers_of(exc), runtime.epoch())
         raise TransientPlatformError("Bluesky's rate limit is reached; the reply is sent later",
                                      retry_after=max(0.0, until - runtime.epoch()), status=429) from None
-    except (*API_ERRORS, DeskError) as exc:
+    except LoginDeferred as exc:
+        raise TransientPlatformError(f"not logged in to Bluesky; the reply is sent after {_clock_time(exc.retry_at)}",
+                                     retry_after=max(0.0, exc.retry_at - runtime.epoch())) from None
+    except DeskError as exc:  # the session was rejected and Bluesky refused a new login
+        raise PermanentPlatformError(str(exc)) from None
+    except API_ERRORS as exc:
         raise TransientPlatformError(f"could not read the post answered ({describe(exc)}); nothing was sent",
                                      status=status_of(exc)) from None
     runtime.reading.observe(answer.headers, runtime.epoch())
@@ -138,7 +143,10 @@ async def send_reply(runtime: BlueskyRuntime, request: ReplyRequest) -> SentRepl
     except UnauthorizedError as exc:
         raise PermanentPlatformError(f"Bluesky refused the brand's session ({describe(exc)}); an admin should "
                                      f"check {connection.credentials}") from None
-    except DeskError as exc:  # the session was rejected and a new login failed: nothing was written
+    except LoginDeferred as exc:  # the session was rejected and a new login must wait: nothing was written
+        raise TransientPlatformError(f"not logged in to Bluesky; the reply is sent after {_clock_time(exc.retry_at)}",
+                                     retry_after=max(0.0, exc.retry_at - runtime.epoch())) from None
+    except DeskError as exc:  # the session was rejected and Bluesky refused a new login: nothing was written
         raise PermanentPlatformError(str(exc)) from None
     except API_ERRORS as exc:
         status = status_of(exc)
