@@ -159,7 +159,7 @@ def test_plugin_that_cannot_be_loaded_is_reported_when_configured() -> None:
 def test_unknown_plugin_far_from_any_name_lists_what_is_installed() -> None:
     (line,) = problems({"plugins": {"mastodon": {"enabled": True}}})
     assert line.startswith("plugins.toml: plugins.mastodon: no such plugin is installed")
-    assert "author_weight, csat, digest, discord, event_log, keyword_triage, language, noise, pii" in line
+    assert "author_weight, bluesky, csat, digest, discord, event_log, keyword_triage, language, noise, pii" in line
     assert "socialdesk plugins" in line
 
 
