@@ -1,4 +1,4 @@
-"""Local, protocol-faithful emulators of Slack, X and Discord on 127.0.0.1.
+"""Local, protocol-faithful emulators of Slack, X, Discord and Bluesky on 127.0.0.1.
 
 Used by the test suite (through the real client libraries) and by `socialdesk demo`.
 Nothing here talks to the internet.
