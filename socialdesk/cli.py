@@ -43,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--online", action="store_true",
                        help="also connect to each enabled platform and say what its credentials can see")
     commands.add_parser("plugins", help="list installed plugins and the hooks each implements")
-    sandbox = commands.add_parser("sandbox", help="run the local platform emulators (Slack, X, Discord, Mastodon, Reddit, "
+    sandbox = commands.add_parser("sandbox", help="run the local platform emulators (Slack, X, Discord, Bluesky, Mastodon, Reddit, "
                                   "Discourse, a webhook shop) until Ctrl-C")
     sandbox.add_argument("--record", metavar="FILE", help="append every request, response and websocket frame "
                          "that crosses an emulator to FILE, one JSON object per line (secrets redacted)")

@@ -141,7 +141,7 @@ def mention(
 
 @pytest.fixture
 async def sandbox(tmp_path: Path) -> AsyncIterator[Any]:
-    """Slack, X and Discord emulators on loopback, recording traffic to ``traffic_record``."""
+    """Slack, X, Discord and Bluesky emulators on loopback, recording traffic to ``traffic_record``."""
     from socialdesk.sandbox.cluster import Sandbox
 
     started = await Sandbox.start(record=tmp_path / "traffic.jsonl")

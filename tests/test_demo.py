@@ -30,7 +30,7 @@ async def test_demo_story_happens_exactly_once(tmp_path: Path, monkeypatch: pyte
     assert len(tweets) == 6 and set(answered.values()) == {1}  # Dana once, the storm's five once each
     storm_answers = [t["body"]["text"] for t in tweets if t["body"]["text"].startswith("Hi ")]
     assert sorted(a.split(",")[0] for a in storm_answers) == ["Hi Jonas", "Hi Lee", "Hi Maria", "Hi Priya", "Hi Tom"]
-    assert "5 conversations on x" in story and "3 before the storm, 3 after" in story
+    assert "5 conversations on x" in story and "4 before the storm, 4 after" in story
     discord_posts = [r for r in traffic if r["emulator"] == "discord" and r["method"] == "POST"
                      and r["path"].endswith("/messages")]
     assert len(discord_posts) == 1
@@ -41,6 +41,13 @@ async def test_demo_story_happens_exactly_once(tmp_path: Path, monkeypatch: pyte
     assert len({c["response"]["ts"] for c in cards}) >= 3
     # The stranger's <!channel> never reached Slack unescaped.
     assert not any("<!channel>" in json.dumps(c["body"]) for c in cards)
+    # Bluesky: one reply record, in Jo's thread (root and parent are her post), its link a facet
+    bluesky_posts = [r for r in traffic if r["emulator"] == "bluesky"
+                     and r["path"] == "/xrpc/com.atproto.repo.createRecord"]
+    assert len(bluesky_posts) == 1 and bluesky_posts[0]["status"] == 200
+    reply = bluesky_posts[0]["body"]["record"]["reply"]
+    assert reply["root"]["uri"] == reply["parent"]["uri"] and reply["root"]["cid"]
+    assert "link facets: https://acme.example/t/77" in story and "one ticket for the whole thread" in story
     assert (tmp_path / "work" / "plugins.toml").exists()
     # The forum chapter: one answer each, in its own place.
     assert "6. Forums" in story and "signed webhook for review-81 answered 200" in story

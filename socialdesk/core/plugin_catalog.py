@@ -35,6 +35,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str, bool], ...] = (
     ("webhook", "socialdesk.plugins.webhook.plugin", False),
     ("discourse", "socialdesk.plugins.discourse.plugin", False),
     ("reddit", "socialdesk.plugins.reddit.plugin", False),
+    ("bluesky", "socialdesk.plugins.bluesky.plugin", False),
     ("mastodon", "socialdesk.plugins.mastodon.plugin", False),
 )
 

@@ -115,6 +115,7 @@ _REDACTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
     # request signatures (Slack's v0=..., OAuth 1.0a header parameters as tweepy sends them).
     (re.compile(r"\bv0=[0-9a-f]{16,}"), "v0=***"),
     (re.compile(r"(oauth_(?:token|signature|consumer_key|verifier)=\\?\"?)[^\"\\,&\s]+"), r"\1***"),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"), "***"),  # a JWT (Bluesky sessions)
 )
 
 

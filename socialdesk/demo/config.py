@@ -36,6 +36,7 @@ def demo_config(sandbox: Sandbox, workdir: Path) -> dict[str, Any]:
                                "shop_callback": sandbox.forums.webhook.callback_url("shop")})
                if sandbox.forums else {}),
             "mastodon": {"enabled": True, "api_base": sandbox.mastodon.base_url},
+            "bluesky": {"enabled": True, "service": sandbox.bluesky.base_url, "poll_interval": 15},
         },
     }
 

@@ -1,7 +1,7 @@
-"""The demo's story: customers speak on X, Discord and Mastodon, agents answer from Slack.
+"""The demo's story: customers speak on X, Discord, Bluesky, Mastodon and forums, agents answer from Slack.
 
 Everything crosses real loopback connections: tweepy polls the X emulator, discord.py
-holds a gateway session with the Discord emulator, slack-bolt runs in Socket Mode
+holds a gateway session with the Discord emulator, atproto polls the Bluesky emulator, slack-bolt runs in Socket Mode
 against the Slack emulator, and the agents' slash commands arrive as Slack would send
 them. The narration prints what each side sees.
 """
@@ -28,6 +28,7 @@ from socialdesk.core.slack.incident_card import INCIDENT_EVENT_TYPE, IncidentAct
 from socialdesk.core.ticket import TicketSnapshot
 from socialdesk.demo.config import AGENT, DESK_CHANNEL, SECOND_AGENT, demo_config, render_toml
 from socialdesk.demo.forums import forums_chapter
+from socialdesk.plugins.bluesky.plugin import poll_notifications
 from socialdesk.plugins.discord.plugin import runtime_for as discord_runtime
 from socialdesk.plugins.mastodon.html_text import html_to_text
 from socialdesk.plugins.x.plugin import poll_timeline
@@ -148,6 +149,7 @@ class Demo:
                          lambda: self._has_messages(x_ticket.id, 3))
         await self.desk(AGENT, f"close {x_ticket.id} resolved")
 
+        await self.bluesky()
         await self.storm()
         await self.mastodon()
         await forums_chapter(self, eventually, _truthy)
@@ -180,6 +182,30 @@ class Demo:
             raise DemoFailed(f"a direct mention was answered {answers[0]['visibility']}")
         say(f"  mastodon @acme, in reply to @noor@fosstodon.example ({answers[0]['visibility']}): "
             f"{html_to_text(answers[0]['content'])}")
+
+    async def bluesky(self) -> None:
+        """A Bluesky customer is answered in their thread, with a real link facet."""
+        say, bsky = self.say, self.sandbox.bluesky
+        brand = bsky.brand_handle
+        say("\n4b. Bluesky: a customer mentions the brand, and is answered in their thread")
+        bsky.add_user("jo.bsky.social", "Jo")
+        question = bsky.post_as("jo.bsky.social", f"@{brand} my parcel says delivered but it isn't here 📦 @channel")
+        say(f"  bluesky @jo.bsky.social: {question['record']['text']}")
+        await poll_notifications(self.app)
+        ticket = await self.ticket_for("bluesky", "my parcel says delivered")
+        await self.desk(SECOND_AGENT, f"claim {ticket.id}")
+        await self.desk(SECOND_AGENT, f"reply {ticket.id} Sorry Jo! A courier calls you today, tracking: "
+                                      "https://acme.example/t/77 ✅")
+        (answer,) = await eventually("the agent's reply on Bluesky", lambda: _truthy(bsky.replies_by(brand)))
+        if answer["record"]["reply"]["root"]["uri"] != question["uri"]:
+            raise DemoFailed("the Bluesky reply did not land in the customer's thread")
+        links = [f["uri"] for facet in answer["record"].get("facets", []) for f in facet["features"] if "uri" in f]
+        say(f"  bluesky @{brand}, in Jo's thread: {answer['record']['text']}  (link facets: {', '.join(links)})")
+        thanks = bsky.post_as("jo.bsky.social", "got it, thank you!", reply_to=answer["uri"])
+        say(f"  bluesky @jo.bsky.social: {thanks['record']['text']}")
+        await poll_notifications(self.app)
+        await eventually("the Bluesky follow-up joining its ticket", lambda: self._has_messages(ticket.id, 3))
+        say(f"  desk   the follow-up joined {ticket.ref}: one ticket for the whole thread")
 
     async def storm(self) -> None:
         """Several people report the same problem at once: one incident card, one bulk answer."""
@@ -253,7 +279,7 @@ async def run_demo(say: Say = print, record: str | None = None, workdir: str | N
             (work / "plugins.toml").write_text(render_toml(raw), encoding="utf-8")
             saved = {name: os.environ.get(name) for name in sandbox.environment()}
             os.environ.update(sandbox.environment())  # secrets only from the environment, as in production
-            say("socialdesk demo: SQLite + local Slack, X, Discord, Mastodon and forum emulators on 127.0.0.1")
+            say("socialdesk demo: SQLite + local Slack, X, Discord, Bluesky, Mastodon and forum emulators on 127.0.0.1")
             for name, url in sandbox.endpoints().items():
                 say(f"  {name:16} {url}")
             say(f"  configuration    {work / 'plugins.toml'}")

@@ -1,6 +1,6 @@
 """All the emulators together: what `socialdesk sandbox`, `socialdesk demo` and tests start.
 
-Slack, X, Discord and Mastodon here; Reddit, Discourse and the webhook shop in :mod:`socialdesk.sandbox.forums`.
+Slack, X, Discord, Bluesky and Mastodon here; Reddit, Discourse and the webhook shop in :mod:`socialdesk.sandbox.forums`.
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from socialdesk.sandbox.bluesky import BlueskyEmulator
 from socialdesk.sandbox.discord import DiscordEmulator
 from socialdesk.sandbox.forums import ForumSandbox
 from socialdesk.sandbox.mastodon import MastodonEmulator
@@ -21,6 +22,7 @@ SLACK_ENV = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET")
 X_ENV = ("X_BEARER_TOKEN", "X_CONSUMER_KEY", "X_CONSUMER_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET")
 DISCORD_ENV = ("DISCORD_BOT_TOKEN",)
 MASTODON_ENV = ("MASTODON_ACCESS_TOKEN",)
+BLUESKY_ENV = ("BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD")
 
 
 @dataclass
@@ -29,6 +31,7 @@ class Sandbox:
     x: XEmulator
     discord: DiscordEmulator
     recorder: TrafficRecorder
+    bluesky: BlueskyEmulator
     mastodon: MastodonEmulator
     forums: ForumSandbox | None = None  # Reddit, Discourse, the webhook shop (started by start())
 
@@ -37,10 +40,11 @@ class Sandbox:
         """Start every emulator on a free loopback port, sharing one traffic record."""
         recorder = TrafficRecorder(record)
         sandbox = cls(SlackEmulator(recorder=recorder), XEmulator(recorder=recorder),
-                      DiscordEmulator(recorder=recorder), recorder, mastodon=MastodonEmulator(recorder=recorder))
-        started: list[SlackEmulator | XEmulator | DiscordEmulator | MastodonEmulator] = []
+                      DiscordEmulator(recorder=recorder), recorder, BlueskyEmulator(recorder=recorder),
+                      MastodonEmulator(recorder=recorder))
+        started: list[SlackEmulator | XEmulator | DiscordEmulator | BlueskyEmulator | MastodonEmulator] = []
         try:
-            for emulator in (sandbox.slack, sandbox.x, sandbox.discord, sandbox.mastodon):
+            for emulator in (sandbox.slack, sandbox.x, sandbox.discord, sandbox.bluesky, sandbox.mastodon):
                 await emulator.start()
                 started.append(emulator)
             sandbox.forums = await ForumSandbox.start(recorder)
@@ -54,7 +58,7 @@ class Sandbox:
     async def stop(self) -> None:
         if self.forums is not None:
             await self.forums.stop()
-        for emulator in (self.mastodon, self.discord, self.x, self.slack):
+        for emulator in (self.mastodon, self.bluesky, self.discord, self.x, self.slack):
             await emulator.stop()
         self.recorder.close()
 
@@ -72,7 +76,8 @@ class Sandbox:
             (app.bearer_token, app.consumer_key, app.consumer_secret, brand.access_token, brand.access_token_secret),
             (self.discord.token,),
         )
-        environment = {name: value for names, vals in zip((SLACK_ENV, X_ENV, DISCORD_ENV), values)
+        values += ((self.bluesky.brand_handle, self.bluesky.brand_password),)
+        environment = {name: value for names, vals in zip((SLACK_ENV, X_ENV, DISCORD_ENV, BLUESKY_ENV), values)
                        for name, value in zip(names, vals)}
         environment.update(zip(MASTODON_ENV, (self.mastodon.brand_token,)))
         return {**environment, **(self.forums.environment() if self.forums else {})}
@@ -83,6 +88,7 @@ class Sandbox:
             "x api": self.x.base_url,
             "discord rest": self.discord.api_base,
             "discord gateway": self.discord.gateway_url,
+            "bluesky service": self.bluesky.base_url,
             "mastodon api": self.mastodon.base_url,
             **(self.forums.endpoints() if self.forums else {}),
         }

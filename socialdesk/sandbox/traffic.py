@@ -23,7 +23,7 @@ from socialdesk.core.secrets import redact
 REDACTED = "***"
 _SENSITIVE_KEY = re.compile(
     # pagination_token / next_token are cursors, not credentials: keep them readable.
-    r"(?<!pagination_)(?<!next_)(?<!previous_)token|secret|signature|password|authorization|oauth_",
+    r"(?<!pagination_)(?<!next_)(?<!previous_)token|secret|signature|password|authorization|oauth_|jwt",
     re.IGNORECASE,
 )
 

@@ -1,4 +1,4 @@
-"""The whole sandbox: three emulators, one traffic record, the `socialdesk sandbox` command."""
+"""The whole sandbox: every emulator, one traffic record, the `socialdesk sandbox` command."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import aiohttp
+from atproto import AsyncClient
 from slack_sdk.web.async_client import AsyncWebClient
 
 from socialdesk.plugins.mastodon.connection import new_client
@@ -45,14 +46,23 @@ async def test_real_clients_reach_every_emulator_and_the_record_has_it_all(sandb
     mastodon = new_client(sandbox.mastodon.base_url, env["MASTODON_ACCESS_TOKEN"], 10)
     assert (await asyncio.to_thread(mastodon.account_verify_credentials))["acct"] == "acme"
 
+    bluesky = AsyncClient(base_url=sandbox.bluesky.xrpc_url)
+    try:
+        profile = await bluesky.login(env["BLUESKY_HANDLE"], env["BLUESKY_APP_PASSWORD"])
+        assert profile is not None and profile.handle == sandbox.bluesky.brand_handle
+        session_tokens = bluesky.export_session_string()
+    finally:
+        await bluesky.request.close()
+
     lines = traffic_record.read_text(encoding="utf-8").splitlines()
     records = [json.loads(line) for line in lines]
-    assert {r["emulator"] for r in records} == {"slack", "x", "discord", "mastodon"}
+    assert {r["emulator"] for r in records} == {"slack", "x", "discord", "bluesky", "mastodon"}
     http_records = [r for r in records if r["method"] != "WS"]
     assert all(RECORD_KEYS <= set(r) for r in http_records)
     assert any(r["emulator"] == "discord" and r["method"] == "WS" for r in records)  # frames too
     dumped = "\n".join(lines)
-    for secret in env.values():
+    secrets = [value for name, value in env.items() if name != "BLUESKY_HANDLE"]  # a handle is public
+    for secret in [*secrets, *session_tokens.split(":::")[2:4]]:  # with the session's JWTs
         assert secret not in dumped
 
 

@@ -1,0 +1,94 @@
+"""``[plugins.bluesky]``: validated once at start-up; every message says what is wrong and the fix.
+
+Secrets are never here, only the NAMES of the environment variables that hold them:
+the brand's handle (or DID) and an app password (Settings -> Privacy and security ->
+App passwords on bsky.app; never the account password). Every key has a default, so a
+desk that does not use Bluesky validates without a ``[plugins.bluesky]`` table.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from pydantic import field_validator
+from yarl import URL
+
+from socialdesk.core.config import StrictModel
+from socialdesk.core.config_types import EnvVarName
+
+PLUGIN_NAME = "bluesky"
+DEFAULT_SERVICE = "https://bsky.social"  # the PDS entryway; self-hosted PDSes have their own
+MIN_POLL_INTERVAL = 10
+MAX_POLL_INTERVAL = 86_400
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host is None:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class BlueskySettings(StrictModel):
+    service: str = DEFAULT_SERVICE
+    handle_env: EnvVarName = "BLUESKY_HANDLE"
+    app_password_env: EnvVarName = "BLUESKY_APP_PASSWORD"
+    poll_interval: int = 30
+    page_size: int = 50
+    first_poll_lookback_minutes: int = 60
+    request_timeout_seconds: float = 30.0
+
+    @field_validator("service")
+    @classmethod
+    def _check_service(cls, value: str) -> str:
+        try:
+            url = URL(value.strip())
+        except ValueError:
+            raise ValueError(f"must be a URL such as {DEFAULT_SERVICE} (got {value!r})") from None
+        if url.scheme not in ("http", "https") or not url.host:
+            raise ValueError(f"must be an http(s) URL such as {DEFAULT_SERVICE} (got {value!r})")
+        if url.user or url.password:
+            raise ValueError("must not carry a user name or password; credentials come from environment variables")
+        if url.query_string or url.fragment:
+            raise ValueError(f"must not have a query or fragment (got {value!r})")
+        if url.scheme == "http" and not _is_loopback(url.host):
+            # The app password travels in the login request: plain http only to this machine (the sandbox).
+            raise ValueError(f"must use https; plain http is allowed only for 127.0.0.1 or localhost (got {value!r})")
+        base = str(url).rstrip("/")
+        return base.removesuffix("/xrpc")  # the XRPC path is added by the plugin
+
+    @property
+    def xrpc_base(self) -> str:
+        return f"{self.service}/xrpc"
+
+    @field_validator("poll_interval")
+    @classmethod
+    def _check_poll_interval(cls, value: int) -> int:
+        if not MIN_POLL_INTERVAL <= value <= MAX_POLL_INTERVAL:
+            raise ValueError(f"must be from {MIN_POLL_INTERVAL} seconds to {MAX_POLL_INTERVAL} (one day) (got {value})")
+        return value
+
+    @field_validator("page_size")
+    @classmethod
+    def _check_page_size(cls, value: int) -> int:
+        if not 1 <= value <= 100:
+            raise ValueError(f"must be from 1 to 100 notifications per page, Bluesky's limit (got {value})")
+        return value
+
+    @field_validator("first_poll_lookback_minutes")
+    @classmethod
+    def _check_lookback(cls, value: int) -> int:
+        if not 0 <= value <= 7 * 24 * 60:
+            raise ValueError(f"must be from 0 (only new posts) to 10080 minutes, seven days (got {value})")
+        return value
+
+    @field_validator("request_timeout_seconds")
+    @classmethod
+    def _check_timeout(cls, value: float) -> float:
+        if not 5 <= value <= 300:
+            raise ValueError(f"must be from 5 to 300 seconds (got {value})")
+        return value
