@@ -56,6 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     report_format = report.add_mutually_exclusive_group()
     report_format.add_argument("--csv", action="store_true", help="section,name,value rows")
     report_format.add_argument("--json", action="store_true", help="one JSON object")
+    from socialdesk.plugins.triage.admin_cli import add_parser as add_triage_parser
+
+    add_triage_parser(commands)
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_commands.add_parser("upgrade", help="apply Alembic migrations up to the newest")
@@ -89,9 +92,24 @@ def _load(path: str, catalog: PluginCatalog) -> AppConfig:
 def cmd_check(args: argparse.Namespace, catalog: PluginCatalog) -> int:
     config = _load(args.config, catalog)
     print(f"{config.file}: OK; enabled plugins: {', '.join(config.enabled) or 'none'}")
+    warnings = asyncio.run(_health_warnings(config, catalog))
+    for line in warnings:
+        print(f"problem: {redact(line)}", file=sys.stderr)
     if not args.online:
-        return 0
-    return asyncio.run(_check_online(config, catalog))
+        return EXIT_PROBLEM if warnings else 0
+    online = asyncio.run(_check_online(config, catalog))
+    return EXIT_PROBLEM if warnings else online
+
+
+async def _health_warnings(config: AppConfig, catalog: PluginCatalog) -> list[str]:
+    """What plugins say is degraded (a missing triage model file...), without connecting anywhere."""
+    from socialdesk.core.app import DeskApp
+
+    app = DeskApp.build(config, catalog)
+    try:
+        return await app.hooks.health_warnings()
+    finally:
+        await app.close()
 
 
 async def _check_online(config: AppConfig, catalog: PluginCatalog) -> int:
@@ -261,7 +279,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_check(args, catalog)
         if args.command == "plugins":
             return cmd_plugins(args, catalog)
+        if args.command == "triage" and args.triage_command == "train" and not args.from_desk:
+            from socialdesk.plugins.triage.admin_cli import run as run_triage  # needs no plugins.toml
+
+            return run_triage(args, None, catalog)  # type: ignore[arg-type]
         config = _load(args.config, catalog)
+        if args.command == "triage":
+            from socialdesk.plugins.triage.admin_cli import run as run_triage
+
+            return run_triage(args, config, catalog)
         if args.command == "db":
             return asyncio.run(_db(args, config))
         if args.command == "report":

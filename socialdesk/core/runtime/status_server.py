@@ -4,6 +4,8 @@
   database answers within ``DATABASE_TIMEOUT_SECONDS``, else 503 with
   ``"status": "unavailable", "database": "unreachable"``. For load balancers and
   orchestrators: a replica that cannot reach the database cannot serve anything.
+  Plugins' ``socialdesk_health_warnings`` (a degraded but serving desk) are listed under
+  ``"warnings"``; the status stays ``ok``.
 * ``/metrics``: Prometheus' text format (see :mod:`socialdesk.core.runtime.metrics`); the store's
   gauges are read at each scrape.
 
@@ -81,7 +83,11 @@ class StatusServer:
     async def _health(self, request: web.Request) -> web.Response:
         leader = self._is_leader()
         if await self._database_ok():
-            return web.json_response({"status": "ok", "leader": leader, "database": "ok"})
+            body: dict[str, object] = {"status": "ok", "leader": leader, "database": "ok"}
+            warnings = await self._app.hooks.health_warnings()
+            if warnings:  # degraded but serving (e.g. triage on keyword rules only)
+                body["warnings"] = warnings
+            return web.json_response(body)
         return web.json_response({"status": "unavailable", "leader": leader, "database": "unreachable"},
                                  status=503)
 

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -290,3 +291,21 @@ class CsatSurvey(Base):
     score: Mapped[int | None] = mapped_column(Integer)
     answer_message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     comment: Mapped[str | None] = mapped_column(Text)
+
+
+class TriageModelRow(Base):
+    """A desk's own triage model (``socialdesk triage train --from-desk``): plain arrays in
+    ``data`` (the ``.npz`` bytes of :mod:`socialdesk.plugins.triage.model_file`). At most one
+    row is ``live``; the ones it replaced are ``retired`` (kept for rollback); a candidate
+    that did not beat the live model is ``rejected``."""
+
+    __tablename__ = "triage_models"
+    __table_args__ = (Index("ix_triage_models_status", "status"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    corrections: Mapped[int] = mapped_column(Integer, default=0)
+    figures: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
