@@ -27,6 +27,7 @@ from tests.test_cli import cli, write_config
 from tests.triage.tiny_data import CALM, URGENT, write_tiny_data
 
 AGENT = Actor("U0AGENT")
+LEARNED = {"plugins": {"learned_triage": {}}}  # on, with its defaults (tests/conftest.py turns it off otherwise)
 LOCKED_OUT = "@acme someone changed my password and now I can't get into my account at all"
 
 
@@ -42,7 +43,7 @@ async def _ticket(app, text):
 
 
 async def test_the_model_proposes_p2_and_says_why(make_app):
-    app = await make_app()
+    app = await make_app(LEARNED)
     ticket = await _ticket(app, LOCKED_OUT)
     assert (ticket.priority, ticket.category) == (2, "account_security")
     why = [r for r in ticket.priority_reasons if r.startswith("model base: urgent ")]
@@ -50,7 +51,7 @@ async def test_the_model_proposes_p2_and_says_why(make_app):
 
 
 async def test_an_admin_rule_overrides_the_model(make_app):
-    app = await make_app({"plugins": {"keyword_triage": {"rules": [
+    app = await make_app({"plugins": {"learned_triage": {}, "keyword_triage": {"rules": [
         {"name": "password", "category": "question", "priority": 4, "phrases": ["changed my password"]}]}}})
     ticket = await _ticket(app, LOCKED_OUT)
     assert (ticket.priority, ticket.category) == (4, "question")
@@ -102,7 +103,7 @@ def test_check_names_a_corrupt_model_file_and_the_fix(tmp_path, capsys):
 
 
 async def test_a_correction_is_audited_updates_the_card_and_is_a_label(make_app):
-    app = await make_app()
+    app = await make_app(LEARNED)
     ticket = await _ticket(app, "@acme what time do you open on sundays?")
     before = len([j for j in await jobs(app) if j.kind == JobKind.UPDATE_CARD])
     answer = await correct(SubcommandCall("triage", f"#{ticket.id} p1 outage", AGENT), app)
@@ -126,14 +127,14 @@ async def test_a_correction_is_audited_updates_the_card_and_is_a_label(make_app)
 async def test_bad_corrections_get_an_answer_and_change_nothing(make_app, args, expected):
     from socialdesk.core.slack.commands import CommandSet
 
-    app = await make_app()
+    app = await make_app(LEARNED)
     commands = CommandSet(app, "/desk")
     answer = await commands.run(app, None, AGENT, f"triage {args}", None)  # type: ignore[arg-type]
     assert expected in answer
 
 
 async def test_a_closed_ticket_cannot_be_corrected(make_app):
-    app = await make_app()
+    app = await make_app(LEARNED)
     ticket = await _ticket(app, "@acme hello")
     await app.service.close(ticket.id, AGENT)
     from socialdesk.core.slack.commands import CommandSet
@@ -185,7 +186,7 @@ async def test_a_desk_model_is_installed_only_when_better_then_rolled_back(make_
 
 
 async def test_too_few_corrections_train_nothing(make_app, tmp_path):
-    app = await make_app()
+    app = await make_app(LEARNED)
     await _correct_many(app, [("my thing broke", 1)])
     outcome = await train_from_desk(app, write_tiny_data(tmp_path), seed=1)
     assert not outcome.installed and "needs at least 20" in outcome.message
