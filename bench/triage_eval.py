@@ -427,6 +427,44 @@ def print_learned(r: dict[str, Any]) -> None:
             f"{h} macro-F1 {f['macro_f1']:.3f} (ECE {f['ece']:.3f})" for h, f in heads.items()))
 
 
+_COST_PROBE = """
+import os, sys, time
+sys.path.insert(0, {root!r})
+def rss():
+    return int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
+import numpy
+from socialdesk.core.app import DeskApp  # what a replica imports anyway
+from socialdesk.plugins.triage.sentiment import compound_score
+compound_score('warm up VADER, which the sentiment plugin loads anyway')
+before = rss()
+from socialdesk.plugins.triage.learned import base_model
+model = base_model()
+model.predict('warm up')
+print(rss() - before)
+"""
+
+
+def model_cost(data: Path) -> dict[str, Any]:
+    """Memory a replica gains by loading the model (fresh process, RSS) and time per prediction."""
+    import subprocess
+
+    added = int(subprocess.run([sys.executable, "-c", _COST_PROBE.format(root=str(ROOT))], capture_output=True,
+                               text=True, check=True).stdout.strip())
+    model = base_model()
+    texts = [t for _, t in tweeteval(data, "test")][:3000] + ["x" * 10_000] * 20
+    started = time.perf_counter()
+    for t in texts:
+        model.predict(t)
+    per_mention = (time.perf_counter() - started) / len(texts)
+    started = time.perf_counter()
+    for t in texts:
+        merge_triage(keyword_triage(t, list(DEFAULT_RULES)))
+    keyword = (time.perf_counter() - started) / len(texts)
+    return {"file_bytes": BASE_MODEL_PATH.stat().st_size, "rss_added_bytes": added,
+            "predict_ms_per_mention": per_mention * 1000, "keyword_rules_ms_per_mention": keyword * 1000,
+            "n": len(texts)}
+
+
 async def silencing_eval(data: Path) -> dict[str, Any]:
     """Mentions that need a reply, through every default plugin: none may be silenced."""
     sets = {"complaints": [t for g, t in complaints(data) if g],
@@ -551,6 +589,11 @@ def main(argv: list[str] | None = None) -> int:
     if "learned" not in skip:
         results["learned"] = learned_eval(args.data)
         print_learned(results["learned"])
+    if "learned" not in skip:
+        mc = results["model_cost"] = model_cost(args.data)
+        print(f"cost       model file {mc['file_bytes'] / 1e6:.1f} MB; a replica's RSS grows {mc['rss_added_bytes'] / 1e6:.1f} MB "
+              f"on loading it; predict {mc['predict_ms_per_mention']:.3f} ms/mention (keyword rules "
+              f"{mc['keyword_rules_ms_per_mention']:.3f} ms), n={mc['n']} incl. 20 of 10,000 characters")
     if "silencing" not in skip:
         sl = results["silencing"] = asyncio.run(silencing_eval(args.data))
         print(f"silencing  needs-a-reply mentions through every default plugin (n={sl['n']}): "
