@@ -367,6 +367,17 @@ def learned_eval(data: Path) -> dict[str, Any]:
     urgency["model: ece (urgent vs not)"] = evaluation.expected_calibration_error(
         [max(s, 1 - s) for s in urgent_scores], [(s >= 0.5) == g for s, g in zip(urgent_scores, gold_urgent)])
     out["airline_urgency"] = urgency
+    # A second reading, added after the first was measured: the derivation itself counts
+    # anger and strong negativity as urgent, so here every negative airline tweet is.
+    gold_negative = [a.sentiment == "negative" for a in air]
+    negative_scores = [p.p("sentiment", "negative") for p in verdicts.predictions]
+    out["airline_urgency_every_negative"] = {
+        "n": len(air), "urgent": sum(gold_negative),
+        **{way: evaluation.binary_f1(gold_negative, [v.priority <= 2 for v in vs]) for way, vs in verdicts.by_way.items()},
+        "model P(urgent): best recall at precision >= 0.70": evaluation.recall_at_precision(
+            gold_negative, urgent_scores, 0.70),
+        "model P(negative): best recall at precision >= 0.70": evaluation.recall_at_precision(
+            gold_negative, negative_scores, 0.70)}
     labelled = [(i, a.category) for i, a in enumerate(air) if a.category]
     cats = sorted({c for _, c in labelled})
     category: dict[str, Any] = {"n": len(labelled)}
@@ -412,6 +423,11 @@ def print_learned(r: dict[str, Any]) -> None:
     b = u["model: best recall at precision >= 0.70"]
     print(f"           model urgent recall at precision >= 0.70: {b['recall']:.3f} (P {b['precision']:.3f}, "
           f"threshold {b['threshold']:.3f}); ECE {u['model: ece (urgent vs not)']:.3f}")
+    e = r["airline_urgency_every_negative"]
+    print(f"           airline, every negative tweet urgent (n={e['n']}, {e['urgent']}): "
+          + ", ".join(f"{w} P {e[w]['precision']:.3f} R {e[w]['recall']:.3f}" for w in ways))
+    for key in ("model P(urgent): best recall at precision >= 0.70", "model P(negative): best recall at precision >= 0.70"):
+        print(f"           {key}: {e[key]['recall']:.3f} (P {e[key]['precision']:.3f}, threshold {e[key]['threshold']:.3f})")
     cat = r["airline_category"]
     print(f"           airline category (n={cat['n']}) macro-F1: "
           + ", ".join(f"{w} {cat[w]['macro_f1']:.3f}" for w in ways))

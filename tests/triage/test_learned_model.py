@@ -143,3 +143,45 @@ def test_training_is_deterministic_given_the_seed(tmp_path):
 def test_missing_data_sets_are_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="missing banking77"):
         load_examples(Path(tmp_path), seed=1)
+
+
+# --- settings -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("settings", "expected"), [
+    ({"page_at": 0.5, "urgent_at": 0.6}, "page_at must not be below urgent_at"),
+    ({"retrain_every": "7d"}, "retrain_every needs training_data"),
+    ({"retrain_every": "weekly", "training_data": "/data"}, "retrain_every 'weekly': use a duration such as '7d'"),
+    ({"urgent_at": 1.5}, "less than or equal to 1"),
+])
+def test_bad_settings_name_the_key_and_the_fix(settings, expected):
+    from socialdesk.core.config import ConfigError, parse_config
+    from socialdesk.core.plugin_catalog import discover_plugins
+
+    with pytest.raises(ConfigError) as info:
+        parse_config({"plugins": {"learned_triage": settings}}, discover_plugins())
+    lines = "\n".join(info.value.lines())
+    assert "plugins.learned_triage" in lines and expected in lines
+
+
+def test_a_scheduled_retrain_is_registered_only_when_asked(tmp_path):
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from socialdesk.core.config import parse_config
+    from socialdesk.core.plugin_catalog import discover_plugins
+    from socialdesk.plugins.triage.learned import socialdesk_register_jobs
+
+    class _App:
+        def __init__(self, raw):
+            self.config = parse_config(raw, discover_plugins())
+
+        def settings(self, name):
+            return self.config.settings(name)
+
+    scheduler = AsyncIOScheduler()
+    socialdesk_register_jobs(scheduler, _App({}))
+    assert scheduler.get_jobs() == []
+    socialdesk_register_jobs(scheduler, _App({"plugins": {"learned_triage": {
+        "retrain_every": "24h", "training_data": str(tmp_path)}}}))
+    [job] = scheduler.get_jobs()
+    assert job.id == "learned_triage_retrain" and job.trigger.interval.total_seconds() == 86_400
