@@ -205,3 +205,16 @@ def test_status_and_rollback_commands(tmp_path, capsys):
 def test_train_refuses_a_missing_data_folder(tmp_path, capsys):
     code, _, err = cli(capsys, "triage", "train", "--data", tmp_path / "nope", "--out", tmp_path / "m.npz")
     assert code == 1 and "no such folder" in err
+
+
+def test_train_writes_a_model_and_its_data_card(tmp_path, capsys):
+    data = write_tiny_data(tmp_path)
+    out = tmp_path / "models" / "mine.npz"
+    code, printed, err = cli(capsys, "triage", "train", "--data", data, "--seed", "2", "--out", out)
+    assert code == 0, err
+    card = (tmp_path / "models" / "mine.card.md").read_text("utf-8")
+    assert "mine.npz" in card and "banking77" in card and "CC BY 4.0" in card and "seed 2" in card
+    assert f"{out}:" in printed
+    from socialdesk.plugins.triage.model_file import load_model_file
+
+    assert load_model_file(out).meta["seed"] == 2

@@ -21,7 +21,6 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,10 +65,9 @@ class Prediction:
 
 def vader_scores(text: str) -> np.ndarray:
     """VADER's compound, negative, neutral and positive scores: the model's dense features."""
-    from socialdesk.plugins.triage.sentiment import MAX_CHARS, _analyzer
+    from socialdesk.plugins.triage.sentiment import MAX_CHARS, polarity
 
-    s = _analyzer().polarity_scores(text[:MAX_CHARS])
-    return np.array([s["compound"], s["neg"], s["neu"], s["pos"]], dtype=np.float32)
+    return np.array(polarity(text[:MAX_CHARS]), dtype=np.float32)
 
 
 @dataclass(slots=True)
@@ -99,12 +97,11 @@ class TriageModel:
 
     def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """(feature indices, TF-IDF values, L2-normalised) of the features this model knows."""
-        counts = Counter(i for f in analyse(text) if (i := self._index.get(f)) is not None)
-        if not counts:
+        known = [i for i in map(self._index.get, analyse(text)) if i is not None]
+        if not known:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-        tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
-        values = (1.0 + np.log(tf)) * self.idf[idx]
+        idx, tf = np.unique(np.array(known, dtype=np.int64), return_counts=True)
+        values = (1.0 + np.log(tf.astype(np.float32))) * self.idf[idx]
         norm = float(np.sqrt(np.dot(values, values)))
         return idx, values / norm if norm else values
 
