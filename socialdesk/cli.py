@@ -105,7 +105,8 @@ async def _health_warnings(config: AppConfig, catalog: PluginCatalog) -> list[st
     """What plugins say is degraded (a missing triage model file...), without connecting anywhere."""
     from socialdesk.core.app import DeskApp
 
-    app = DeskApp.build(config, catalog)
+    # An in-memory database: `check` must not need the real one (nor its password variable).
+    app = DeskApp.build(config, catalog, database_url="sqlite+aiosqlite:///:memory:")
     try:
         return await app.hooks.health_warnings()
     finally:
