@@ -21,8 +21,8 @@ Reads ../shared/data (``--data``), never copies it. Four measurements:
 * **throughput**: mentions per second through ``app.hooks.triage(mention)`` (all triage
   hooks plus the merge) with every default triage plugin on, against a baseline in the
   same run: keyword rules alone (every other triage plugin disabled). Lines with the
-  keyword rules plus one plugin each say what each costs; ``these four`` is keyword rules
-  plus sentiment, language, noise and author_weight; ``all default triage plugins`` adds
+  keyword rules plus one plugin each say what each costs; ``these five`` is keyword rules
+  plus sentiment, language, noise, author_weight and learned_triage; ``all default triage plugins`` adds
   every other default plugin with a triage hook (e.g. storms, which reads the store: each
   variant gets its own migrated SQLite file). Variants take turns
   ``--repeat`` times; the best time of each counts.
@@ -244,7 +244,7 @@ async def throughput_eval(data: Path, n: int, repeat: int) -> dict[str, Any]:
         variants: dict[str, DeskApp] = {"keyword rules alone (baseline)": _app(keyword_plus(), Path(tmp) / "b.db")}
         for plugin in OWN_PLUGINS:
             variants[f"keyword rules + {plugin}"] = _app(keyword_plus(plugin), Path(tmp) / f"{plugin}.db")
-        variants["keyword rules + these four"] = _app(keyword_plus(*OWN_PLUGINS), Path(tmp) / "four.db")
+        variants["keyword rules + these five"] = _app(keyword_plus(*OWN_PLUGINS), Path(tmp) / "five.db")
         variants["all default triage plugins"] = everything
         for app in variants.values():  # a migrated store: some triage plugins read it (storms)
             await upgrade(app.database)
