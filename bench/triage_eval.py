@@ -566,6 +566,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip", default="",
                         help="comma-separated: sentiment,spam,language,throughput,learned,silencing,loop,ingest")
     parser.add_argument("--seed", type=int, default=13, help="seed of the correction-loop simulation")
+    parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "triage_eval.json",
+                        help="where to write the JSON results")
     args = parser.parse_args(argv)
     if not args.data.is_dir():
         parser.error(f"--data {args.data}: no such folder; point it at the shared data (see its README.md)")
@@ -625,7 +627,7 @@ def main(argv: list[str] | None = None) -> int:
         ig = results["ingest"] = asyncio.run(ingest_eval(args.data, min(args.n, 2000), args.repeat))
         for name, line in ig["lines"].items():
             print(f"ingest     {name:44} {line['mentions_per_s']:8.0f} mentions/s  cost ratio {line['cost_ratio']:.3f}")
-    out = ROOT / "bench" / "results" / "triage_eval.json"
+    out = args.output
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, default=str))
     return 0
