@@ -80,7 +80,6 @@ async def corrections(database: Database) -> list[Correction]:
 
 def score(model: TriageModel, heldout: list[Correction], urgent_at: float) -> dict[str, Any]:
     """How many held-out labels ``model`` gets right (urgency at ``urgent_at``, category by argmax)."""
-    right = total = 0
     urgency_right = urgency_total = category_right = category_total = 0
     for c in heldout:
         p = model.predict(c.text)

@@ -10,7 +10,6 @@ needed to predict.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -132,7 +131,3 @@ def train_base(data: Path, seed: int = DEFAULT_SEED) -> tuple[TriageModel, dict[
         "sources": {s: {"license": PERMISSIVE_SOURCES[s], **dict(c)} for s, c in sizes.items()}})
     model.meta["heldout"] = heldout_figures(model, heldout)
     return model, model.meta
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
