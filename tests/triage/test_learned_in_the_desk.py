@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import re
 import json
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -24,7 +23,7 @@ from socialdesk.plugins.triage.learned import current_model, forget_models
 from tests.conftest import mention
 from tests.store_queries import jobs
 from tests.test_cli import cli, write_config
-from tests.triage.tiny_data import CALM, URGENT, write_tiny_data
+from tests.triage.tiny_data import CALM, write_tiny_data
 
 AGENT = Actor("U0AGENT")
 LEARNED = {"plugins": {"learned_triage": {}}}  # on, with its defaults (tests/conftest.py turns it off otherwise)
