@@ -52,7 +52,8 @@ log = logging.getLogger(__name__)
 class LearnedTriageSettings(StrictModel):
     # The base model file; unset: the one shipped inside the package.
     model_path: Path | None = None
-    # P(urgent) at or above which the model proposes P2 (chosen on held-out data, see README).
+    # P(urgent) at or above which the model proposes P2. Set by judgement, leaning to precision
+    # (a P2 no one needed costs the desk attention); README, Measurements, shows what it gives.
     urgent_at: float = Field(0.6, gt=0, le=1)
     # P(urgent) at or above which it proposes P1 and pages on-call; unset: never by itself.
     page_at: float | None = Field(None, gt=0, le=1)
