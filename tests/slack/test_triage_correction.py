@@ -26,11 +26,11 @@ async def test_correct_from_the_card_overflow(start_desk) -> None:
 
 
 async def test_correct_with_the_command_and_a_closed_ticket_is_refused(start_desk) -> None:
-    desk = await start_desk("http")
+    desk = await start_desk("http", plugins={"learned_triage": {}})  # the plugin that adds `/desk triage`
     tid = await desk.mention("the delivery guy left my parcel in the rain")
     await desk.card(tid)
     answer = await desk.command(f"triage {tid} p2 delivery", user=ALICE)
-    assert answer.startswith(f"#{tid} is now P2 · delivery")
+    assert answer.startswith(f"#{tid} is now P2 · delivery"), answer
     assert (await desk.command(f"triage {tid} p2", user=ALICE)).endswith("nothing to correct")
     assert (await desk.command(f"triage {tid} urgent", user=ALICE)).startswith("`urgent` is neither")
     await desk.command(f"close {tid}", user=ALICE)
