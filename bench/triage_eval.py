@@ -21,13 +21,34 @@ Reads ../shared/data (``--data``), never copies it. Four measurements:
 * **throughput**: mentions per second through ``app.hooks.triage(mention)`` (all triage
   hooks plus the merge) with every default triage plugin on, against a baseline in the
   same run: keyword rules alone (every other triage plugin disabled). Lines with the
-  keyword rules plus one plugin each say what each costs; ``these four`` is keyword rules
-  plus sentiment, language, noise and author_weight; ``all default triage plugins`` adds
+  keyword rules plus one plugin each say what each costs; ``these five`` is keyword rules
+  plus sentiment, language, noise, author_weight and learned_triage; ``all default triage plugins`` adds
   every other default plugin with a triage hook (e.g. storms, which reads the store: each
   variant gets its own migrated SQLite file). Variants take turns
   ``--repeat`` times; the best time of each counts.
 
+* **learned** (``learned_triage``, the shipped model) against the keyword rules alone
+  (``keyword_triage``'s built-in lists) and the two merged (as a desk runs them), on data
+  the model never trained on: complaint detection on ``complaints_social_media`` (F1;
+  a verdict is a complaint when it is urgent, a complaint category or negative),
+  urgency and category on ``twitter_airline_sentiment`` through ``AIRLINE_URGENT`` /
+  ``AIRLINE_CATEGORY`` (documented below), sentiment on tweeteval's test split, spam on
+  the held-out fifth of SMS and YouTube spam, and the held-out splits of the training sets
+  (from the data card). Per-class precision/recall, urgent recall at precision >= 0.70
+  (threshold chosen on the airline data itself, so an upper bound; the configured
+  ``urgent_at`` line is the honest one), and expected calibration error.
+* **silencing**: every mention of the evaluation sets that needs a reply (a complaint, a
+  negative airline tweet, an intent) through ``app.hooks.triage`` with every default
+  plugin on: how many were auto-closed or called spam (target: 0).
+* **loop**: the correction loop. The airline set, shuffled once, is a desk: agents
+  correct the first N verdicts (N = 0, 50, 200, 1000; a correction is the mapped urgency
+  and category), a desk model is fitted as ``socialdesk triage train --from-desk`` does,
+  and urgency/category figures are taken on the last 4,000 tweets (never corrected).
+* **ingest**: ``app.service.ingest`` per mention with every default plugin on, with and
+  without ``learned_triage`` (today's cost), rounds interleaved, best of ``--repeat``.
+
     python bench/triage_eval.py [--data ../shared/data] [--n 5000] [--repeat 3] [--tune]
+                                [--skip sentiment,spam,language,throughput,learned,silencing,loop,ingest]
 
 Results are printed and written to ``bench/results/triage_eval.json``. A measurement, not
 a test: nothing asserts on time.
@@ -37,12 +58,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import json
 import random
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -61,11 +84,18 @@ from socialdesk.core.plugin_manager import build_plugin_manager  # noqa: E402
 from socialdesk.plugins.triage.language import LanguageSettings, detect  # noqa: E402
 from socialdesk.plugins.triage.noise import NoiseSettings, spam_findings  # noqa: E402
 from socialdesk.plugins.triage.sentiment import SentimentSettings, compound_score, label  # noqa: E402
+from socialdesk.core.triage import COMPLAINT_CATEGORIES, merge_triage  # noqa: E402
+from socialdesk.plugins.triage import evaluation  # noqa: E402
+from socialdesk.plugins.triage.keyword_rules import DEFAULT_RULES  # noqa: E402
+from socialdesk.plugins.triage.keyword_rules import triage_text as keyword_triage  # noqa: E402
+from socialdesk.plugins.triage.learned import LearnedTriageSettings, base_model, contribution  # noqa: E402
+from socialdesk.plugins.triage.model_file import BASE_MODEL_PATH  # noqa: E402
+from socialdesk.plugins.triage.training_data import heldout_by_hash  # noqa: E402
 
 LABELS = ("negative", "neutral", "positive")  # tweeteval's mapping.txt: 0, 1, 2
 XLMT = {"arabic": "ar", "english": "en", "french": "fr", "german": "de", "hindi": "hi", "italian": "it",
         "portuguese": "pt", "spanish": "es"}
-OWN_PLUGINS = ("sentiment", "language", "noise", "author_weight")
+OWN_PLUGINS = ("sentiment", "language", "noise", "author_weight", "learned_triage")
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -214,7 +244,7 @@ async def throughput_eval(data: Path, n: int, repeat: int) -> dict[str, Any]:
         variants: dict[str, DeskApp] = {"keyword rules alone (baseline)": _app(keyword_plus(), Path(tmp) / "b.db")}
         for plugin in OWN_PLUGINS:
             variants[f"keyword rules + {plugin}"] = _app(keyword_plus(plugin), Path(tmp) / f"{plugin}.db")
-        variants["keyword rules + these four"] = _app(keyword_plus(*OWN_PLUGINS), Path(tmp) / "four.db")
+        variants["keyword rules + these five"] = _app(keyword_plus(*OWN_PLUGINS), Path(tmp) / "five.db")
         variants["all default triage plugins"] = everything
         for app in variants.values():  # a migrated store: some triage plugins read it (storms)
             await upgrade(app.database)
@@ -239,6 +269,291 @@ async def throughput_eval(data: Path, n: int, repeat: int) -> dict[str, Any]:
             "lines": {name: {"mentions_per_s": n / t, "ratio_to_baseline": baseline / t} for name, t in best.items()}}
 
 
+# --- the learned model -------------------------------------------------------------------------
+
+# twitter_airline_sentiment's negativereason, mapped as a social-care lead would triage it.
+# Urgent: the traveller is stuck now or has lost something (a cancelled or late flight, a
+# lost or damaged bag, a booking that fails, no answer from customer service). Not urgent:
+# complaints about the experience (bad flight, crew, queues), "Can't Tell", neutral and
+# positive tweets.
+AIRLINE_URGENT = {"Cancelled Flight", "Late Flight", "Lost Luggage", "Damaged Luggage", "Flight Booking Problems",
+                  "Customer Service Issue"}
+# Category: a cancelled or late flight is the service not delivered (outage); bags are
+# delivery; a failing booking is a bug; the rest of the complaints are feedback; positive
+# tweets are praise. Neutral tweets and "Can't Tell" have no category here (left out).
+AIRLINE_CATEGORY = {"Cancelled Flight": "outage", "Late Flight": "outage", "Lost Luggage": "delivery",
+                    "Damaged Luggage": "delivery", "Flight Booking Problems": "bug",
+                    "Customer Service Issue": "feedback", "Bad Flight": "feedback",
+                    "Flight Attendant Complaints": "feedback", "longlines": "feedback"}
+
+
+@dataclass(frozen=True)
+class Airline:
+    text: str
+    sentiment: str
+    reason: str
+
+    @property
+    def urgent(self) -> bool:
+        return self.sentiment == "negative" and self.reason in AIRLINE_URGENT
+
+    @property
+    def category(self) -> str | None:
+        return "praise" if self.sentiment == "positive" else AIRLINE_CATEGORY.get(self.reason)
+
+
+def airline(data: Path) -> list[Airline]:
+    seen: set[str] = set()
+    rows: list[Airline] = []
+    with (data / "twitter_airline_sentiment" / "Tweets.csv").open(newline="", encoding="utf-8") as handle:
+        for r in csv.DictReader(handle):
+            if r["tweet_id"] in seen:
+                continue
+            seen.add(r["tweet_id"])
+            rows.append(Airline(r["text"], r["airline_sentiment"], r["negativereason"] or ""))
+    return rows
+
+
+def complaints(data: Path) -> list[tuple[bool, str]]:
+    with (data / "complaints_social_media" / "complaints-data.csv").open(newline="", encoding="utf-8") as handle:
+        return [(row[2].strip() == "1", row[1]) for row in csv.reader(handle) if len(row) >= 4]
+
+
+def youtube(data: Path) -> list[tuple[bool, str]]:
+    rows: list[tuple[bool, str]] = []
+    for path in sorted((data / "youtube_spam").glob("Youtube0*.csv")):
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows += [(r["CLASS"].strip() == "1", r["CONTENT"]) for r in csv.DictReader(handle)]
+    return rows
+
+
+class Verdicts:
+    """Each text judged three ways: keyword rules alone, the model alone, both merged."""
+
+    def __init__(self, texts: Sequence[str], model: Any = None) -> None:
+        model = model or base_model()
+        settings = LearnedTriageSettings()
+        self.predictions = [model.predict(t) for t in texts]
+        keyword = [keyword_triage(t, list(DEFAULT_RULES)) for t in texts]
+        learned = [contribution(p, settings, model.name) for p in self.predictions]
+        self.by_way = {"keyword rules alone": [merge_triage(k) for k in keyword],
+                       "model alone": [merge_triage([m]) for m in learned],
+                       "model + keyword rules": [merge_triage([m, k]) for m, k in zip(learned, keyword)]}
+
+
+def _is_complaint(v: Any) -> bool:
+    return v.priority <= 2 or v.category in COMPLAINT_CATEGORIES or v.sentiment == "negative"
+
+
+def learned_eval(data: Path) -> dict[str, Any]:
+    model = base_model()
+    out: dict[str, Any] = {"model": {"name": model.name, "created_at": model.meta.get("created_at"),
+                                     "file_bytes": BASE_MODEL_PATH.stat().st_size}}
+    # complaints
+    rows = complaints(data)
+    verdicts = Verdicts([t for _, t in rows], model)
+    gold = [g for g, _ in rows]
+    out["complaints"] = {"n": len(rows), "complaints": sum(gold), **{
+        way: evaluation.binary_f1(gold, [_is_complaint(v) for v in vs]) for way, vs in verdicts.by_way.items()}}
+    # airline: urgency and category
+    air = airline(data)
+    verdicts = Verdicts([a.text for a in air], model)
+    gold_urgent = [a.urgent for a in air]
+    urgent_scores = [p.p("urgency", "urgent") for p in verdicts.predictions]
+    urgency: dict[str, Any] = {"n": len(air), "urgent": sum(gold_urgent)}
+    for way, vs in verdicts.by_way.items():
+        urgency[way] = evaluation.binary_f1(gold_urgent, [v.priority <= 2 for v in vs])
+    urgency["model: best recall at precision >= 0.70"] = evaluation.recall_at_precision(gold_urgent, urgent_scores, 0.70)
+    urgency["model: ece (urgent vs not)"] = evaluation.expected_calibration_error(
+        [max(s, 1 - s) for s in urgent_scores], [(s >= 0.5) == g for s, g in zip(urgent_scores, gold_urgent)])
+    out["airline_urgency"] = urgency
+    # A second reading, added after the first was measured: the derivation itself counts
+    # anger and strong negativity as urgent, so here every negative airline tweet is.
+    gold_negative = [a.sentiment == "negative" for a in air]
+    negative_scores = [p.p("sentiment", "negative") for p in verdicts.predictions]
+    out["airline_urgency_every_negative"] = {
+        "n": len(air), "urgent": sum(gold_negative),
+        **{way: evaluation.binary_f1(gold_negative, [v.priority <= 2 for v in vs]) for way, vs in verdicts.by_way.items()},
+        "model P(urgent): best recall at precision >= 0.70": evaluation.recall_at_precision(
+            gold_negative, urgent_scores, 0.70),
+        "model P(negative): best recall at precision >= 0.70": evaluation.recall_at_precision(
+            gold_negative, negative_scores, 0.70)}
+    labelled = [(i, a.category) for i, a in enumerate(air) if a.category]
+    cats = sorted({c for _, c in labelled})
+    category: dict[str, Any] = {"n": len(labelled)}
+    for way, vs in verdicts.by_way.items():
+        predicted = [vs[i].category for i, _ in labelled]
+        gold_c = [c for _, c in labelled]
+        category[way] = {"macro_f1": evaluation.macro_f1(gold_c, predicted, cats),
+                         "accuracy": evaluation.accuracy(gold_c, predicted),
+                         "per_class": evaluation.per_class(gold_c, predicted, cats)}
+    out["airline_category"] = category
+    # sentiment on tweeteval test
+    test = tweeteval(data, "test")
+    predictions = [model.predict(t) for _, t in test]
+    best = [p.best("sentiment") for p in predictions]
+    gold_s = [g for g, _ in test]
+    out["sentiment"] = {"n": len(test), "model": evaluation.summary(gold_s, [b[0] for b in best],
+                                                                     [b[1] for b in best], LABELS),
+                        "vader (sentiment plugin)": macro_f1(
+                            gold_s, [label(compound_score(t), SentimentSettings()) for _, t in test], LABELS)}
+    # spam: the held-out fifth the model never saw
+    spam: dict[str, Any] = {}
+    for name, rows_ in (("sms_spam", [r for part in sms_spam(data) for r in part]), ("youtube_spam", youtube(data))):
+        held = [(g, t) for g, t in rows_ if heldout_by_hash(t)]
+        gold_b = [g for g, _ in held]
+        scores = [model.predict(t).p("spam", "spam") for _, t in held]
+        spam[name] = {"n": len(held), "spam": sum(gold_b),
+                      "model spam head (p >= 0.5)": evaluation.binary_f1(gold_b, [s >= 0.5 for s in scores]),
+                      "noise plugin": evaluation.binary_f1(gold_b, [bool(spam_findings(t, NoiseSettings()))
+                                                                   for _, t in held])}
+    out["spam"] = spam
+    out["training_heldout"] = model.meta.get("heldout", {})
+    return out
+
+
+def print_learned(r: dict[str, Any]) -> None:
+    ways = ("keyword rules alone", "model alone", "model + keyword rules")
+    c = r["complaints"]
+    print(f"learned    complaints_social_media (n={c['n']}, {c['complaints']} complaints): F1 "
+          + ", ".join(f"{w} {c[w]['f1']:.3f} (P {c[w]['precision']:.2f} R {c[w]['recall']:.2f})" for w in ways))
+    u = r["airline_urgency"]
+    print(f"           airline urgency (n={u['n']}, {u['urgent']} urgent): "
+          + ", ".join(f"{w} P {u[w]['precision']:.3f} R {u[w]['recall']:.3f}" for w in ways))
+    b = u["model: best recall at precision >= 0.70"]
+    print(f"           model urgent recall at precision >= 0.70: {b['recall']:.3f} (P {b['precision']:.3f}, "
+          f"threshold {b['threshold']:.3f}); ECE {u['model: ece (urgent vs not)']:.3f}")
+    e = r["airline_urgency_every_negative"]
+    print(f"           airline, every negative tweet urgent (n={e['n']}, {e['urgent']}): "
+          + ", ".join(f"{w} P {e[w]['precision']:.3f} R {e[w]['recall']:.3f}" for w in ways))
+    for key in ("model P(urgent): best recall at precision >= 0.70", "model P(negative): best recall at precision >= 0.70"):
+        print(f"           {key}: {e[key]['recall']:.3f} (P {e[key]['precision']:.3f}, threshold {e[key]['threshold']:.3f})")
+    cat = r["airline_category"]
+    print(f"           airline category (n={cat['n']}) macro-F1: "
+          + ", ".join(f"{w} {cat[w]['macro_f1']:.3f}" for w in ways))
+    s = r["sentiment"]
+    print(f"           tweeteval sentiment test (n={s['n']}) macro-F1: model {s['model']['macro_f1']:.3f} "
+          f"(ECE {s['model']['ece']:.3f}), VADER {s['vader (sentiment plugin)']:.3f}")
+    for name, sp in r["spam"].items():
+        m, n = sp["model spam head (p >= 0.5)"], sp["noise plugin"]
+        print(f"           {name} held-out fifth (n={sp['n']}, {sp['spam']} spam): model P {m['precision']:.3f} "
+              f"R {m['recall']:.3f}; noise plugin P {n['precision']:.3f} R {n['recall']:.3f}")
+    for source, heads in r["training_heldout"].items():
+        print(f"           held-out {source}: " + ", ".join(
+            f"{h} macro-F1 {f['macro_f1']:.3f} (ECE {f['ece']:.3f})" for h, f in heads.items()))
+
+
+_COST_PROBE = """
+import os, sys, time
+sys.path.insert(0, {root!r})
+def rss():
+    return int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
+import numpy
+from socialdesk.core.app import DeskApp  # what a replica imports anyway
+from socialdesk.plugins.triage.sentiment import compound_score
+compound_score('warm up VADER, which the sentiment plugin loads anyway')
+before = rss()
+from socialdesk.plugins.triage.learned import base_model
+model = base_model()
+model.predict('warm up')
+print(rss() - before)
+"""
+
+
+def model_cost(data: Path) -> dict[str, Any]:
+    """Memory a replica gains by loading the model (fresh process, RSS) and time per prediction."""
+    import subprocess
+
+    added = int(subprocess.run([sys.executable, "-c", _COST_PROBE.format(root=str(ROOT))], capture_output=True,
+                               text=True, check=True).stdout.strip())
+    model = base_model()
+    texts = [t for _, t in tweeteval(data, "test")][:3000] + ["x" * 10_000] * 20
+    started = time.perf_counter()
+    for t in texts:
+        model.predict(t)
+    per_mention = (time.perf_counter() - started) / len(texts)
+    started = time.perf_counter()
+    for t in texts:
+        merge_triage(keyword_triage(t, list(DEFAULT_RULES)))
+    keyword = (time.perf_counter() - started) / len(texts)
+    return {"file_bytes": BASE_MODEL_PATH.stat().st_size, "rss_added_bytes": added,
+            "predict_ms_per_mention": per_mention * 1000, "keyword_rules_ms_per_mention": keyword * 1000,
+            "n": len(texts)}
+
+
+async def silencing_eval(data: Path) -> dict[str, Any]:
+    """Mentions that need a reply, through every default plugin: none may be silenced."""
+    sets = {"complaints": [t for g, t in complaints(data) if g],
+            "airline negative": [a.text for a in airline(data) if a.sentiment == "negative"],
+            "banking77 test": [row[0] for row in csv.reader((data / "banking77" / "test.csv").open())][1:]}
+    per_set: dict[str, dict[str, int]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        app = _app({}, Path(tmp) / "silence.db")
+        await upgrade(app.database)
+        for name, texts in sets.items():
+            verdicts = [await app.hooks.triage(m) for m in _mentions(texts, len(texts))]
+            per_set[name] = {"n": len(texts), "auto_closed": sum(v.auto_close is not None for v in verdicts),
+                             "spam": sum(v.spam for v in verdicts)}
+        await app.close()
+    return {"n": sum(p["n"] for p in per_set.values()), "auto_closed": sum(p["auto_closed"] for p in per_set.values()),
+            "spam": sum(p["spam"] for p in per_set.values()), "per_set": per_set}
+
+
+def correction_loop(data: Path, seed: int, steps: Sequence[int] = (0, 50, 200, 1000), eval_n: int = 4000
+                    ) -> dict[str, Any]:
+    from socialdesk.plugins.triage.training import Weighted, fit
+    from socialdesk.plugins.triage.training_data import Example, load_examples
+
+    air = airline(data)
+    random.Random(seed).shuffle(air)
+    evaluated, stream = air[-eval_n:], air[:-eval_n]
+    base_rows = [Weighted(e) for e in load_examples(data, seed) if e.split == "train"]
+    weight = LearnedTriageSettings().correction_weight
+    threshold = LearnedTriageSettings().urgent_at
+    out: dict[str, Any] = {"eval_n": len(evaluated), "by_corrections": {}}
+    for n in steps:
+        corrected = [Weighted(Example("desk", "train", a.text, urgency="urgent" if a.urgent else "not_urgent",
+                                      category=a.category), weight) for a in stream[:n]]
+        model = base_model() if n == 0 else fit(base_rows + corrected, seed=seed, name=f"desk-{n}")
+        predictions = [model.predict(a.text) for a in evaluated]
+        scores = [p.p("urgency", "urgent") for p in predictions]
+        gold = [a.urgent for a in evaluated]
+        labelled = [(a.category, p.best("category")[0]) for a, p in zip(evaluated, predictions) if a.category]
+        out["by_corrections"][n] = {
+            "urgent": evaluation.binary_f1(gold, [s >= threshold for s in scores]),
+            "urgent_recall_at_p70": evaluation.recall_at_precision(gold, scores, 0.70),
+            "category_macro_f1": evaluation.macro_f1([g for g, _ in labelled], [p for _, p in labelled],
+                                                     sorted({g for g, _ in labelled}))}
+    return out
+
+
+async def ingest_eval(data: Path, n: int, repeat: int) -> dict[str, Any]:
+    """Whole ingest (triage, persist, outbox) per mention, with and without learned_triage."""
+    texts = [text for _, text in tweeteval(data, "test")]
+    with tempfile.TemporaryDirectory() as tmp:
+        variants = {"every default plugin but learned_triage (before)":
+                    _app({"plugins": {"learned_triage": {"enabled": False}}}, Path(tmp) / "before.db"),
+                    "every default plugin (learned_triage on)": _app({}, Path(tmp) / "after.db")}
+        for app in variants.values():
+            await upgrade(app.database)
+            for m in _mentions(texts, 50):
+                await app.service.ingest(replace(m, external_id="warm" + m.external_id))
+        best: dict[str, float] = {}
+        for round_ in range(repeat):
+            mentions = [replace(m, external_id=f"r{round_}{m.external_id}", conversation_id=f"r{round_}{m.conversation_id}")
+                        for m in _mentions(texts[round_ * n:], n)]
+            for name, app in variants.items():
+                started = time.perf_counter()
+                for m in mentions:
+                    await app.service.ingest(m)
+                best[name] = min(best.get(name, float("inf")), time.perf_counter() - started)
+        for app in variants.values():
+            await app.close()
+    before = best["every default plugin but learned_triage (before)"]
+    return {"n": n, "repeat": repeat, "lines": {name: {"mentions_per_s": n / t, "cost_ratio": t / before}
+                                                for name, t in best.items()}}
+
+
 # --- main --------------------------------------------------------------------------------------
 
 
@@ -248,7 +563,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=5000, help="mentions per throughput variant")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--tune", action="store_true", help="also choose sentiment thresholds on tweeteval val")
-    parser.add_argument("--skip", default="", help="comma-separated: sentiment,spam,language,throughput")
+    parser.add_argument("--skip", default="",
+                        help="comma-separated: sentiment,spam,language,throughput,learned,silencing,loop,ingest")
+    parser.add_argument("--seed", type=int, default=13, help="seed of the correction-loop simulation")
+    parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "triage_eval.json",
+                        help="where to write the JSON results")
     args = parser.parse_args(argv)
     if not args.data.is_dir():
         parser.error(f"--data {args.data}: no such folder; point it at the shared data (see its README.md)")
@@ -285,9 +604,32 @@ def main(argv: list[str] | None = None) -> int:
               f"(triage plugins in 'all': {', '.join(tp['triage_plugins_in_all'])})")
         for name, line in tp["lines"].items():
             print(f"           {name:34} {line['mentions_per_s']:9.0f} mentions/s  ratio {line['ratio_to_baseline']:.3f}")
-    out = ROOT / "bench" / "results" / "triage_eval.json"
+    if "learned" not in skip:
+        results["learned"] = learned_eval(args.data)
+        print_learned(results["learned"])
+    if "learned" not in skip:
+        mc = results["model_cost"] = model_cost(args.data)
+        print(f"cost       model file {mc['file_bytes'] / 1e6:.1f} MB; a replica's RSS grows {mc['rss_added_bytes'] / 1e6:.1f} MB "
+              f"on loading it; predict {mc['predict_ms_per_mention']:.3f} ms/mention (keyword rules "
+              f"{mc['keyword_rules_ms_per_mention']:.3f} ms), n={mc['n']} incl. 20 of 10,000 characters")
+    if "silencing" not in skip:
+        sl = results["silencing"] = asyncio.run(silencing_eval(args.data))
+        print(f"silencing  needs-a-reply mentions through every default plugin (n={sl['n']}): "
+              f"auto-closed {sl['auto_closed']}, called spam {sl['spam']}  " + json.dumps(sl["per_set"]))
+    if "loop" not in skip:
+        lp = results["loop"] = correction_loop(args.data, seed=args.seed)
+        print(f"loop       airline desk, figures on the last {lp['eval_n']} tweets (never corrected)")
+        for n, f in lp["by_corrections"].items():
+            print(f"           N={n:>5}: urgent P {f['urgent']['precision']:.3f} R {f['urgent']['recall']:.3f} "
+                  f"F1 {f['urgent']['f1']:.3f}; recall@P>=0.70 {f['urgent_recall_at_p70']['recall']:.3f}; "
+                  f"category macro-F1 {f['category_macro_f1']:.3f}")
+    if "ingest" not in skip:
+        ig = results["ingest"] = asyncio.run(ingest_eval(args.data, min(args.n, 2000), args.repeat))
+        for name, line in ig["lines"].items():
+            print(f"ingest     {name:44} {line['mentions_per_s']:8.0f} mentions/s  cost ratio {line['cost_ratio']:.3f}")
+    out = args.output
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
+    out.write_text(json.dumps(results, indent=2, default=str))
     return 0
 
 

@@ -58,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     report_format = report.add_mutually_exclusive_group()
     report_format.add_argument("--csv", action="store_true", help="section,name,value rows")
     report_format.add_argument("--json", action="store_true", help="one JSON object")
+    from socialdesk.plugins.triage.admin_cli import add_parser as add_triage_parser
+
+    add_triage_parser(commands)
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_commands.add_parser("upgrade", help="apply Alembic migrations up to the newest")
@@ -123,8 +126,12 @@ async def _check(config: AppConfig, catalog: PluginCatalog, *, online: bool) -> 
         if problems:
             raise StartupRefused(problems)
         print(f"{config.file}: OK; enabled plugins: {', '.join(config.enabled) or 'none'}")
+        # Degraded but startable (a missing triage model file: run falls back to the rules).
+        warnings = await app.hooks.health_warnings()
+        for line in warnings:
+            print(f"problem: {redact(line)}", file=sys.stderr)
         if not online:
-            return 0
+            return EXIT_PROBLEM if warnings else 0
         checks = await app.hooks.check_online()
     finally:
         await app.close()
@@ -137,7 +144,7 @@ async def _check(config: AppConfig, catalog: PluginCatalog, *, online: bool) -> 
         for problem in check.problems:
             print(f"{check.platform}: problem: {redact(problem)}", file=sys.stderr)
             failed = True
-    return EXIT_PROBLEM if failed else 0
+    return EXIT_PROBLEM if failed or warnings else 0
 
 
 def cmd_plugins(args: argparse.Namespace, catalog: PluginCatalog) -> int:
@@ -275,7 +282,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_check(args, catalog)
         if args.command == "plugins":
             return cmd_plugins(args, catalog)
+        if args.command == "triage" and args.triage_command == "train" and not args.from_desk:
+            from socialdesk.plugins.triage.admin_cli import run as run_triage  # needs no plugins.toml
+
+            return run_triage(args, None, catalog)  # type: ignore[arg-type]
         config = _load(args.config, catalog)
+        if args.command == "triage":
+            from socialdesk.plugins.triage.admin_cli import run as run_triage
+
+            return run_triage(args, config, catalog)
         if args.command == "db":
             return asyncio.run(_db(args, config))
         if args.command == "report":

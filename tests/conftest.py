@@ -78,6 +78,17 @@ def cards() -> CardRecorder:
 AppFactory = Callable[..., Any]
 
 
+def _rules_only_unless_asked(raw_config: dict[str, Any] | None) -> dict[str, Any]:
+    """Tests pin triage to the rule-based plugins unless they configure ``learned_triage``:
+    a learned model's verdicts move whenever it is retrained, and most tests are about
+    something else. ``tests/triage/test_learned_*`` turn it on (``{"learned_triage": {}}``)."""
+    raw = dict(raw_config or {})
+    plugins = dict(raw.get("plugins") or {})
+    plugins.setdefault("learned_triage", {"enabled": False})
+    raw["plugins"] = plugins
+    return raw
+
+
 @pytest.fixture
 async def make_app(database_url_and_kwargs: tuple[str, dict], clock: FakeClock,
                    platform: TestPlatform, cards: CardRecorder) -> AsyncIterator[AppFactory]:
@@ -94,7 +105,7 @@ async def make_app(database_url_and_kwargs: tuple[str, dict], clock: FakeClock,
             entries.append(PluginEntry(PLATFORM, platform, "test", True))
             entries.append(PluginEntry("cards", cards, "test", True))
         catalog = discover_plugins().with_extra(entries)
-        config = parse_config(raw_config or {}, catalog)
+        config = parse_config(_rules_only_unless_asked(raw_config), catalog)
         app = DeskApp(config, build_plugin_manager(catalog, config), Database(url, **kwargs), clock)
         if not migrated:
             await upgrade(app.database)

@@ -33,6 +33,7 @@ class EventKind(StrEnum):
     CSAT_SENT = "csat_sent"  # a satisfaction survey went to the customer
     CSAT_ANSWERED = "csat_answered"  # the customer answered it (score, comment)
     MESSAGES_REDACTED = "messages_redacted"  # retention replaced old customer text
+    TRIAGE_CORRECTED = "triage_corrected"  # an agent set priority and/or category: details priority/category {from, to}
 
 
 SYSTEM_ACTOR = "system"

@@ -194,6 +194,16 @@ class DeskHooks:
                 checks.append(outcome)
         return checks
 
+    async def health_warnings(self) -> list[str]:
+        """Every plugin's warnings; a plugin that fails to answer is itself a warning."""
+        warnings: list[str] = []
+        for plugin_name, outcome in await self._call_each("socialdesk_health_warnings", app=self._app):
+            if isinstance(outcome, BaseException):
+                warnings.append(f"{plugin_name}: health check failed: {type(outcome).__name__}")
+            elif outcome:
+                warnings.extend(outcome)
+        return warnings
+
     async def triage(self, mention: Mention) -> TriageResult:
         """Merge every plugin's verdict. A failing triage plugin is logged and left out:
         one buggy plugin must not stop mentions from reaching the desk."""

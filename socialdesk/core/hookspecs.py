@@ -252,6 +252,17 @@ def socialdesk_card_fields(ticket: TicketSnapshot, app: DeskApp) -> list[CardFie
 
 
 @hookspec
+def socialdesk_health_warnings(app: DeskApp) -> list[str] | None:
+    """Name what is degraded but does not stop the desk ("the triage model file is missing;
+    run `socialdesk triage train`: triage runs on the keyword rules").
+
+    Called by ``socialdesk check`` (each line printed as a problem) and by ``GET /healthz``
+    (listed under ``warnings``; the status stays ok). Return lines an admin can act on, or
+    ``None``. May be async; keep it cheap, it runs on every health probe.
+    """
+
+
+@hookspec
 def socialdesk_mask_spans(text: str, app: DeskApp) -> list[TextSpan] | None:
     """Point at the parts of a customer's text that must not be shown as they are.
 

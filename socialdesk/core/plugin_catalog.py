@@ -20,6 +20,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str, bool], ...] = (
     ("language", "socialdesk.plugins.triage.language", True),
     ("noise", "socialdesk.plugins.triage.noise", True),
     ("author_weight", "socialdesk.plugins.triage.author_weight", True),
+    ("learned_triage", "socialdesk.plugins.triage.learned", True),
     ("event_log", "socialdesk.plugins.event_log", True),
     ("sla", "socialdesk.plugins.sla.plugin", True),
     ("storms", "socialdesk.plugins.storms.plugin", True),

@@ -243,6 +243,30 @@ class DeskService:
 
         return await self._transition(ticket_id, change)
 
+    async def correct_triage(self, ticket_id: int, actor: Actor, *, priority: int | None = None,
+                             category: str | None = None) -> TicketSnapshot:
+        """An agent's correction of priority and/or category: audited (``triage_corrected``,
+        whose details are the labels ``socialdesk triage train --from-desk`` learns from)
+        and shown on the card. Any agent may correct an active ticket."""
+
+        def change(session: AsyncSession, t: Ticket, changes: ChangeLog, now: datetime) -> None:
+            _require_active(t, "correct its triage")
+            details: dict[str, Any] = {}
+            if priority is not None and priority != t.priority:
+                details["priority"] = {"from": t.priority, "to": priority}
+                t.priority = priority
+            if category is not None and category != t.category:
+                details["category"] = {"from": t.category, "to": category}
+                t.category = category
+            if not details:
+                raise DeskError(f"#{t.id} is already P{t.priority} · {t.category}; nothing to correct")
+            changes.record(session, EventKind.TRIAGE_CORRECTED, t.id, actor.user_id, now, **details)
+            said = ", ".join(f"{k} {v['from']} → {v['to']}" for k, v in details.items())
+            t.priority_reasons = [f"corrected by an agent ({said})",
+                                  *[r for r in t.priority_reasons if not r.startswith("corrected by an agent")]]
+
+        return await self._transition(ticket_id, change)
+
     async def reopen(self, ticket_id: int, actor: Actor) -> TicketSnapshot:
         def change(session: AsyncSession, t: Ticket, changes: ChangeLog, now: datetime) -> None:
             if t.status not in ENDED_STATUSES:

@@ -16,9 +16,10 @@ HIGHEST_PRIORITY = 1
 LOWEST_PRIORITY = 4
 DEFAULT_PRIORITY = 3
 DEFAULT_CATEGORY = "question"
-CATEGORIES = ("outage", "bug", "billing", "account_security", "refund", "question", "feedback", "praise")
+CATEGORIES = ("outage", "bug", "billing", "account_security", "refund", "question", "feedback", "praise",
+              "delivery", "other")
 # Categories where the customer is unhappy: negative sentiment makes these more urgent.
-COMPLAINT_CATEGORIES = ("outage", "bug", "billing", "account_security", "refund")
+COMPLAINT_CATEGORIES = ("outage", "bug", "billing", "account_security", "refund", "delivery")
 
 
 def clamp_priority(value: int) -> int:

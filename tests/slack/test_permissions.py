@@ -45,7 +45,7 @@ async def test_a_non_agent_is_refused_for_every_command_and_button(start_desk) -
               (failed, Actions.RESEND), (failed, Actions.DISCARD)]
     for tid, action in clicks:
         await desk.click(tid, action, user=ERIN)
-    overflow = [f"assign:{held}", f"unclaim:{held}", f"spam:{held}"]
+    overflow = [f"assign:{held}", f"unclaim:{held}", f"triage:{held}", f"spam:{held}"]
     for value in overflow:
         await desk.choose_in_overflow(held, value, user=ERIN)
     expected = len(COMMANDS) + len(clicks) + len(overflow)

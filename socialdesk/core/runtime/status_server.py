@@ -7,6 +7,8 @@
   platform refused the refresh of its posting credentials (X OAuth 2.0), still 200 but
   ``"status": "degraded"`` with ``"posting_credentials": {"x": "<why>"}``: replies there
   wait for an admin to authorise again.
+  Plugins' ``socialdesk_health_warnings`` (a degraded but serving desk) are listed under
+  ``"warnings"``.
 * ``/metrics``: Prometheus' text format (see :mod:`socialdesk.core.runtime.metrics`); the store's
   gauges are read at each scrape.
 
@@ -92,13 +94,16 @@ class StatusServer:
     async def _health(self, request: web.Request) -> web.Response:
         leader = self._is_leader()
         if await self._database_ok():
+            body: dict[str, object] = {"status": "ok", "leader": leader, "database": "ok"}
             failing = await self._credential_failures()
             if failing:
                 # Still 200: the replica serves Slack and ingests; only posting on these platforms
                 # waits for an admin, and restarting the container would not help.
-                return web.json_response({"status": "degraded", "leader": leader, "database": "ok",
-                                          "posting_credentials": failing})
-            return web.json_response({"status": "ok", "leader": leader, "database": "ok"})
+                body.update(status="degraded", posting_credentials=failing)
+            warnings = await self._app.hooks.health_warnings()
+            if warnings:  # degraded but serving (e.g. triage on keyword rules only)
+                body["warnings"] = warnings
+            return web.json_response(body)
         return web.json_response({"status": "unavailable", "leader": leader, "database": "unreachable"},
                                  status=503)
 

@@ -30,6 +30,7 @@ from socialdesk.core.slack.modals import (
     Inputs,
     ModalState,
     assign_modal,
+    triage_modal,
     note_modal,
     reply_modal,
     reply_text_block,
@@ -37,12 +38,14 @@ from socialdesk.core.slack.modals import (
     snooze_modal,
 )
 from socialdesk.core.slack.runtime import SlackRuntime
+from socialdesk.core.ticket import ENDED_STATUSES
+from socialdesk.core.triage import CATEGORIES
 
 if TYPE_CHECKING:
     from socialdesk.core.app import DeskApp
 
 log = logging.getLogger(__name__)
-_OVERFLOW = re.compile(r"^(assign|unclaim|spam|reopen):(\d{1,12})$")
+_OVERFLOW = re.compile(r"^(assign|unclaim|triage|spam|reopen):(\d{1,12})$")
 
 Work = Callable[[Actor, int], Awaitable[str]]
 MakeView = Callable[[Actor, int, str | None], Awaitable[View]]
@@ -164,6 +167,12 @@ def register(bolt: AsyncApp, app: DeskApp, rt: SlackRuntime) -> None:
     async def assign_view(actor: Actor, number: int, channel: str | None) -> View:
         return assign_modal(await service.get_ticket(number), ModalState(number, channel))
 
+    async def triage_view(actor: Actor, number: int, channel: str | None) -> View:
+        ticket = await service.get_ticket(number)
+        if ticket.status in ENDED_STATUSES:
+            raise DeskError(f"#{number} is {ticket.status}; reopen it to correct its triage")
+        return triage_modal(ticket, ModalState(number, channel), CATEGORIES)
+
     def modal_button(action_id: str, make: MakeView) -> None:
         """A click that opens a form for the ticket."""
 
@@ -187,6 +196,9 @@ def register(bolt: AsyncApp, app: DeskApp, rt: SlackRuntime) -> None:
         choice, number = match.group(1), int(match.group(2))
         if choice == "assign":
             await open_modal(body, client, respond, assign_view)
+            return
+        if choice == "triage":
+            await open_modal(body, client, respond, triage_view)
             return
         actor = await actor_or_refuse(rt, body, respond)
         if actor is None:

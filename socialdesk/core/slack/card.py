@@ -52,7 +52,7 @@ class Actions:
     SNOOZE = "desk.snooze"
     CLOSE = "desk.close"
     REOPEN = "desk.reopen"
-    MORE = "desk.more"  # overflow: "assign:42", "unclaim:42", "spam:42", "reopen:42"
+    MORE = "desk.more"  # overflow: "assign:42", "unclaim:42", "triage:42", "spam:42", "reopen:42"
     RESEND = "desk.reply_resend"
     DISCARD = "desk.reply_discard"
     LINK = "desk.link"  # link buttons: Slack still sends a click, which is acknowledged
@@ -239,6 +239,7 @@ def _buttons(d: TicketDetails) -> list[Block]:
         more = [Option(text="Assign…", value=f"assign:{t.id}")]
         if t.assignee:
             more.append(Option(text="Unclaim", value=f"unclaim:{t.id}"))
+        more.append(Option(text="Correct triage…", value=f"triage:{t.id}"))  # priority/category: a label to learn from
         more.append(Option(text="Mark as spam", value=f"spam:{t.id}"))
         elements = [
             ButtonElement(text="Claim", action_id=Actions.CLAIM, value=value,

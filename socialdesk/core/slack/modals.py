@@ -1,4 +1,4 @@
-"""The desk's modals: reply, note, snooze and assign, and reading what was submitted.
+"""The desk's modals: reply, note, snooze, assign and triage correction, and reading what was submitted.
 
 A modal carries its ticket in ``private_metadata`` (JSON). Input blocks have fixed ids
 so the server's validation errors appear under the right input (``response_action:
@@ -42,6 +42,7 @@ class Callbacks:
     NOTE = "desk.note_modal"
     SNOOZE = "desk.snooze_modal"
     ASSIGN = "desk.assign_modal"
+    TRIAGE = "desk.triage_modal"
 
 
 class Inputs:
@@ -60,6 +61,8 @@ class Inputs:
     UNTIL = "until"
     ASSIGNEE = "assignee"
     PICK = "pick"
+    PRIORITY = "priority"
+    CATEGORY = "category"
 
 
 MAX_SLACK_INPUT = 3000
@@ -172,6 +175,26 @@ def assign_modal(ticket: TicketSnapshot, state: ModalState) -> View:
                 private_metadata=state.dumps(), blocks=[
                     InputBlock(block_id=Inputs.ASSIGNEE, label="Give it to",
                                element=UserSelectElement(action_id=Inputs.PICK, placeholder="Pick an agent")),
+                ])
+
+
+def triage_modal(ticket: TicketSnapshot, state: ModalState, categories: tuple[str, ...]) -> View:
+    """Correct the priority and/or category; what the agent picks is a label the desk's model learns from."""
+    priorities = [Option(text=f"P{p}", value=str(p)) for p in range(1, 5)]
+    kinds = [Option(text=c, value=c) for c in categories]
+    current_kind = next((o for o in kinds if o.value == ticket.category), None)
+    return View(type="modal", callback_id=Callbacks.TRIAGE, title=_title(f"Triage {ticket.ref}"),
+                submit=PlainTextObject(text="Correct"), close=PlainTextObject(text="Cancel"),
+                private_metadata=state.dumps(), blocks=[
+                    InputBlock(block_id=Inputs.PRIORITY, label="Priority",
+                               element=StaticSelectElement(action_id=Inputs.PICK, options=priorities,
+                                                           initial_option=priorities[ticket.priority - 1]
+                                                           if 1 <= ticket.priority <= 4 else None)),
+                    InputBlock(block_id=Inputs.CATEGORY, label="Category",
+                               element=StaticSelectElement(action_id=Inputs.PICK, options=kinds,
+                                                           initial_option=current_kind)),
+                    ContextBlock(elements=[MarkdownTextObject(
+                        text="Your correction is audited, updates the card and teaches this desk's triage model.")]),
                 ])
 
 

@@ -1,4 +1,4 @@
-"""Submitted modals: reply, note, snooze, assign.
+"""Submitted modals: reply, note, snooze, assign, triage correction.
 
 The desk does the change before acknowledging, because its verdict decides the answer:
 accepted closes the modal, refused keeps it open with the reason under the input
@@ -129,5 +129,22 @@ def register(bolt: AsyncApp, app: DeskApp, rt: SlackRuntime) -> None:
             await service.assign(state.ticket_id, actor, assignee)
         except DeskError as exc:
             await ack(response_action="errors", errors={Inputs.ASSIGNEE: await shown(str(exc))})
+        else:
+            await ack()
+
+    @bolt.view(Callbacks.TRIAGE)
+    async def triage_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        actor = await rt.permissions.actor(str(body["user"]["id"]))
+        if actor is None:
+            await ack(response_action="errors", errors={Inputs.PRIORITY: error_text(REFUSAL)})
+            return
+        state = ModalState.loads(view.get("private_metadata"))
+        priority = selected(view, Inputs.PRIORITY, Inputs.PICK)
+        category = selected(view, Inputs.CATEGORY, Inputs.PICK)
+        try:
+            await service.correct_triage(state.ticket_id, actor, priority=int(priority[0]) if priority else None,
+                                         category=category[0] if category else None)
+        except DeskError as exc:
+            await ack(response_action="errors", errors={Inputs.PRIORITY: await shown(str(exc))})
         else:
             await ack()

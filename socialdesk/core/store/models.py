@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -364,3 +365,21 @@ class PlatformCredential(Base):
     failure: Mapped[str | None] = mapped_column(Text)
     failed_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
+
+
+class TriageModelRow(Base):
+    """A desk's own triage model (``socialdesk triage train --from-desk``): plain arrays in
+    ``data`` (the ``.npz`` bytes of :mod:`socialdesk.plugins.triage.model_file`). At most one
+    row is ``live``; the ones it replaced are ``retired`` (kept for rollback); a candidate
+    that did not beat the live model is ``rejected``."""
+
+    __tablename__ = "triage_models"
+    __table_args__ = (Index("ix_triage_models_status", "status"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    corrections: Mapped[int] = mapped_column(Integer, default=0)
+    figures: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

@@ -6,7 +6,9 @@ Matching ignores case and accents and respects word boundaries ("down" matches
 rules configured a built-in set covers the eight categories, with a few lists for French,
 Spanish, German, Portuguese and Italian. A rule with ``languages`` applies only to
 mentions the ``language`` plugin found in one of them. Every matched rule is its own
-contribution, so a rule's language condition concerns that rule alone.
+contribution, so a rule's language condition concerns that rule alone. Rules an admin
+wrote override the learned model (``learned_triage``); the built-in lists yield to it when
+it is confident.
 """
 
 from __future__ import annotations
@@ -155,7 +157,19 @@ def socialdesk_settings_model() -> type[KeywordTriageSettings]:
     return KeywordTriageSettings
 
 
-def triage_text(text: str, rules: list[Rule]) -> list[TriageContribution]:
+# The built-in lists name a category with this confidence: a confident learned model
+# (learned_triage) beats them. Rules an admin wrote are explicit overrides: they beat it.
+BUILTIN_RULE_CONFIDENCE = 0.7
+ADMIN_RULE_CONFIDENCE = 1.0
+
+
+def admin_rules(settings: KeywordTriageSettings) -> bool:
+    """Did the admin write the rules (``[[plugins.keyword_triage.rules]]``)?"""
+    return "rules" in settings.model_fields_set
+
+
+def triage_text(text: str, rules: list[Rule], confidence: float = BUILTIN_RULE_CONFIDENCE
+                ) -> list[TriageContribution]:
     """One contribution per matched rule, in rule order (the merge keeps that order, so
     the first matching rule with a category wins among equals)."""
     normalised = normalise(text)
@@ -164,7 +178,7 @@ def triage_text(text: str, rules: list[Rule]) -> list[TriageContribution]:
             priority=rule.priority,
             escalate=rule.escalate,
             category=rule.category,
-            category_confidence=0.7,
+            category_confidence=confidence,
             tags=tuple(rule.tags),
             reasons=(f"keyword '{m.group(0)}'",),
             when_language=tuple(rule.languages),
@@ -177,4 +191,17 @@ def triage_text(text: str, rules: list[Rule]) -> list[TriageContribution]:
 @hookimpl
 def socialdesk_triage(mention: Mention, app) -> list[TriageContribution]:  # type: ignore[no-untyped-def]
     settings: KeywordTriageSettings = app.settings(PLUGIN_NAME)
-    return triage_text(mention.text, settings.rules)
+    confidence = ADMIN_RULE_CONFIDENCE if admin_rules(settings) else BUILTIN_RULE_CONFIDENCE
+    return triage_text(mention.text, settings.rules, confidence)
+
+
+def admin_priority_rule_matches(text: str, app) -> bool:  # type: ignore[no-untyped-def]
+    """Does a rule the admin wrote set this mention's priority? (Then the learned model
+    proposes none: the admin's rule is the override.)"""
+    if PLUGIN_NAME not in app.config.enabled:
+        return False
+    settings: KeywordTriageSettings = app.settings(PLUGIN_NAME)
+    if not admin_rules(settings):
+        return False
+    normalised = normalise(text)
+    return any(rule.priority is not None and not rule.languages and rule.search(normalised) for rule in settings.rules)

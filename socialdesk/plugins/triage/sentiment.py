@@ -9,7 +9,7 @@ category is decided by other plugins.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 
 from pydantic import Field, model_validator
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
@@ -50,9 +50,18 @@ def _analyzer() -> SentimentIntensityAnalyzer:
     return SentimentIntensityAnalyzer()
 
 
+@lru_cache(maxsize=256)
+def polarity(opening: str) -> tuple[float, float, float, float]:
+    """VADER's (compound, negative, neutral, positive) scores of ``opening`` (at most
+    ``MAX_CHARS``). Cached for a few mentions: this plugin and the learned model
+    (``learned_triage``) both read them for the same mention."""
+    s = _analyzer().polarity_scores(opening)
+    return float(s["compound"]), float(s["neg"]), float(s["neu"]), float(s["pos"])
+
+
 def compound_score(text: str) -> float:
     """VADER's normalised compound score, -1 (most negative) .. 1 (most positive)."""
-    return float(_analyzer().polarity_scores(text[:MAX_CHARS])["compound"])
+    return polarity(text[:MAX_CHARS])[0]
 
 
 def label(score: float, settings: SentimentSettings) -> str:

@@ -4,7 +4,7 @@ Partial indexes on active tickets (the WHERE written with literal statuses, as t
 queries write it, so SQLite can use them), and handles in lower case.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-06
 """
 from alembic import op
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = '0005'
-down_revision = '0003'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
