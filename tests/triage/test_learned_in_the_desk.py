@@ -22,7 +22,7 @@ from socialdesk.plugins.triage.desk_training import corrections, train_from_desk
 from socialdesk.plugins.triage.learned import current_model, forget_models
 from tests.conftest import mention
 from tests.store_queries import jobs
-from tests.test_cli import cli, write_config
+from tests.test_cli import cli, upgraded, write_config
 from tests.triage.tiny_data import CALM, write_tiny_data
 
 AGENT = Actor("U0AGENT")
@@ -89,13 +89,13 @@ async def test_healthz_lists_the_warning_and_stays_ok(make_app, tmp_path):
 def test_check_names_a_corrupt_model_file_and_the_fix(tmp_path, capsys):
     broken = tmp_path / "broken.npz"
     broken.write_bytes(b"PK\x03\x04 not really")
-    path = write_config(tmp_path, f'[plugins.learned_triage]\nmodel_path = "{broken}"\n')
+    # check refuses what run refuses (an un-migrated database), so the database is made first
+    path = upgraded(write_config(tmp_path, f'[plugins.learned_triage]\nmodel_path = "{broken}"\n'))
     code, out, err = cli(capsys, "--config", path, "check")
     assert code == 1
     assert f"{broken}: unreadable triage model" in err and "socialdesk triage train" in err
     good = write_config(tmp_path, name="good.toml")
     assert cli(capsys, "--config", good, "check")[0] == 0
-    assert not (tmp_path / "desk.db").exists()  # check connects to nothing
 
 
 # --- corrections --------------------------------------------------------------------------------
