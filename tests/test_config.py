@@ -18,7 +18,7 @@ from socialdesk.core.secrets import MissingSecret
 
 # Built-in and on unless plugins.toml says otherwise, in registration order.
 DEFAULT_ENABLED = ("reply_delivery", "reply_rules", "keyword_triage", "sentiment", "language", "noise",
-                   "author_weight", "event_log", "sla", "storms", "pii", "retention")
+                   "author_weight", "event_log", "sla", "storms", "pii", "retention", "push")
 
 # Fake secrets, assembled so that secret scanners do not flag this file. Each must be
 # refused by shape or by key, and must never appear in what the user is shown.
@@ -159,7 +159,7 @@ def test_plugin_that_cannot_be_loaded_is_reported_when_configured() -> None:
 def test_unknown_plugin_far_from_any_name_lists_what_is_installed() -> None:
     (line,) = problems({"plugins": {"mastodon": {"enabled": True}}})
     assert line.startswith("plugins.toml: plugins.mastodon: no such plugin is installed")
-    assert "author_weight, csat, digest, discord, event_log, keyword_triage, language, noise, pii" in line
+    assert "author_weight, csat, digest, discord, discourse, event_log, keyword_triage, language, noise, pii" in line
     assert "socialdesk plugins" in line
 
 
