@@ -77,3 +77,21 @@ def _priority(value: int) -> int:
 
 
 Priority = Annotated[int, AfterValidator(_priority)]
+
+
+def _lookback_minutes(value: int) -> int:
+    if not 0 <= value <= 7 * 24 * 60:
+        raise ValueError(f"must be from 0 (only new mentions) to 10080 minutes, seven days (got {value})")
+    return value
+
+
+def _request_timeout(value: float) -> float:
+    if not 5 <= value <= 300:
+        raise ValueError(f"must be from 5 to 300 seconds (got {value})")
+    return value
+
+
+# A polling platform's first poll: how far back it reads before the desk existed.
+LookbackMinutes = Annotated[int, AfterValidator(_lookback_minutes)]
+# How long a platform request may take before a reply becomes uncertain.
+RequestTimeoutSeconds = Annotated[float, AfterValidator(_request_timeout)]

@@ -16,7 +16,7 @@ from pydantic import field_validator, model_validator
 from yarl import URL
 
 from socialdesk.core.config import StrictModel
-from socialdesk.core.config_types import EnvVarName
+from socialdesk.core.config_types import EnvVarName, LookbackMinutes, RequestTimeoutSeconds
 
 PLUGIN_NAME = "x"
 DEFAULT_API_BASE = "https://api.twitter.com"
@@ -53,8 +53,8 @@ class XSettings(StrictModel):
     poll_interval: int = 60
     search_query: str | None = None
     max_results: int = 100
-    first_poll_lookback_minutes: int = 60
-    request_timeout_seconds: float = 30.0
+    first_poll_lookback_minutes: LookbackMinutes = 60
+    request_timeout_seconds: RequestTimeoutSeconds = 30.0
 
     @field_validator("api_base")
     @classmethod
@@ -102,20 +102,6 @@ class XSettings(StrictModel):
     def _check_max_results(cls, value: int) -> int:
         if not 10 <= value <= 100:
             raise ValueError(f"must be from 10 to 100 posts per page (got {value})")
-        return value
-
-    @field_validator("first_poll_lookback_minutes")
-    @classmethod
-    def _check_lookback(cls, value: int) -> int:
-        if not 0 <= value <= 7 * 24 * 60:
-            raise ValueError(f"must be from 0 (only new posts) to 10080 minutes, seven days (got {value})")
-        return value
-
-    @field_validator("request_timeout_seconds")
-    @classmethod
-    def _check_timeout(cls, value: float) -> float:
-        if not 5 <= value <= 300:
-            raise ValueError(f"must be from 5 to 300 seconds (got {value})")
         return value
 
     @model_validator(mode="after")
