@@ -167,3 +167,18 @@ def traffic_record(sandbox: Any, tmp_path: Path) -> Path:
     """The JSON-lines traffic record of the ``sandbox`` fixture."""
     return tmp_path / "traffic.jsonl"
 
+
+def sqlite_upgrade(path: Path) -> None:
+    """Migrate the SQLite file at ``path`` to head: `check` refuses what `run` refuses, an
+    un-migrated database included. Synchronous on purpose: tests call it inside a running loop."""
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from socialdesk.core.store.migrate import alembic_config
+
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    engine.dispose()  # synchronous on purpose: the tests call it inside a running event loop

@@ -22,7 +22,7 @@ def _is_loopback(host: str | None) -> bool:
         return False
 
 
-def checked_url(value: str, example: str, *, allow_path: bool = True) -> str:
+def checked_url(value: str, example: str, *, allow_path: bool = True, allow_query: bool = True) -> str:
     """``value`` normalised (no trailing slash), or ``ValueError`` saying what to write instead."""
     try:
         url = URL(value.strip())
@@ -32,6 +32,8 @@ def checked_url(value: str, example: str, *, allow_path: bool = True) -> str:
         raise ValueError(f"must be an http(s) URL such as {example} (got {value!r})")
     if url.user or url.password:
         raise ValueError("must not carry a user name or password; credentials come from environment variables")
+    if url.query_string and not allow_query:
+        raise ValueError(f"must not have a query (got {value!r})")
     if url.fragment or (not allow_path and url.path not in ("", "/")):
         raise ValueError(f"must be a bare address such as {example} (got {value!r})")
     if url.scheme == "http" and not _is_loopback(url.host):

@@ -16,6 +16,7 @@ from socialdesk.core.secrets import MissingSecret
 from socialdesk.plugins.bluesky.plugin import socialdesk_start_listeners
 from socialdesk.plugins.bluesky.settings import BlueskySettings
 from tests.bluesky_plugin.conftest import BRAND, DANA, poll
+from tests.conftest import sqlite_upgrade
 
 
 def problems(table: dict) -> list[str]:  # type: ignore[type-arg]
@@ -83,6 +84,7 @@ def write_config(tmp_path: Path, service: str) -> Path:
     path = tmp_path / "plugins.toml"
     path.write_text(f'[desk]\ndatabase_url = "sqlite+aiosqlite:///{tmp_path / "d.db"}"\n\n'
                     f'[plugins.bluesky]\nenabled = true\nservice = "{service}"\n', encoding="utf-8")
+    sqlite_upgrade(tmp_path / "d.db")  # `check` refuses an un-migrated database, as `run` does
     return path
 
 

@@ -18,6 +18,7 @@ from socialdesk.plugins.mastodon.plugin import socialdesk_start_listeners
 from socialdesk.plugins.mastodon.settings import MastodonSettings
 from socialdesk.sandbox.mastodon import MastodonEmulator
 from tests.mastodon_plugin.conftest import DANA, TOKEN_ENV, catch_up_once
+from tests.conftest import sqlite_upgrade
 
 
 def problems(table: dict) -> list[str]:  # type: ignore[type-arg]
@@ -82,6 +83,7 @@ def write_config(tmp_path: Path, api_base: str) -> Path:
     path = tmp_path / "plugins.toml"
     path.write_text(f'[desk]\ndatabase_url = "sqlite+aiosqlite:///{tmp_path / "d.db"}"\n\n'
                     f'[plugins.mastodon]\nenabled = true\napi_base = "{api_base}"\n', encoding="utf-8")
+    sqlite_upgrade(tmp_path / "d.db")  # `check` refuses an un-migrated database, as `run` does
     return path
 
 

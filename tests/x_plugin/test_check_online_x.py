@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 from socialdesk.cli import main
+from tests.conftest import sqlite_upgrade
 
 
 def write_config(tmp_path: Path, api_base: str) -> Path:
@@ -15,20 +16,6 @@ def write_config(tmp_path: Path, api_base: str) -> Path:
     # `check` refuses what `run` refuses, an un-migrated database included.
     sqlite_upgrade(tmp_path / "d.db")
     return path
-
-
-def sqlite_upgrade(path: Path) -> None:
-    from alembic import command
-    from sqlalchemy import create_engine
-
-    from socialdesk.core.store.migrate import alembic_config
-
-    engine = create_engine(f"sqlite:///{path}")
-    with engine.begin() as connection:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
-    engine.dispose()  # synchronous on purpose: the tests call it inside a running event loop
 
 
 async def test_check_online_says_who_posts_and_reads(sandbox, tmp_path, monkeypatch, capsys):

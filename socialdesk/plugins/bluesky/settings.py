@@ -8,29 +8,18 @@ desk that does not use Bluesky validates without a ``[plugins.bluesky]`` table.
 
 from __future__ import annotations
 
-import ipaddress
 
 from pydantic import field_validator
-from yarl import URL
 
 from socialdesk.core.config import StrictModel
 from socialdesk.core.config_types import EnvVarName, LookbackMinutes, RequestTimeoutSeconds
+from socialdesk.core.outbound_url import checked_url
 
 PLUGIN_NAME = "bluesky"
 DEFAULT_SERVICE = "https://bsky.social"  # the PDS entryway; self-hosted PDSes have their own
 MIN_POLL_INTERVAL = 10
 MAX_POLL_INTERVAL = 86_400
 
-
-def _is_loopback(host: str | None) -> bool:
-    if host is None:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class BlueskySettings(StrictModel):
@@ -45,20 +34,8 @@ class BlueskySettings(StrictModel):
     @field_validator("service")
     @classmethod
     def _check_service(cls, value: str) -> str:
-        try:
-            url = URL(value.strip())
-        except ValueError:
-            raise ValueError(f"must be a URL such as {DEFAULT_SERVICE} (got {value!r})") from None
-        if url.scheme not in ("http", "https") or not url.host:
-            raise ValueError(f"must be an http(s) URL such as {DEFAULT_SERVICE} (got {value!r})")
-        if url.user or url.password:
-            raise ValueError("must not carry a user name or password; credentials come from environment variables")
-        if url.query_string or url.fragment:
-            raise ValueError(f"must not have a query or fragment (got {value!r})")
-        if url.scheme == "http" and not _is_loopback(url.host):
-            # The app password travels in the login request: plain http only to this machine (the sandbox).
-            raise ValueError(f"must use https; plain http is allowed only for 127.0.0.1 or localhost (got {value!r})")
-        base = str(url).rstrip("/")
+        # The app password travels in the login request: plain http only to this machine (the sandbox).
+        base = checked_url(value, DEFAULT_SERVICE, allow_query=False)
         return base.removesuffix("/xrpc")  # the XRPC path is added by the plugin
 
     @property

@@ -8,7 +8,6 @@ says so when it is not.
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Literal
 
 from pydantic import field_validator
@@ -16,22 +15,13 @@ from yarl import URL
 
 from socialdesk.core.config import StrictModel
 from socialdesk.core.config_types import EnvVarName, LookbackMinutes, RequestTimeoutSeconds
+from socialdesk.core.outbound_url import checked_url
 from socialdesk.core.errors import DeskError
 
 PLUGIN_NAME = "mastodon"
 EXAMPLE_API_BASE = "https://mastodon.social"
 Visibility = Literal["public", "unlisted", "private", "direct"]
 
-
-def _is_loopback(host: str | None) -> bool:
-    if host is None:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class MastodonSettings(StrictModel):
@@ -49,19 +39,10 @@ class MastodonSettings(StrictModel):
     def _check_api_base(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        try:
-            url = URL(value.strip())
-        except ValueError:
-            raise ValueError(f"must be your instance's address such as {EXAMPLE_API_BASE} (got {value!r})") from None
-        if url.scheme not in ("http", "https") or not url.host:
-            raise ValueError(f"must be an http(s) URL such as {EXAMPLE_API_BASE} (got {value!r})")
-        if url.user or url.password:
-            raise ValueError("must not carry a user name or password; the token comes from access_token_env")
-        if url.query_string or url.fragment or url.path not in ("", "/"):
+        # The instance's address alone: the plugin adds /api/v1 and /api/v2 itself.
+        url = URL(checked_url(value, EXAMPLE_API_BASE, allow_query=False))
+        if url.path not in ("", "/"):
             raise ValueError(f"must be the instance's address alone, without a path such as /api/v1 (got {value!r})")
-        if url.scheme == "http" and not _is_loopback(url.host):
-            raise ValueError(
-                f"must use https; plain http is allowed only for 127.0.0.1 or localhost (got {value!r})")
         return str(url.origin())
 
     @field_validator("catch_up_interval")

@@ -9,14 +9,13 @@ that does not use X validates without a ``[plugins.x]`` table.
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Literal
 
 from pydantic import field_validator, model_validator
-from yarl import URL
 
 from socialdesk.core.config import StrictModel
 from socialdesk.core.config_types import EnvVarName, LookbackMinutes, RequestTimeoutSeconds
+from socialdesk.core.outbound_url import checked_url
 
 PLUGIN_NAME = "x"
 DEFAULT_API_BASE = "https://api.twitter.com"
@@ -25,16 +24,6 @@ MAX_POLL_INTERVAL = 86_400
 MAX_QUERY_LENGTH = 4096  # X's ceiling; smaller access levels allow 512 (X answers 400 then)
 OAUTH1_KEYS = ("consumer_key_env", "consumer_secret_env", "access_token_env", "access_token_secret_env")
 
-
-def _is_loopback(host: str | None) -> bool:
-    if host is None:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class XSettings(StrictModel):
@@ -59,22 +48,8 @@ class XSettings(StrictModel):
     @field_validator("api_base")
     @classmethod
     def _check_api_base(cls, value: str) -> str:
-        try:
-            url = URL(value.strip())
-        except ValueError:
-            raise ValueError(f"must be a URL such as {DEFAULT_API_BASE} (got {value!r})") from None
-        if url.scheme not in ("http", "https") or not url.host:
-            raise ValueError(f"must be an http(s) URL such as {DEFAULT_API_BASE} (got {value!r})")
-        if url.user or url.password:
-            raise ValueError("must not carry a user name or password; credentials come from environment variables")
-        if url.query_string or url.fragment:
-            raise ValueError(f"must not have a query or fragment (got {value!r})")
-        if url.scheme == "http" and not _is_loopback(url.host):
-            # Every request carries a token: plain http only to this machine (the sandbox).
-            raise ValueError(
-                f"must use https; plain http is allowed only for 127.0.0.1 or localhost (got {value!r})"
-            )
-        return str(url).rstrip("/")
+        # Every request carries a token: plain http only to this machine (the sandbox).
+        return checked_url(value, DEFAULT_API_BASE, allow_query=False)
 
     @field_validator("poll_interval")
     @classmethod
