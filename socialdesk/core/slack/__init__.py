@@ -8,10 +8,13 @@ Modules, one concept each:
 * ``routing``      which channel a card goes to, who is paged
 * ``pacing``       staying under Slack's rate limits
 * ``delivery``     outbox performers that post and update in Slack
+* ``channel_notice`` a notice about the desk itself in the desk channel, posted once
 * ``permissions``  agents and admins, by user id and user group
 * ``commands``     ``/desk`` subcommands; ``durations`` and ``macros`` help them
 * ``actions``      card clicks; ``modals`` and ``submissions`` the forms
 * ``app``          the Bolt app; ``runner`` Socket Mode or HTTP mode
+* ``replays``      signed requests sent again are answered without acting
+* ``authorization`` the bot's identity for Bolt, never a reason to drop a request
 * ``runtime``      one desk's Slack state; ``plugin`` the pluggy plugin
 * ``scopes``       the bot scopes the enabled features need, with the reason for each
 * ``manifest``     the Slack app manifest (``socialdesk slack manifest``)

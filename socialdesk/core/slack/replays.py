@@ -13,7 +13,9 @@ are not replayable from outside and are not recorded.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 KEEP_SECONDS = 15 * 60  # Slack's signature window is 5 minutes; allow for clock skew
+SWEEP_EVERY_SECONDS = 60.0
 SIGNATURE_HEADER = "x-slack-signature"
 
 
@@ -40,26 +43,65 @@ def _signature(req: AsyncBoltRequest) -> str | None:
     return values[0][:128] if values and values[0] else None
 
 
-async def first_time(app: DeskApp, signature: str) -> bool:
-    """Record ``signature`` as handled; False if it already was (a replay)."""
-    now = app.clock()
-    try:
-        async with app.database.transaction() as session:
-            await session.execute(delete(HandledSlackRequest).where(HandledSlackRequest.expires_at < now))
-            session.add(HandledSlackRequest(signature=signature, handled_at=now,
-                                            expires_at=now + timedelta(seconds=KEEP_SECONDS)))
-    except IntegrityError:
-        return False
-    return True
+class HandledRequests:
+    """Where a desk records handled signatures: its database, with a memory of its own in front.
+
+    On PostgreSQL the insert is the check (the primary key refuses a second one, whatever
+    replica made the first), and concurrent inserts do not wait on each other. SQLite
+    serialises writers, and twenty simultaneous clicks each waiting for the write lock
+    before their acknowledgement would miss Slack's 3 seconds; a SQLite desk is one
+    process, so there the check is the memory plus a read of the table (records written
+    before a restart), and the record is written right after, off the request's path.
+    """
+
+    def __init__(self, app: DeskApp) -> None:
+        self._app = app
+        self._seen: dict[str, float] = {}  # signature -> monotonic expiry
+        self._last_sweep = 0.0
+        self._writes: set[asyncio.Task[None]] = set()
+
+    async def first_time(self, signature: str) -> bool:
+        """Record ``signature`` as handled; False if it already was (a replay)."""
+        now = time.monotonic()
+        if self._seen.get(signature, 0.0) > now:
+            return False
+        self._seen[signature] = now + KEEP_SECONDS
+        sweep = now - self._last_sweep > SWEEP_EVERY_SECONDS
+        if sweep:
+            self._last_sweep = now
+            self._seen = {k: v for k, v in self._seen.items() if v > now}
+        if self._app.database.dialect == "sqlite":
+            async with self._app.database.sessions() as session:
+                if await session.get(HandledSlackRequest, signature) is not None:
+                    return False
+            write = asyncio.ensure_future(self._insert(signature, sweep=sweep))
+            self._writes.add(write)
+            write.add_done_callback(self._writes.discard)
+            return True
+        return await self._insert(signature, sweep=sweep)
+
+    async def _insert(self, signature: str, *, sweep: bool) -> bool:
+        now = self._app.clock()
+        try:
+            async with self._app.database.transaction() as session:
+                if sweep:
+                    await session.execute(delete(HandledSlackRequest).where(HandledSlackRequest.expires_at < now))
+                session.add(HandledSlackRequest(signature=signature, handled_at=now,
+                                                expires_at=now + timedelta(seconds=KEEP_SECONDS)))
+        except IntegrityError:
+            return False
+        return True
 
 
 def refuse_replays(app: DeskApp) -> Callable[..., Awaitable[BoltResponse]]:
     """A Bolt ``before_authorize`` middleware: runs after the signature was verified."""
 
+    handled = HandledRequests(app)
+
     async def middleware(req: AsyncBoltRequest, resp: BoltResponse,
                          next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:  # noqa: A002 (Bolt's name)
         signature = _signature(req) if req.mode == "http" else None
-        if signature is not None and not await first_time(app, signature):
+        if signature is not None and not await handled.first_time(signature):
             metrics_for(app).slack_replay_refused()
             log.warning("a replayed Slack request was answered without acting",
                         extra={"type": req.body.get("type") or req.body.get("command")})

@@ -1,6 +1,7 @@
 """The store: tables, engines, migrations and the reads and writes shared by the core.
 
 * ``models``          the tables (SQLAlchemy 2 declarative)
+* ``lossless_text``   column types that store any str (NUL, lone surrogates) on both databases
 * ``database``        engines and transactions for SQLite (default) and PostgreSQL
 * ``migrate``         Alembic driven from code; ``migrations/`` holds the revisions
 * ``tickets``         reading tickets and writing their audit trail (ingest, state machine)

@@ -14,6 +14,7 @@ Modules, one concept each:
 * ``timeline_cursor`` where a poller is: committed floor and the page run in progress
 * ``timelines``       the mentions timeline and the recent search: endpoint, cursor key
 * ``poller``          pages a timeline into the desk
+* ``gap_fill``        mentions beyond X's 800-mention window, from recent search (or reported)
 * ``rate_budget``     X's rate-limit headers -> when the next request may go
 * ``replies``         posting a reply; X's errors -> transient / permanent / ambiguous
 * ``reconcile``       finding our own reply on X after an ambiguous failure
