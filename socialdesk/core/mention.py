@@ -13,23 +13,7 @@ MAX_NAME_CHARS = 200
 TRUNCATION_MARK = "…"
 
 
-REPLACEMENT = "\ufffd"
-
-
-def _storable(value: str) -> str:
-    """``value`` with what no database column can hold (NUL, unpaired surrogates from a
-    JSON ``\\ud800``) replaced by U+FFFD: one odd post must not fail a whole batch."""
-    if "\x00" not in value:
-        try:
-            value.encode("utf-8")
-            return value
-        except UnicodeEncodeError:
-            pass
-    return "".join(REPLACEMENT if ch == "\x00" or 0xD800 <= ord(ch) <= 0xDFFF else ch for ch in value)
-
-
 def _bounded(value: str, limit: int) -> str:
-    value = _storable(value)
     return value if len(value) <= limit else value[: limit - 1] + TRUNCATION_MARK
 
 

@@ -28,12 +28,6 @@ REASONS = ("mention", "reply", "quote")
 LINK = "app.bsky.richtext.facet#link"
 
 
-def storable(text: str) -> str:
-    """``text`` as every store can keep it: PostgreSQL text refuses NUL, so it becomes U+FFFD
-    (a record may hold one; refusing the whole page for it would stop the poller forever)."""
-    return text.replace("\x00", "\ufffd")
-
-
 def parse_time(value: str) -> datetime:
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if parsed.tzinfo is None:
@@ -127,22 +121,22 @@ def to_mention(notification: Mapping[str, Any]) -> Mention | None:
         if not isinstance(record, Mapping):
             raise ValueError("the notification carries no post record")
         author_view = notification["author"]
-        did, handle = str(author_view["did"]), storable(str(author_view.get("handle") or author_view["did"]))
+        did, handle = str(author_view["did"]), str(author_view.get("handle") or author_view["did"])
         display_name = author_view.get("displayName")
         author = Author(platform=PLATFORM, external_id=did, handle=handle,
-                        display_name=storable(display_name) if isinstance(display_name, str) and display_name else None,
+                        display_name=display_name if isinstance(display_name, str) and display_name else None,
                         profile_url=f"{WEB}/profile/{handle}")
         return Mention(
             platform=PLATFORM,
             external_id=uri,
             conversation_id=conversation_of(uri, record),
             author=author,
-            text=storable(readable_text(record)),
+            text=readable_text(record),
             created_at=parse_time(str(notification["indexedAt"])),
             url=post_web_url(handle, uri),
             public=True,
             in_reply_to_id=_ref_uri(record, "parent"),
-            attachments=tuple(storable(a) for a in attachments_of(record)),
+            attachments=tuple(attachments_of(record)),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         log.warning("bluesky notification skipped: it cannot be read as a mention",
