@@ -205,6 +205,11 @@ class Demo:
         say(f"  bluesky @jo.bsky.social: {thanks['record']['text']}")
         await poll_notifications(self.app)
         await eventually("the Bluesky follow-up joining its ticket", lambda: self._has_messages(ticket.id, 3))
+
+        async def card_posted() -> str | None:  # Slack paces the channel: the card may trail the answer
+            return (await self.app.service.get_ticket(ticket.id)).card_ts
+
+        await eventually("the Bluesky ticket's card in #social-desk", card_posted)
         say(f"  desk   the follow-up joined {ticket.ref}: one ticket for the whole thread")
 
     async def storm(self) -> None:
