@@ -117,7 +117,7 @@ async def live_model(app: DeskApp) -> tuple[TriageModel, str]:
 
 async def train_from_desk(app: DeskApp, data: Path, *, seed: int, min_corrections: int = 20,
                           force: bool = False) -> DeskTrainingOutcome:
-    from socialdesk.plugins.triage.learned import PLUGIN_NAME
+    from socialdesk.plugins.triage.learned import PLUGIN_NAME, look_again
     from socialdesk.plugins.triage.training import Weighted, fit
     from socialdesk.plugins.triage.training_data import load_examples
 
@@ -144,6 +144,8 @@ async def train_from_desk(app: DeskApp, data: Path, *, seed: int, min_correction
     model_id = await desk_models.store(app.database, name=candidate.name, data=candidate.to_bytes(),
                                        corrections=len(train), figures=candidate.meta["desk_heldout"],
                                        install=install, now=app.clock())
+    if install:
+        look_again(app)
     verdict = (f"installed as desk model {model_id} (live on every replica within "
                f"{settings.refresh_seconds}s)" if install else
                f"kept {current_name}: the candidate (stored as rejected model {model_id}) is not better")

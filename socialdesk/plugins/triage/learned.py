@@ -187,6 +187,12 @@ async def _refresh_desk_model(app: DeskApp, state: _DeskState) -> None:
     log.info("desk triage model installed", extra={"model_id": live, "model": model.name})
 
 
+def look_again(app: DeskApp) -> None:
+    """Read the live desk model at the next verdict: this process just installed one, so it
+    need not wait ``refresh_seconds`` like the other replicas."""
+    _state(app).checked_at = float("-inf")
+
+
 def forget_models() -> None:
     """Drop every loaded model (tests; and after ``socialdesk triage train`` in-process)."""
     with _files_lock:
