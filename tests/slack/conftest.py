@@ -22,6 +22,7 @@ import pytest
 from socialdesk.core.app import DeskApp
 from socialdesk.core.outbox.jobs import JobStatus
 from socialdesk.core.plugin_catalog import PluginEntry
+from socialdesk.core.slack.app import STILL_WORKING
 from socialdesk.core.slack.runtime import existing_runtime, runtime_for
 from socialdesk.sandbox.slack import (
     DEMO_CHANNELS,
@@ -38,6 +39,8 @@ from socialdesk.sandbox.slack import payloads, signed_headers
 from tests.conftest import mention
 from tests.platform_double import PLATFORM, TestPlatform
 from tests.store_queries import jobs
+
+STILL_WORKING_PREFIX = STILL_WORKING.split("{", 1)[0]
 
 CHANNEL = "C0SOCIAL01"
 ESCALATIONS = "C0ESCALAT1"
@@ -149,8 +152,12 @@ class Desk:
 
         await eventually(idle, timeout, "outbox idle")
 
-    def ephemerals(self, user: str, channel: str = CHANNEL) -> list[str]:
-        return [e.text for e in self.slack.ephemerals(channel, user)]
+    def ephemerals(self, user: str, channel: str = CHANNEL, interim: bool = False) -> list[str]:
+        """What ``user`` was told. On a loaded machine a slow command is first acknowledged
+        as still working (Slack's 3-second deadline) and its outcome follows; that interim
+        acknowledgement is left out unless ``interim``."""
+        texts = [e.text for e in self.slack.ephemerals(channel, user)]
+        return texts if interim else [t for t in texts if not t.startswith(STILL_WORKING_PREFIX)]
 
     async def told(self, user: str, count: int = 1, channel: str = CHANNEL) -> list[str]:
         """Wait for ``count`` ephemerals to ``user``; returns them all."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -10,6 +11,7 @@ import pytest
 from socialdesk.core.extensions import Actor, DeskSubcommand, SubcommandCall
 from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.plugin_catalog import PluginEntry
+from socialdesk.core.slack.app import COMMAND_ACK_BUDGET_SECONDS
 from socialdesk.core.ticket import TicketStatus
 from tests.slack.conftest import ALICE, BOB, CAROL, CHANNEL, Desk, desk_config, start_running, stop_running
 
@@ -135,8 +137,13 @@ class EchoPlugin:
         def purge(call: SubcommandCall, app: object) -> str:
             return "purged"
 
+        async def slow(call: SubcommandCall, app: object) -> str:
+            await asyncio.sleep(float(call.args))
+            return "slow done"
+
         return [DeskSubcommand("echo", "echo TEXT", "say it back", echo),
-                DeskSubcommand("purge", "purge", "admins only", purge, admin_only=True)]
+                DeskSubcommand("purge", "purge", "admins only", purge, admin_only=True),
+                DeskSubcommand("slow", "slow SECONDS", "takes its time", slow)]
 
 
 async def test_plugin_subcommands(start_desk, make_app) -> None:
@@ -153,6 +160,11 @@ async def test_plugin_subcommands(start_desk, make_app) -> None:
         assert (await echo_desk.command("purge")).startswith("Only desk admins can do that")
         assert await echo_desk.command("purge", user=CAROL) == "purged"
         assert "`/desk echo TEXT` — say it back" in await echo_desk.command("help")
+        # Slower than Slack's deadline: acknowledged as still working, the outcome follows
+        before = len(echo_desk.ephemerals(ALICE, interim=True))
+        assert await echo_desk.command(f"slow {COMMAND_ACK_BUDGET_SECONDS + 0.5}") == "slow done"
+        told = echo_desk.ephemerals(ALICE, interim=True)[before:]
+        assert told[0].startswith("⏳ Still working on your /desk command") and told[1:] == ["slow done"]
     finally:
         await stop_running(echo_desk)
 
