@@ -292,6 +292,27 @@ class DeskHooks:
         return spans
 
 
+    # --- the reply form ----------------------------------------------------------------
+
+    async def reply_form_blocks(self, ticket: TicketSnapshot, user_id: str, generation: int) -> list[Any]:
+        blocks: list[Any] = []
+        for plugin_name, outcome in await self._call_each("socialdesk_reply_form_blocks", ticket=ticket,
+                                                          user_id=user_id, generation=generation, app=self._app):
+            if isinstance(outcome, BaseException):
+                log.error("reply form blocks failed", extra={"plugin": plugin_name, "error": repr(outcome)})
+            elif outcome:
+                blocks.extend(outcome)
+        return blocks
+
+    async def reply_form_opened(self, ticket_id: int, user_id: str, view: dict[str, Any], channel: str | None) -> None:
+        for plugin_name, outcome in await self._call_each("socialdesk_reply_form_opened", ticket_id=ticket_id,
+                                                          user_id=user_id, view=view, channel=channel, app=self._app):
+            if isinstance(outcome, BaseException):
+                log.error("reply form observer failed", extra={"plugin": plugin_name, "error": repr(outcome)})
+
+    def slack_listeners(self, bolt: Any) -> None:
+        self.pm.hook.socialdesk_slack_listeners(bolt=bolt, app=self._app)
+
 MASKING_FAILED = "masking failed"  # the label of the one span that hides a whole text
 
 

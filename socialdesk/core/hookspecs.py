@@ -296,6 +296,42 @@ def socialdesk_outbox_performers() -> Mapping[str, JobPerformer] | None:
     """
 
 
+@hookspec
+def socialdesk_reply_form_blocks(ticket: TicketSnapshot, user_id: str, generation: int, app: DeskApp) -> list[Any] | None:
+    """Add Block Kit blocks to the reply form, above the reply box (a draft, a translation...).
+
+    Called by the Slack app each time it builds the reply form for agent ``user_id``: when
+    it opens and on every rebuild (a macro pick, a plugin's ``views.update``);
+    ``generation`` is the form's (the reply box's block id ends with it). Return
+    ``slack_sdk.models.blocks`` blocks or ``None``; inputs are not allowed (they would be
+    submitted with the reply). Use block and action ids of your own. May be async; it runs
+    before ``views.open``, inside Slack's 3-second trigger: keep it fast, no network calls.
+    Exceptions are logged and the form opens without that plugin's blocks.
+    """
+
+
+@hookspec
+def socialdesk_reply_form_opened(ticket_id: int, user_id: str, view: dict[str, Any], channel: str | None,
+                                 app: DeskApp) -> Any:
+    """Observe that agent ``user_id`` opened the reply form of ``ticket_id``.
+
+    Called by the Slack app right after ``views.open`` succeeded; ``view`` is Slack's answer
+    (``id``, ``hash``, ``private_metadata``...), for a later ``views.update`` of that form.
+    Start slow work in a background task; do not hold the caller. May be async; returns
+    nothing. Exceptions are logged and swallowed.
+    """
+
+
+@hookspec
+def socialdesk_slack_listeners(bolt: Any, app: DeskApp) -> None:
+    """Register Slack listeners of your own (``bolt.action(...)``) on the desk's Bolt app.
+
+    Called once when the Slack app is built, after the core's listeners. ``bolt`` is the
+    ``slack_bolt.async_app.AsyncApp``; use action ids of your own (the first listener
+    that matches a request handles it). Must be sync.
+    """
+
+
 # --- observers and time ----------------------------------------------------------------
 
 

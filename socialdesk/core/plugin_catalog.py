@@ -28,6 +28,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str, bool], ...] = (
     ("csat", "socialdesk.plugins.csat.plugin", False),
     ("retention", "socialdesk.plugins.retention", True),
     ("digest", "socialdesk.plugins.digest.plugin", False),
+    ("drafts", "socialdesk.plugins.drafts.plugin", False),
     ("push", "socialdesk.core.push.plugin", True),
     # Platforms last: the Slack app, then the platforms customers write on.
     ("slack", "socialdesk.core.slack.plugin", False),

@@ -27,6 +27,7 @@ from socialdesk.core.slack.interaction import actor_or_refuse, channel_of, tell
 from socialdesk.core.slack.macros import MacroContext, fill
 from socialdesk.core.slack.masking import masked_message
 from socialdesk.core.slack.modals import (
+    Callbacks,
     Inputs,
     ModalState,
     assign_modal,
@@ -73,7 +74,8 @@ async def build_reply_view(app: DeskApp, rt: SlackRuntime, ticket_id: int, actor
     return reply_modal(ticket=ticket, author=details.author, message=shown,
                        inbound_count=len(inbound), limits=await app.hooks.reply_limits(ticket.platform),
                        macros=macros, holder=holder, state=ModalState(ticket_id, channel, generation),
-                       text=text, macro=macro, close_after=close_after)
+                       text=text, macro=macro, close_after=close_after,
+                       extra_blocks=await app.hooks.reply_form_blocks(ticket, actor.user_id, generation))
 
 
 async def _filled(app: DeskApp, rt: SlackRuntime, ticket_id: int, actor: Actor, text: str) -> str:
@@ -146,7 +148,9 @@ def register(bolt: AsyncApp, app: DeskApp, rt: SlackRuntime) -> None:
             return
         try:
             view = await make(actor, number, channel_of(body))
-            await client.views_open(trigger_id=body["trigger_id"], view=view)
+            opened = await client.views_open(trigger_id=body["trigger_id"], view=view)
+            if view.callback_id == Callbacks.REPLY:  # plugins may fill the open form in (drafts)
+                await app.hooks.reply_form_opened(number, actor.user_id, opened["view"], channel_of(body))
         except DeskError as exc:
             await tell(respond, str(exc))
         except SlackApiError as exc:

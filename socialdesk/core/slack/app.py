@@ -92,6 +92,7 @@ def build_bolt_app(app: DeskApp, rt: SlackRuntime) -> AsyncApp:
     incident_actions.register(bolt, app, rt)
     reveal.register(bolt, app, rt)
     submissions.register(bolt, app, rt)
+    app.hooks.slack_listeners(bolt)  # plugins' own listeners (the drafts buttons in the reply form)
 
     @bolt.error
     async def on_error(error: Exception, body: dict[str, Any]) -> None:

@@ -105,8 +105,10 @@ def limit_hint(limits: ReplyLimits | None, platform: str) -> str:
 
 def reply_modal(*, ticket: TicketSnapshot, author: AuthorSnapshot | None, message: MessageSnapshot | None,
                 inbound_count: int, limits: ReplyLimits | None, macros: dict[str, str], holder: str | None,
-                state: ModalState, text: str = "", macro: str | None = None, close_after: bool = False) -> View:
-    """``holder``: who else holds the ticket (the agent must confirm a takeover), if anyone."""
+                state: ModalState, text: str = "", macro: str | None = None, close_after: bool = False,
+                extra_blocks: list[Block] | None = None) -> View:
+    """``holder``: who else holds the ticket (the agent must confirm a takeover), if anyone.
+    ``extra_blocks``: plugins' blocks (``socialdesk_reply_form_blocks``), shown above the reply box."""
     blocks: list[Block] = [_ticket_heading(ticket, author)]
     said = message.text.strip() if message and message.text.strip() else "(no text)"
     blocks.append(SectionBlock(text=PlainTextObject(text=fit(cut(said, 2000), MAX_MESSAGE_SHOWN), emoji=False)))
@@ -119,6 +121,7 @@ def reply_modal(*, ticket: TicketSnapshot, author: AuthorSnapshot | None, messag
             element=CheckboxesElement(action_id=Inputs.TAKEOVER_ACTION, options=[
                 Option(text=MarkdownTextObject(text=f"Take {ticket.ref} over from <@{holder}>"), value="yes")]),
         ))
+    blocks.extend(extra_blocks or [])
     box = PlainTextInputElement(action_id=Inputs.TEXT_ACTION, multiline=True, initial_value=text or None,
                                 placeholder="Write the public reply (or pick a macro)")
     if limits is not None and limits.unit == "characters":

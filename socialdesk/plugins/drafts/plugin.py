@@ -1,0 +1,83 @@
+"""The drafts plugin's hooks: settings, start-up checks, the reply form's blocks and listeners."""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import TYPE_CHECKING, Any
+
+from slack_sdk.models.blocks import Block
+
+from socialdesk.core.hookspecs import hookimpl
+from socialdesk.core.secrets import MissingSecret
+from socialdesk.core.slack.settings import PLUGIN_NAME as SLACK_PLUGIN
+from socialdesk.core.ticket import TicketSnapshot
+from socialdesk.plugins.drafts.settings import PLUGIN_NAME, DraftsSettings
+
+if TYPE_CHECKING:
+    from socialdesk.core.app import DeskApp
+
+
+@hookimpl
+def socialdesk_settings_model() -> type[DraftsSettings]:
+    return DraftsSettings
+
+
+@hookimpl
+def socialdesk_startup_problems(app: DeskApp) -> list[str]:
+    settings: DraftsSettings = app.settings(PLUGIN_NAME)
+    problems = settings.missing()
+    if importlib.util.find_spec("openai") is None:
+        problems.append(f"plugins.{PLUGIN_NAME} needs the openai package: pip install 'socialdesk[drafts]', or set "
+                        f"plugins.{PLUGIN_NAME}.enabled = false")
+    if SLACK_PLUGIN not in app.config.enabled:
+        problems.append(f"plugins.{PLUGIN_NAME}: drafts appear in Slack's reply form; enable [plugins.{SLACK_PLUGIN}] "
+                        f"too, or set plugins.{PLUGIN_NAME}.enabled = false")
+    if settings.api_key_env:
+        try:
+            app.config.secret(settings.api_key_env, f"plugins.{PLUGIN_NAME}.api_key_env")
+        except MissingSecret as exc:
+            problems.append(f"{exc} (or, for an endpoint that takes no key, write "
+                            f"plugins.{PLUGIN_NAME}.api_key_env = \"\")")
+    return problems
+
+
+@hookimpl
+def socialdesk_reply_form_blocks(ticket: TicketSnapshot, user_id: str, generation: int, app: DeskApp) -> list[Block]:
+    from socialdesk.plugins.drafts.form import draft_blocks
+    from socialdesk.plugins.drafts.form_state import forms_for
+    from socialdesk.plugins.drafts.listeners import initial_state
+
+    state = forms_for(app).get(ticket.id, user_id)
+    if state is None:  # the form is opening: show what is about to be asked for
+        state = initial_state(ticket, app.settings(PLUGIN_NAME))
+    else:
+        state.generation = max(state.generation, generation)
+    return draft_blocks(ticket.id, state)
+
+
+@hookimpl
+async def socialdesk_reply_form_opened(ticket_id: int, user_id: str, view: dict[str, Any], channel: str | None,
+                                       app: DeskApp) -> None:
+    from socialdesk.plugins.drafts.listeners import form_opened
+
+    await form_opened(app, ticket_id, user_id, view, channel)
+
+
+@hookimpl
+def socialdesk_slack_listeners(bolt: Any, app: DeskApp) -> None:
+    from socialdesk.plugins.drafts.listeners import register
+
+    register(bolt, app)
+
+
+@hookimpl
+async def socialdesk_stop_services(app: DeskApp) -> None:
+    from socialdesk.plugins.drafts.drafting import forget_drafter
+    from socialdesk.plugins.drafts.form_state import existing_forms
+
+    forms = existing_forms(app)
+    if forms is not None:
+        await forms.stop()
+    drafter = forget_drafter(app)
+    if drafter is not None:
+        await drafter.close()
