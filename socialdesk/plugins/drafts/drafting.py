@@ -76,8 +76,8 @@ class Drafter:
         said = [m for m in await service.messages_of(ticket_id) if m.direction in ("inbound", "outbound")]
         said = said[-self.settings.max_conversation_messages:]
         # The model sees what the agent sees: personal data masked as on the card.
-        turns = tuple(Turn("customer" if m.direction == "inbound" else "agent",
-                           await masked(self.app, m.text) if m.direction == "inbound" else m.text) for m in said)
+        turns = tuple([Turn("customer" if m.direction == "inbound" else "agent",
+                            await masked(self.app, m.text) if m.direction == "inbound" else m.text) for m in said])
         last_customer = next((t.text for t in reversed(turns) if t.who == "customer"), "")
         slack = self.app.settings(SLACK_PLUGIN)
         macros = dict(getattr(slack, "macros", None) or {})

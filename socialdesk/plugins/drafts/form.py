@@ -43,7 +43,8 @@ MAX_SHOWN = 2900  # a section's text holds 3000
 
 
 def _context(block_id: str, text: str) -> ContextBlock:
-    return ContextBlock(block_id=block_id, elements=[MarkdownTextObject(text=fit(cut(text, 1500), 2900, mrkdwn=True))])
+    # The caller escapes what came from outside (escape_mrkdwn); the markup around it is ours.
+    return ContextBlock(block_id=block_id, elements=[MarkdownTextObject(text=cut(text, 2900), verbatim=True)])
 
 
 def translation_blocks(state: FormState) -> list[Block]:
