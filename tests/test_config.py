@@ -159,7 +159,7 @@ def test_plugin_that_cannot_be_loaded_is_reported_when_configured() -> None:
 def test_unknown_plugin_far_from_any_name_lists_what_is_installed() -> None:
     (line,) = problems({"plugins": {"friendster": {"enabled": True}}})
     assert line.startswith("plugins.toml: plugins.friendster: no such plugin is installed")
-    assert "author_weight, bluesky, csat, digest, discord, discourse, event_log, keyword_triage, language, learned_triage" in line
+    assert "author_weight, bluesky, csat, digest, discord, discourse, drafts, event_log, keyword_triage, language, learned_triage" in line
     assert "socialdesk plugins" in line
 
 
