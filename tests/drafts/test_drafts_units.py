@@ -105,3 +105,17 @@ def test_matching_macros_and_languages() -> None:
     settings = DraftsSettings(agent_languages=["en", "de"])
     assert needs_translation("fr", settings) and not needs_translation("de", settings)
     assert not needs_translation(None, settings)
+
+
+async def test_start_up_names_what_an_enabled_drafts_plugin_lacks(make_app, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    app = await make_app({"plugins": {"drafts": {"enabled": True}}})
+    problems = await app.hooks.startup_problems()
+    assert any(p.startswith("plugins.drafts.base_url is not set") for p in problems)
+    assert any(p.startswith("plugins.drafts.model is not set") for p in problems)
+    assert any("enable [plugins.slack] too" in p for p in problems)
+    assert any("OPENAI_API_KEY (named by plugins.drafts.api_key_env) is not set" in p
+               and 'api_key_env = ""' in p for p in problems)
+    keyless = await make_app({"plugins": {"drafts": {"enabled": True, "base_url": "http://127.0.0.1:11434/v1",
+                                                     "model": "llama3.1:8b", "api_key_env": ""}}})
+    assert not [p for p in await keyless.hooks.startup_problems() if "drafts" in p and "slack" not in p]

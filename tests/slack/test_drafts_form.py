@@ -194,3 +194,39 @@ async def test_a_message_in_another_language_is_translated_with_the_original_vis
     assert shown(view, DraftBlocks.TRANSLATION).startswith("Hello, my order")  # still there
     translation_request = next(c for c in llm.completions if "into English" in c["messages"][0]["content"])
     assert json.loads(translation_request["messages"][1]["content"]) == {"text": original}
+
+
+async def test_a_macro_picked_while_drafting_keeps_its_text_and_the_draft_still_arrives(start_desk,
+                                                                                       llm: OpenAIEmulator) -> None:
+    llm.queue(Answer(DRAFT, delay_seconds=1.5))
+    desk = await start_desk("http", plugins=drafts(llm))
+    tid = await desk.mention(handle="jo_customer")
+    await desk.card(tid)
+    view = await open_form(desk, tid)
+    await desk.pick_in_view(view.id, Inputs.MACRO_ACTION, "refund")  # the form changes under the draft
+    await eventually(lambda: reply_box(view)["block_id"] == f"{Inputs.REPLY_TEXT}_1", message="macro filled in")
+    assert await draft_shown(view) == DRAFT  # put in after a hash conflict, at the newest generation
+    # Same box id: Slack keeps the value of an input whose block id it has seen (the macro text).
+    assert reply_box(view)["block_id"] == f"{Inputs.REPLY_TEXT}_1"
+    assert any(b.get("block_id") == f"{Inputs.REPLY_TEXT}_1"
+               and b["element"].get("initial_value") == "Hi @jo_customer, refunds take 5-7 days."
+               for earlier in view.history for b in earlier["blocks"])  # the macro's fill, before the draft
+    await desk.driver.click_in_view(view.id, DraftActions.USE)
+    await eventually(lambda: reply_box(view)["block_id"] == f"{Inputs.REPLY_TEXT}_2", message="draft in the box")
+    assert reply_box(view)["element"]["initial_value"] == DRAFT
+
+
+async def test_use_this_draft_works_on_a_replica_that_did_not_draft_it(start_desk, llm: OpenAIEmulator) -> None:
+    from socialdesk.plugins.drafts.form_state import forms_for
+
+    llm.queue(Answer(DRAFT))
+    desk = await start_desk("http", plugins=drafts(llm))
+    tid = await desk.mention()
+    await desk.card(tid)
+    view = await open_form(desk, tid)
+    await draft_shown(view)
+    forms_for(desk.app).start(tid, ALICE, forms_for(desk.app).get(tid, ALICE).__class__())  # as if another replica
+    await desk.driver.click_in_view(view.id, DraftActions.USE)
+    await eventually(lambda: reply_box(view)["block_id"] == f"{Inputs.REPLY_TEXT}_1", message="draft in the box")
+    assert reply_box(view)["element"]["initial_value"] == DRAFT
+    assert len(llm.completions) == 1

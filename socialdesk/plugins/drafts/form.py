@@ -40,6 +40,18 @@ class DraftBlocks:
 
 
 MAX_SHOWN = 2900  # a section's text holds 3000
+MAX_BUTTON_VALUE = 2000  # Slack's limit on a button's value
+DRAFT_VALUE_PREFIX = "draft:"
+
+
+def use_value(ticket_id: int, text: str) -> str:
+    """The draft rides in its button when it fits, so that any replica can put it in the box."""
+    carried = DRAFT_VALUE_PREFIX + text
+    return carried if len(carried) <= MAX_BUTTON_VALUE else str(ticket_id)
+
+
+def draft_in_value(value: str | None) -> str | None:
+    return value.removeprefix(DRAFT_VALUE_PREFIX) if value and value.startswith(DRAFT_VALUE_PREFIX) else None
 
 
 def _context(block_id: str, text: str) -> ContextBlock:
@@ -68,8 +80,9 @@ def translation_blocks(state: FormState) -> list[Block]:
 def _buttons(ticket_id: int, state: FormState) -> ActionsBlock:
     value = str(ticket_id)
     elements = []
-    if state.draft_status == Status.READY:
-        elements.append(ButtonElement(text="Use this draft", action_id=DraftActions.USE, value=value, style="primary"))
+    if state.draft_status == Status.READY and state.draft is not None:
+        elements.append(ButtonElement(text="Use this draft", action_id=DraftActions.USE,
+                                      value=use_value(ticket_id, state.draft.text), style="primary"))
         elements.append(ButtonElement(text="Draft again", action_id=DraftActions.DRAFT, value=value))
     elif state.draft_status != Status.WORKING:
         elements.append(ButtonElement(text="✨ Draft a reply", action_id=DraftActions.DRAFT, value=value))

@@ -44,6 +44,7 @@ class FormState:
     view_hash: str | None = None
     generation: int = 0
     channel: str | None = None
+    refreshing: bool = False  # this plugin is rebuilding the form (not an agent opening a new one)
     started: float = field(default_factory=time.monotonic)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 

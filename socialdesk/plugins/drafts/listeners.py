@@ -23,7 +23,7 @@ from socialdesk.core.slack.modals import Inputs, ModalState, selected
 from socialdesk.core.slack.runtime import runtime_for
 from socialdesk.plugins.drafts.drafting import drafter_for, needs_translation
 from socialdesk.plugins.drafts.endpoint import DraftUnavailable
-from socialdesk.plugins.drafts.form import DraftActions
+from socialdesk.plugins.drafts.form import DraftActions, draft_in_value
 from socialdesk.plugins.drafts.form_state import FormState, Status, forms_for
 from socialdesk.plugins.drafts.settings import PLUGIN_NAME, DraftsSettings
 
@@ -57,8 +57,9 @@ async def refresh_form(app: DeskApp, ticket_id: int, user_id: str, state: FormSt
     if actor is None:
         return
     async with state.lock:
-        view = await build_reply_view(app, rt, ticket_id, actor, state.channel, generation=state.generation)
+        state.refreshing = True
         try:
+            view = await build_reply_view(app, rt, ticket_id, actor, state.channel, generation=state.generation)
             try:
                 answer = await rt.client.views_update(view_id=state.view_id, hash=state.view_hash, view=view)
             except SlackApiError as exc:
@@ -71,6 +72,8 @@ async def refresh_form(app: DeskApp, ticket_id: int, user_id: str, state: FormSt
             log.info("reply form not updated with the draft", extra={"ticket": ticket_id,
                                                                       "error": exc.response.get("error")})
             return
+        finally:
+            state.refreshing = False
         state.view_hash = (answer.get("view") or {}).get("hash") or state.view_hash
 
 
@@ -112,9 +115,14 @@ async def draft_into_form(app: DeskApp, ticket_id: int, user_id: str, state: For
 async def form_opened(app: DeskApp, ticket_id: int, user_id: str, view: dict[str, Any],
                       channel: str | None) -> None:
     settings: DraftsSettings = app.settings(PLUGIN_NAME)
-    ticket = await app.service.get_ticket(ticket_id)
     forms = forms_for(app)
-    state = forms.start(ticket_id, user_id, initial_state(ticket, settings, view=view, channel=channel))
+    state = forms.get(ticket_id, user_id)
+    if state is not None and state.view_id is None:  # made when the form was built, just before it opened
+        state.view_id, state.view_hash, state.channel = str(view["id"]), view.get("hash"), channel
+        state.generation = max(state.generation, ModalState.loads(view.get("private_metadata")).generation)
+    else:
+        ticket = await app.service.get_ticket(ticket_id)
+        state = forms.start(ticket_id, user_id, initial_state(ticket, settings, view=view, channel=channel))
     if state.translation_status == Status.WORKING:
         forms.spawn(translate_into_form(app, ticket_id, user_id, state))
     if state.draft_status == Status.WORKING:
@@ -178,14 +186,24 @@ def register(bolt: AsyncApp, app: DeskApp) -> None:
         if found is None:
             return
         ticket_id, user_id, view, form = found
-        state = forms_for(app).get(ticket_id, user_id)
+        forms = forms_for(app)
+        state = forms.get(ticket_id, user_id)
+        # The draft this replica made, else the one its button carries (the form may have
+        # opened on another replica).
+        text = state.draft.text if state is not None and state.draft is not None and state.view_id == view["id"] \
+            else draft_in_value(body["actions"][0].get("value"))
         actor = await rt.permissions.actor(user_id)
-        if state is None or state.draft is None or actor is None:
+        if text is None or actor is None:
             return
+        if state is None or state.view_id != view["id"]:
+            ticket = await app.service.get_ticket(ticket_id)
+            state = forms.start(ticket_id, user_id, initial_state(ticket, app.settings(PLUGIN_NAME), view=view,
+                                                                  channel=form.channel))
+            state.draft_status = state.translation_status = Status.IDLE
         close_after = Inputs.CLOSE_AFTER in selected(view, Inputs.OPTIONS, Inputs.OPTIONS_ACTION)
         async with state.lock:
             state.generation = form.generation + 1
-            updated = await build_reply_view(app, rt, ticket_id, actor, form.channel, text=state.draft.text,
+            updated = await build_reply_view(app, rt, ticket_id, actor, form.channel, text=text,
                                              close_after=close_after, generation=state.generation)
             try:
                 answer = await rt.client.views_update(view_id=view["id"], hash=view.get("hash"), view=updated)

@@ -44,12 +44,20 @@ def socialdesk_startup_problems(app: DeskApp) -> list[str]:
 @hookimpl
 def socialdesk_reply_form_blocks(ticket: TicketSnapshot, user_id: str, generation: int, app: DeskApp) -> list[Block]:
     from socialdesk.plugins.drafts.form import draft_blocks
-    from socialdesk.plugins.drafts.form_state import forms_for
+    from socialdesk.plugins.drafts.form_state import Status, forms_for
     from socialdesk.plugins.drafts.listeners import initial_state
 
-    state = forms_for(app).get(ticket.id, user_id)
-    if state is None:  # the form is opening: show what is about to be asked for
+    forms = forms_for(app)
+    state = forms.get(ticket.id, user_id)
+    if generation == 0 and not (state is not None and state.refreshing):
+        # A form opening: show what is about to be asked for. Kept from now on, so that a
+        # macro picked before the form_opened hook ran is remembered (its generation).
+        state = forms.start(ticket.id, user_id, initial_state(ticket, app.settings(PLUGIN_NAME)))
+    elif state is None:
+        # A rebuild of a form this replica did not open (HTTP mode, several replicas):
+        # nothing is being asked here, so offer the buttons instead of "working".
         state = initial_state(ticket, app.settings(PLUGIN_NAME))
+        state.draft_status = state.translation_status = Status.IDLE
     else:
         state.generation = max(state.generation, generation)
     return draft_blocks(ticket.id, state)
