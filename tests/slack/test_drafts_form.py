@@ -44,8 +44,8 @@ def shown(view: Any, block_id: str) -> str:
     found = block(view, block_id)
     if found is None:
         return ""
-    if found["type"] == "context":
-        return " ".join(e.get("text", "") for e in found["elements"])
+    if found["type"] == "context":  # outside text is escaped for mrkdwn: "_" shows as a look-alike
+        return " ".join(e.get("text", "") for e in found["elements"]).replace("ˍ", "_")
     return str(found["text"]["text"])
 
 
@@ -230,3 +230,15 @@ async def test_use_this_draft_works_on_a_replica_that_did_not_draft_it(start_des
     await eventually(lambda: reply_box(view)["block_id"] == f"{Inputs.REPLY_TEXT}_1", message="draft in the box")
     assert reply_box(view)["element"]["initial_value"] == DRAFT
     assert len(llm.completions) == 1
+
+
+async def test_a_draft_cut_at_max_tokens_is_flagged(start_desk, llm: OpenAIEmulator) -> None:
+    llm.queue(Answer(" ".join(f"word{n}" for n in range(40))))
+    desk = await start_desk("http", plugins=drafts(llm, max_tokens=16))
+    tid = await desk.mention()
+    await desk.card(tid)
+    view = await open_form(desk, tid)
+    assert await draft_shown(view) == " ".join(f"word{n}" for n in range(16))
+    assert "the model stopped at plugins.drafts.max_tokens (16): the draft may be cut short" in \
+        shown(view, DraftBlocks.PROBLEMS)
+    assert llm.completions[0]["max_tokens"] == 16

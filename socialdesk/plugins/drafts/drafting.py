@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from socialdesk.core.slack.masking import masked
 from socialdesk.core.slack.settings import PLUGIN_NAME as SLACK_PLUGIN
 from socialdesk.plugins.drafts.checks import draft_problems
-from socialdesk.plugins.drafts.endpoint import DraftEndpoint, DraftUnavailable
+from socialdesk.plugins.drafts.endpoint import Completion, DraftEndpoint, DraftUnavailable
 from socialdesk.plugins.drafts.examples import similar_answers
 from socialdesk.plugins.drafts.prompt import DraftRequest, Turn, draft_messages, translation_messages
 from socialdesk.plugins.drafts.secret_values import desk_secrets
@@ -57,16 +57,15 @@ class Drafter:
         self.endpoint = DraftEndpoint(self.settings, api_key)
         self.usage = usage_for(app)
 
-    async def _complete(self, purpose: str, messages: list[dict[str, str]], max_tokens: int | None = None) -> str:
+    async def _complete(self, purpose: str, messages: list[dict[str, str]],
+                        max_tokens: int | None = None) -> Completion:
         try:
             completion = await self.endpoint.complete(messages, max_tokens=max_tokens)
         except DraftUnavailable as exc:
             self.usage.failed(purpose, exc.kind)
             raise
         self.usage.answered(purpose, completion, self.settings)
-        if completion.truncated and purpose == "draft":
-            return completion.text + " …"  # visibly cut: the checks and the agent see it
-        return completion.text
+        return completion
 
     async def draft(self, ticket_id: int, *, language: str | None = None) -> Draft:
         """A draft of the public reply to ``ticket_id`` (in ``language`` if given), with its problems."""
@@ -90,14 +89,18 @@ class Drafter:
             macros=matching_macros(macros, ticket.suggested_macro, last_customer),
             examples=tuple(await similar_answers(self.app, ticket_id, MAX_EXAMPLES)),
             language=language, allowed_link_hosts=tuple(self.settings.allowed_link_hosts))
-        text = await self._complete("draft", draft_messages(request, desk_secrets(self.app)))
+        completion = await self._complete("draft", draft_messages(request, desk_secrets(self.app)))
+        text = completion.text
         problems = await draft_problems(self.app, ticket, text, [m.text for m in said],
                                         self.settings.allowed_link_hosts)
+        if completion.truncated:
+            problems.append(f"the model stopped at plugins.{PLUGIN_NAME}.max_tokens "
+                            f"({self.settings.max_tokens}): the draft may be cut short")
         return Draft(text, problems, language)
 
     async def translate(self, text: str, target_language: str) -> str:
         messages = translation_messages(text, target_language, desk_secrets(self.app))
-        return await self._complete("translation", messages, TRANSLATION_MAX_TOKENS)
+        return (await self._complete("translation", messages, TRANSLATION_MAX_TOKENS)).text
 
     async def close(self) -> None:
         await self.endpoint.close()
