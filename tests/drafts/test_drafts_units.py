@@ -119,3 +119,25 @@ async def test_start_up_names_what_an_enabled_drafts_plugin_lacks(make_app, monk
     keyless = await make_app({"plugins": {"drafts": {"enabled": True, "base_url": "http://127.0.0.1:11434/v1",
                                                      "model": "llama3.1:8b", "api_key_env": ""}}})
     assert not [p for p in await keyless.hooks.startup_problems() if "drafts" in p and "slack" not in p]
+
+
+async def test_check_online_says_whether_the_key_works_and_the_model_is_served(
+        make_app, monkeypatch: pytest.MonkeyPatch) -> None:
+    from socialdesk.sandbox.openai import OpenAIEmulator
+
+    async with OpenAIEmulator(models=("sandbox-chat", "sandbox-small")) as llm:
+        monkeypatch.setenv("SANDBOX_OPENAI_API_KEY", llm.api_key)
+
+        async def check(**drafts: object) -> list[object]:
+            app = await make_app({"plugins": {"drafts": {"enabled": True, "base_url": llm.api_url,
+                                                         "api_key_env": "SANDBOX_OPENAI_API_KEY", **drafts}}})
+            return [c for c in await app.hooks.check_online() if c.platform == "drafts"]
+
+        [good] = await check(model="sandbox-small")
+        assert good.problems == () and "model sandbox-small is served" in good.seen
+        [missing] = await check(model="gpt-99")
+        assert missing.problems == ("the endpoint does not serve plugins.drafts.model = 'gpt-99'; it serves: "
+                                    "sandbox-chat, sandbox-small",)
+        monkeypatch.setenv("SANDBOX_OPENAI_API_KEY", "sk-wrong-wrong-wrong")
+        [refused] = await check(model="sandbox-chat")
+        assert refused.problems and "refused the API key (HTTP 401)" in refused.problems[0]

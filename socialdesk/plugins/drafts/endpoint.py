@@ -82,5 +82,23 @@ class DraftEndpoint:
             raise DraftUnavailable("the model answered with no text", "empty")
         return completion
 
+    async def models(self) -> list[str]:
+        """The models the endpoint serves (``GET /models``), for ``socialdesk check --online``."""
+        try:
+            page = await self._client.models.list()
+            return [model.id async for model in page]
+        except openai.APITimeoutError:
+            raise DraftUnavailable(f"the model endpoint did not answer within {self.settings.timeout_seconds:g} s",
+                                   "timeout") from None
+        except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
+            raise DraftUnavailable(f"the model endpoint refused the API key (HTTP {exc.status_code}); check the "
+                                   f"variable plugins.{PLUGIN_NAME}.api_key_env names", "refused") from None
+        except openai.APIStatusError as exc:
+            raise DraftUnavailable(f"the model endpoint answered HTTP {exc.status_code} to GET /models",
+                                   "failed") from None
+        except openai.APIConnectionError:
+            raise DraftUnavailable(f"the model endpoint at {self.settings.base_url} is not reachable",
+                                   "unreachable") from None
+
     async def close(self) -> None:
         await self._client.close()

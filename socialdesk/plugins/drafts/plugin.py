@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from slack_sdk.models.blocks import Block
 
+from socialdesk.core.extensions import OnlineCheck
 from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.secrets import MissingSecret
 from socialdesk.core.slack.settings import PLUGIN_NAME as SLACK_PLUGIN
@@ -39,6 +40,29 @@ def socialdesk_startup_problems(app: DeskApp) -> list[str]:
             problems.append(f"{exc} (or, for an endpoint that takes no key, write "
                             f"plugins.{PLUGIN_NAME}.api_key_env = \"\")")
     return problems
+
+
+@hookimpl
+async def socialdesk_check_online(app: DeskApp) -> OnlineCheck:
+    """The key works and the endpoint serves the configured model."""
+    from socialdesk.plugins.drafts.endpoint import DraftEndpoint, DraftUnavailable
+
+    settings: DraftsSettings = app.settings(PLUGIN_NAME)
+    key = (app.config.secret(settings.api_key_env, f"plugins.{PLUGIN_NAME}.api_key_env").get_secret_value()
+           if settings.api_key_env else None)
+    endpoint = DraftEndpoint(settings, key)
+    try:
+        served = await endpoint.models()
+    except DraftUnavailable as exc:
+        return OnlineCheck(PLUGIN_NAME, problems=(str(exc),))
+    finally:
+        await endpoint.close()
+    seen = (f"endpoint {settings.base_url}: {len(served)} model(s)",)
+    if settings.model in served:
+        return OnlineCheck(PLUGIN_NAME, seen=seen + (f"model {settings.model} is served",))
+    listed = ", ".join(served[:10]) + (" ..." if len(served) > 10 else "")
+    return OnlineCheck(PLUGIN_NAME, seen=seen, problems=(
+        f"the endpoint does not serve plugins.{PLUGIN_NAME}.model = {settings.model!r}; it serves: {listed or 'none'}",))
 
 
 @hookimpl
