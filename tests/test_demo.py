@@ -21,6 +21,8 @@ async def test_demo_story_happens_exactly_once(tmp_path: Path, monkeypatch: pyte
     # the second agent was told who has it (ticket numbers depend on which platform is read first)
     assert re.search(r"#\d+ is claimed by <@U0AGENT001>", story)
     assert "(pinged: nobody)" in story
+    # A draft from the sandbox's model endpoint in the second agent's reply form, never sent by itself.
+    assert "opens Reply on #" in story and "a draft from the model, not sent: Hi! Sorry your refund" in story
     assert "created → claimed → reply_queued → reply_sent → message_added → closed" in story
 
     traffic = [json.loads(line) for line in record.read_text(encoding="utf-8").splitlines()]

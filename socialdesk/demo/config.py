@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,10 @@ def demo_config(sandbox: Sandbox, workdir: Path) -> dict[str, Any]:
                if sandbox.forums else {}),
             "mastodon": {"enabled": True, "api_base": sandbox.mastodon.base_url},
             "bluesky": {"enabled": True, "service": sandbox.bluesky.base_url, "poll_interval": 15},
+            # Drafts in the reply form, from the sandbox's model endpoint (with the drafts extra installed).
+            **({"drafts": {"enabled": True, "base_url": sandbox.openai.api_url, "model": "sandbox-chat",
+                           "voice_notes": "Warm and brief. Never promise dates we do not know."}}
+               if sandbox.openai is not None and importlib.util.find_spec("openai") else {}),
         },
     }
 

@@ -38,6 +38,8 @@ STEP_TIMEOUT = 30.0
 STORM_PEOPLE = ("maria_k", "tom_b", "lee_w", "priya_n", "jonas_h")
 STORM_TEXT = "@acme checkout keeps failing with error 502 when I try to pay, {n}"
 STORM_ANSWER = "Hi {name}, checkout had an outage between 10:02 and 10:20; it works again. Sorry! {handle}"
+DEMO_DRAFT = ("Hi! Sorry your refund is taking a while. Refunds reach your account 3-5 working days after "
+              "we send them; could you DM us the order number so we can check it?")
 Say = Callable[[str], None]
 
 
@@ -131,6 +133,7 @@ class Demo:
                                   lambda: _truthy(x.replies_by("acme")))
         say(f"  x      @acme, in reply to @dana_dev: {answer[0]['text']}")
 
+        await self.draft_in_reply_form(discord_ticket)
         await self.desk(SECOND_AGENT, f"reply {discord_ticket.id} Hi! Your refund was sent today, 3-5 days @everyone")
         bot_id = discord.bot_user["id"]
 
@@ -211,6 +214,30 @@ class Demo:
 
         await eventually("the Bluesky ticket's card in #social-desk", card_posted)
         say(f"  desk   the follow-up joined {ticket.ref}: one ticket for the whole thread")
+
+    async def draft_in_reply_form(self, ticket: TicketSnapshot) -> None:
+        """The second agent opens Reply: a draft from the model endpoint appears in the form, not sent."""
+        llm = self.sandbox.openai
+        if llm is None or "drafts" not in self.app.config.enabled:
+            return
+        from socialdesk.core.slack.card import Actions
+        from socialdesk.core.slack.modals import Callbacks
+        from socialdesk.plugins.drafts.form import DraftBlocks
+
+        llm.rule("refund", DEMO_DRAFT)
+        card = await self.app.service.get_ticket(ticket.id)
+        if not (await self.slack_driver.click(card.card_channel or DESK_CHANNEL, card.card_ts or "", Actions.REPLY,
+                                              user=SECOND_AGENT)).acked:
+            raise DemoFailed("the Reply click was not acknowledged")
+
+        def drafted() -> Any:
+            return next((b for v in reversed(self.sandbox.slack.views) if v.callback_id == Callbacks.REPLY
+                         and v.user == SECOND_AGENT and not v.closed
+                         for b in v.blocks if b.get("block_id") == DraftBlocks.DRAFT), None)
+
+        block = await eventually("a draft in the reply form", lambda: _truthy(drafted()))
+        self.say(f"  slack  <@{SECOND_AGENT}> opens Reply on {ticket.ref}: a draft from the model, not sent: "
+                 f"{block['text']['text'][:160]}")
 
     async def storm(self) -> None:
         """Several people report the same problem at once: one incident card, one bulk answer."""

@@ -1,6 +1,7 @@
 """All the emulators together: what `socialdesk sandbox`, `socialdesk demo` and tests start.
 
-Slack, X, Discord, Bluesky and Mastodon here; Reddit, Discourse and the webhook shop in :mod:`socialdesk.sandbox.forums`.
+Slack, X, Discord, Bluesky, Mastodon and an OpenAI-compatible model endpoint here; Reddit, Discourse and the
+webhook shop in :mod:`socialdesk.sandbox.forums`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from socialdesk.sandbox.bluesky import BlueskyEmulator
 from socialdesk.sandbox.discord import DiscordEmulator
 from socialdesk.sandbox.forums import ForumSandbox
 from socialdesk.sandbox.mastodon import MastodonEmulator
+from socialdesk.sandbox.openai import OpenAIEmulator
+from socialdesk.sandbox.server import EmulatorServer
 from socialdesk.sandbox.slack import SlackEmulator
 from socialdesk.sandbox.traffic import TrafficRecorder
 from socialdesk.sandbox.x import XEmulator
@@ -23,6 +26,7 @@ X_ENV = ("X_BEARER_TOKEN", "X_CONSUMER_KEY", "X_CONSUMER_SECRET", "X_ACCESS_TOKE
 DISCORD_ENV = ("DISCORD_BOT_TOKEN",)
 MASTODON_ENV = ("MASTODON_ACCESS_TOKEN",)
 BLUESKY_ENV = ("BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD")
+OPENAI_ENV = ("OPENAI_API_KEY",)  # the drafts plugin's default api_key_env
 
 
 @dataclass
@@ -34,6 +38,7 @@ class Sandbox:
     bluesky: BlueskyEmulator
     mastodon: MastodonEmulator
     forums: ForumSandbox | None = None  # Reddit, Discourse, the webhook shop (started by start())
+    openai: OpenAIEmulator | None = None  # the drafts plugin's model endpoint (started by start())
 
     @classmethod
     async def start(cls, record: str | Path | None = None) -> Sandbox:
@@ -42,9 +47,11 @@ class Sandbox:
         sandbox = cls(SlackEmulator(recorder=recorder), XEmulator(recorder=recorder),
                       DiscordEmulator(recorder=recorder), recorder, BlueskyEmulator(recorder=recorder),
                       MastodonEmulator(recorder=recorder))
-        started: list[SlackEmulator | XEmulator | DiscordEmulator | BlueskyEmulator | MastodonEmulator] = []
+        sandbox.openai = OpenAIEmulator(recorder=recorder)
+        started: list[EmulatorServer] = []
         try:
-            for emulator in (sandbox.slack, sandbox.x, sandbox.discord, sandbox.bluesky, sandbox.mastodon):
+            for emulator in (sandbox.slack, sandbox.x, sandbox.discord, sandbox.bluesky, sandbox.mastodon,
+                             sandbox.openai):
                 await emulator.start()
                 started.append(emulator)
             sandbox.forums = await ForumSandbox.start(recorder)
@@ -58,6 +65,8 @@ class Sandbox:
     async def stop(self) -> None:
         if self.forums is not None:
             await self.forums.stop()
+        if self.openai is not None:
+            await self.openai.stop()
         for emulator in (self.mastodon, self.bluesky, self.discord, self.x, self.slack):
             await emulator.stop()
         self.recorder.close()
@@ -80,6 +89,8 @@ class Sandbox:
         environment = {name: value for names, vals in zip((SLACK_ENV, X_ENV, DISCORD_ENV, BLUESKY_ENV), values)
                        for name, value in zip(names, vals)}
         environment.update(zip(MASTODON_ENV, (self.mastodon.brand_token,)))
+        if self.openai is not None:
+            environment.update(zip(OPENAI_ENV, (self.openai.api_key,)))
         return {**environment, **(self.forums.environment() if self.forums else {})}
 
     def endpoints(self) -> dict[str, str]:
@@ -90,5 +101,6 @@ class Sandbox:
             "discord gateway": self.discord.gateway_url,
             "bluesky service": self.bluesky.base_url,
             "mastodon api": self.mastodon.base_url,
+            **({"openai-compatible": self.openai.api_url} if self.openai is not None else {}),
             **(self.forums.endpoints() if self.forums else {}),
         }
