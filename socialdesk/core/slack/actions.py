@@ -37,6 +37,7 @@ from socialdesk.core.slack.modals import (
     selected,
     snooze_modal,
 )
+from socialdesk.core.slack.past_answers import past_answer_blocks, past_answers_of
 from socialdesk.core.slack.runtime import SlackRuntime
 from socialdesk.core.ticket import ENDED_STATUSES
 from socialdesk.core.triage import CATEGORIES
@@ -73,7 +74,8 @@ async def build_reply_view(app: DeskApp, rt: SlackRuntime, ticket_id: int, actor
     return reply_modal(ticket=ticket, author=details.author, message=shown,
                        inbound_count=len(inbound), limits=await app.hooks.reply_limits(ticket.platform),
                        macros=macros, holder=holder, state=ModalState(ticket_id, channel, generation),
-                       text=text, macro=macro, close_after=close_after)
+                       text=text, macro=macro, close_after=close_after,
+                       extra_blocks=past_answer_blocks(await past_answers_of(app, ticket)))
 
 
 async def _filled(app: DeskApp, rt: SlackRuntime, ticket_id: int, actor: Actor, text: str) -> str:
