@@ -58,9 +58,9 @@ def past_answer_blocks(answers: list[PastAnswer]) -> list[Block]:
     if not answers:
         return []
     blocks: list[Block] = [DividerBlock(), ContextBlock(elements=[MarkdownTextObject(text=HEADING)])]
-    for answer in answers[:MAX_SHOWN]:
+    for answer in answers[:MAX_SHOWN]:  # the ticket ref is the desk's own "#42"; everything else is escaped
         said = answer.customer_text.strip() or "(no text)"
-        header = (f"*{escape_mrkdwn(answer.ticket_ref)}* on {escape_mrkdwn(answer.platform)} · {_rating(answer.csat)}"
+        header = (f"*{answer.ticket_ref}* on {escape_mrkdwn(answer.platform)} · {_rating(answer.csat)}"
                   f" · {round(answer.similarity * 100)}% alike")
         text = (f"{header}\n_Customer:_ {fit(said, CUSTOMER_CHARS, mrkdwn=True)}\n"
                 f"_Answer:_ {fit(answer.answer_text.strip(), ANSWER_CHARS, mrkdwn=True)}")
