@@ -177,3 +177,17 @@ async def test_weak_matches_are_not_shown_and_the_plugin_can_be_turned_off(make_
     off = await desk(make_app, suggestions={"enabled": False})
     assert await similar_answers(off, follow_up) == []
     assert await off.hooks.past_answers(await off.service.get_ticket(follow_up), 3) == []
+
+
+async def test_a_conversation_retention_redacted_is_forgotten(make_app, clock) -> None:
+    from socialdesk.plugins.retention import redact_closed
+
+    app = await desk(make_app)
+    tid = await answered(app, *ORDER_TALK[0])
+    clock.advance(days=3)
+    assert await redact_closed(app.database, app.clock(), 2, 100, 1) == [tid]
+    follow_up = (await app.service.ingest(mention(text="order never arrived, refund"))).ticket_id
+    assert await similar_answers(app, follow_up) == []
+    assert (await catch_up(app)) == {"indexed": 0, "forgotten": 1}  # its words are deleted, never indexed again
+    assert await count(app, PastAnswerVector) == 0
+    assert (await catch_up(app)) == {"indexed": 0, "forgotten": 0}

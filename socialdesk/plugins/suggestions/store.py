@@ -59,6 +59,11 @@ class Candidate:
     csat: int | None
 
 
+def _redacted(ticket_id: Any) -> Any:
+    """Retention replaced this ticket's texts: nothing of it is indexed or suggested any more."""
+    return exists().where(AuditEvent.ticket_id == ticket_id, AuditEvent.kind == EventKind.MESSAGES_REDACTED)
+
+
 def _customer_texts(messages: Sequence[Message], up_to: int | None) -> list[str]:
     """What the customer had written when the answer was written: the inbound messages up to the one answered."""
     inbound = [m for m in messages if m.direction == "inbound"]
@@ -76,7 +81,8 @@ async def index_ticket(database: Database, ticket_id: int, now: datetime) -> int
     try:
         async with database.transaction() as session:
             ticket = await session.get(Ticket, ticket_id)
-            if ticket is None or ticket.status != TicketStatus.CLOSED:
+            if ticket is None or ticket.status != TicketStatus.CLOSED or await session.scalar(
+                    select(_redacted(ticket_id))):
                 return 0
             replies = (await session.scalars(
                 select(Reply).where(Reply.ticket_id == ticket_id, Reply.status == ReplyStatus.SENT,
@@ -102,7 +108,7 @@ async def index_ticket(database: Database, ticket_id: int, now: datetime) -> int
 async def closed_unindexed(database: Database, since: datetime, limit: int) -> list[int]:
     """Tickets closed since ``since`` with a sent answer that has no vector yet (the sweep's work)."""
     query = (select(Ticket.id).where(
-        Ticket.status == TicketStatus.CLOSED, Ticket.closed_at >= since,
+        Ticket.status == TicketStatus.CLOSED, Ticket.closed_at >= since, ~_redacted(Ticket.id),
         exists().where(Reply.ticket_id == Ticket.id, Reply.status == ReplyStatus.SENT,
                        ~exists().where(PastAnswerVector.reply_id == Reply.id)))
         .order_by(Ticket.closed_at, Ticket.id).limit(limit))
@@ -112,10 +118,9 @@ async def closed_unindexed(database: Database, since: datetime, limit: int) -> l
 
 async def forget_redacted(database: Database, limit: int) -> int:
     """Delete the vectors of tickets whose text retention removed: their words go too."""
-    redacted = exists().where(AuditEvent.ticket_id == PastAnswerVector.ticket_id,
-                              AuditEvent.kind == EventKind.MESSAGES_REDACTED)
     async with database.transaction() as session:
-        ids = (await session.scalars(select(PastAnswerVector.id).where(redacted).limit(limit))).all()
+        ids = (await session.scalars(
+            select(PastAnswerVector.id).where(_redacted(PastAnswerVector.ticket_id)).limit(limit))).all()
         if ids:
             await session.execute(delete(PastAnswerVector).where(PastAnswerVector.id.in_(ids)))
         return len(ids)
@@ -141,7 +146,7 @@ async def candidates(database: Database, row_ids: Sequence[int], *, min_csat: in
         Reply.status.notin_(NEVER_SUGGESTED_REPLY_STATUSES),
         Ticket.status == TicketStatus.CLOSED,  # a reopened conversation was not settled by this answer
         (CsatSurvey.score.is_(None)) | (CsatSurvey.score >= min_csat),
-        ~exists().where(AuditEvent.ticket_id == Ticket.id, AuditEvent.kind == EventKind.MESSAGES_REDACTED),
+        ~_redacted(Ticket.id),
     ]
     if answered_since is not None:
         conditions.append(Reply.finished_at >= answered_since)
