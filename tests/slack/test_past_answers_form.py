@@ -14,6 +14,9 @@ from socialdesk.sandbox.slack import payloads
 from tests.conftest import mention
 from tests.slack.conftest import ALICE, BOB, NO_STORMS, Desk, eventually
 
+# A loaded test machine may be slower than a desk: the form waits as long as Slack allows.
+PLUGINS = {**NO_STORMS, "suggestions": {"lookup_budget_seconds": 2.0}}
+
 
 async def answered_by_bob(desk: Desk, text: str, answer: str, handle: str) -> tuple[int, int]:
     """(ticket id, reply id) of a conversation Bob answered and closed."""
@@ -43,7 +46,7 @@ async def use_answer(desk: Desk, view: Any, reply_id: int) -> None:
 
 
 async def test_use_this_answer_fills_the_box_with_the_variables_of_this_ticket(start_desk) -> None:
-    desk = await start_desk("http", plugins=NO_STORMS)
+    desk = await start_desk("http", plugins=PLUGINS)
     old, reply_id = await answered_by_bob(
         desk, "<!channel> my order never arrived, I want a refund. Mail me: jo@example.com",
         "Hi @jo_customer, sorry! Your refund for the order is issued. — bob", handle="jo_customer")
@@ -68,7 +71,7 @@ async def test_use_this_answer_fills_the_box_with_the_variables_of_this_ticket(s
 
 
 async def test_the_form_opens_without_suggestions_when_nothing_alike_was_answered(start_desk) -> None:
-    desk = await start_desk("http", plugins=NO_STORMS)
+    desk = await start_desk("http", plugins=PLUGINS)
     await answered_by_bob(desk, "Love the new dark mode!", "Thank you!", handle="fan")
     tid = await desk.mention("My order never arrived", author_id="id-sam", handle="sam")
     view = await open_reply(desk, tid)

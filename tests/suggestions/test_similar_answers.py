@@ -3,14 +3,19 @@ how they are made reusable and safe to show, and how the index follows the datab
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import delete, update
 
 from socialdesk.core.extensions import Actor
+from socialdesk.core.hookspecs import hookimpl
+from socialdesk.core.plugin_catalog import PluginEntry
 from socialdesk.core.store.models import CsatSurvey, PastAnswerVector, Reply
 from socialdesk.core.ticket import TicketStatus
 from socialdesk.plugins.suggestions import store
 from socialdesk.plugins.suggestions.index import index_for
-from socialdesk.plugins.suggestions.lookup import PastAnswer, similar_answers
+from socialdesk.plugins.suggestions import plugin as suggestions_plugin
+from socialdesk.plugins.suggestions.lookup import PastAnswer, similar_answers, similar_answers_for
 from socialdesk.plugins.suggestions.plugin import catch_up
 from tests.conftest import mention
 from tests.store_queries import count
@@ -191,3 +196,41 @@ async def test_a_conversation_retention_redacted_is_forgotten(make_app, clock) -
     assert (await catch_up(app)) == {"indexed": 0, "forgotten": 1}  # its words are deleted, never indexed again
     assert await count(app, PastAnswerVector) == 0
     assert (await catch_up(app)) == {"indexed": 0, "forgotten": 0}
+
+
+class BrokenSuggestions:
+    @hookimpl
+    async def socialdesk_past_answers(self, ticket, limit):  # type: ignore[no-untyped-def]
+        raise RuntimeError("index unavailable")
+
+
+async def test_a_failing_plugin_leaves_the_others_answers(make_app) -> None:
+    app = await make_app({"plugins": NO_STORMS["plugins"]}, extra=[PluginEntry("broken", BrokenSuggestions(), "test",
+                                                                               True)])
+    tid = await answered(app, *ORDER_TALK[0])
+    follow_up = await app.service.get_ticket(
+        (await app.service.ingest(mention(text="order never arrived, refund"))).ticket_id)
+    assert [a.ticket_id for a in await app.hooks.past_answers(follow_up, 3)] == [tid]
+
+
+async def test_a_lookup_past_its_budget_returns_nothing_and_finishes_for_the_next_form(make_app,
+                                                                                      monkeypatch) -> None:
+    app = await desk(make_app, suggestions={"lookup_budget_seconds": 0.05})
+    tid = await answered(app, *ORDER_TALK[0])
+    follow_up = await app.service.get_ticket(
+        (await app.service.ingest(mention(text="order never arrived, refund"))).ticket_id)
+    release, finished = asyncio.Event(), asyncio.Event()
+
+    async def held(app_, ticket, limit):  # type: ignore[no-untyped-def]
+        await release.wait()  # the index is still loading
+        try:
+            return await similar_answers_for(app_, ticket, limit)
+        finally:
+            finished.set()
+
+    monkeypatch.setattr(suggestions_plugin, "similar_answers_for", held)
+    assert await app.hooks.past_answers(follow_up, 3) == []  # the form does not wait
+    release.set()
+    await asyncio.wait_for(finished.wait(), 30)  # the lookup went on in the background...
+    assert len(index_for(app)) == 1  # ...and read the index for the next form
+    assert [a.ticket_id for a in await similar_answers(app, follow_up.id)] == [tid]

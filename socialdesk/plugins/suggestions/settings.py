@@ -16,5 +16,5 @@ class SuggestionsSettings(StrictModel):
     max_age_days: int | None = Field(365, ge=1, le=36500,
                                      description="answers older than this are not suggested; none = any age")
     lookup_budget_seconds: float = Field(
-        1.0, gt=0, le=2.5,
+        1.0, gt=0, le=2.0,
         description="the form opens without suggestions rather than wait longer (Slack allows 3 s to open it)")
