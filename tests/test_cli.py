@@ -77,7 +77,7 @@ def test_check_valid_config_prints_ok_and_the_enabled_plugins(capsys: pytest.Cap
     code, out, err = cli(capsys, "--config", path, "check")
     assert code == 0
     assert err == ""
-    assert out.strip() == f"{path}: OK; enabled plugins: reply_delivery, reply_rules, keyword_triage, sentiment, language, noise, author_weight, learned_triage, sla, storms, pii, retention, push"
+    assert out.strip() == f"{path}: OK; enabled plugins: reply_delivery, reply_rules, keyword_triage, sentiment, language, noise, author_weight, learned_triage, sla, storms, pii, suggestions, retention, push"
 
 
 def test_check_reports_every_problem_one_line_each(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -18,7 +18,8 @@ from socialdesk.core.secrets import MissingSecret
 
 # Built-in and on unless plugins.toml says otherwise, in registration order.
 DEFAULT_ENABLED = ("reply_delivery", "reply_rules", "keyword_triage", "sentiment", "language", "noise",
-                   "author_weight", "learned_triage", "event_log", "sla", "storms", "pii", "retention", "push")
+                   "author_weight", "learned_triage", "event_log", "sla", "storms", "pii", "suggestions", "retention",
+                   "push")
 
 # Fake secrets, assembled so that secret scanners do not flag this file. Each must be
 # refused by shape or by key, and must never appear in what the user is shown.

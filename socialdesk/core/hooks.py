@@ -16,6 +16,7 @@ from socialdesk.core.errors import DeskError
 from socialdesk.core.events import TicketEvent
 from socialdesk.core.extensions import CardField, DeskSubcommand, JobPerformer, OnlineCheck, TextSpan
 from socialdesk.core.mention import Mention
+from socialdesk.core.past_answers import PastAnswer
 from socialdesk.core.runtime.metrics import metrics_for
 from socialdesk.core.platform import (
     PlatformError,
@@ -262,6 +263,18 @@ class DeskHooks:
     async def card_fields(self, ticket: TicketSnapshot) -> list[CardField]:
         results = await _await_all(self.pm.hook.socialdesk_card_fields(ticket=ticket, app=self._app))
         return [f for result in results if result for f in result]
+
+    async def past_answers(self, ticket: TicketSnapshot, limit: int) -> list[PastAnswer]:
+        """Every plugin's earlier answers for ``ticket``, most similar first. A plugin that
+        fails is logged and left out: the reply form opens without its suggestions."""
+        answers: list[PastAnswer] = []
+        for plugin_name, outcome in await self._call_each("socialdesk_past_answers", ticket=ticket, limit=limit,
+                                                          app=self._app):
+            if isinstance(outcome, BaseException):
+                log.error("past answers plugin failed", extra={"plugin": plugin_name, "error": type(outcome).__name__})
+                continue
+            answers.extend(outcome or [])
+        return sorted(answers, key=lambda a: -a.similarity)[:limit]
 
     def tickets_opened(self, connection: Connection, tickets: list[OpenedTicket]) -> None:
         """Sync, inside the ingest transaction: an exception propagates and rolls it back."""

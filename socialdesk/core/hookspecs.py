@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from socialdesk.core.events import TicketEvent
     from socialdesk.core.extensions import CardField, DeskSubcommand, JobPerformer, OnlineCheck, TextSpan
     from socialdesk.core.mention import Mention
+    from socialdesk.core.past_answers import PastAnswer
     from socialdesk.core.push.source import PushSource
     from socialdesk.core.platform import ReconciledReply, ReplyLimits, ReplyRequest, SentReply, SurveyRequest
     from socialdesk.core.ticket import OpenedTicket, TicketSnapshot
@@ -248,6 +249,19 @@ def socialdesk_card_fields(ticket: TicketSnapshot, app: DeskApp) -> list[CardFie
 
     Called by the card builder whenever the card is posted or updated. Return plain-text
     fields (the builder escapes them) or ``None``. May be async.
+    """
+
+
+@hookspec
+def socialdesk_past_answers(ticket: TicketSnapshot, limit: int, app: DeskApp) -> list[PastAnswer] | None:
+    """Offer earlier answers of this desk that fit ``ticket``, most similar first, at most ``limit``.
+
+    Called by the Slack reply form each time it opens (and again when an agent picks one,
+    so an answer edited, deleted or rated low since is never used), and by anyone who wants
+    the desk's own best answers (the drafts plugin's prompt). Return
+    :class:`~socialdesk.core.past_answers.PastAnswer` objects with personal data already
+    masked, or ``None``. The form must open within Slack's 3 seconds: keep it fast; a
+    plugin that fails or is slow only leaves the form without suggestions. May be async.
     """
 
 

@@ -25,6 +25,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str, bool], ...] = (
     ("sla", "socialdesk.plugins.sla.plugin", True),
     ("storms", "socialdesk.plugins.storms.plugin", True),
     ("pii", "socialdesk.plugins.pii", True),
+    ("suggestions", "socialdesk.plugins.suggestions.plugin", True),
     ("csat", "socialdesk.plugins.csat.plugin", False),
     ("retention", "socialdesk.plugins.retention", True),
     ("digest", "socialdesk.plugins.digest.plugin", False),

@@ -12,7 +12,7 @@ from socialdesk.core.platform import ReplyLimits
 from socialdesk.plugins import pii
 from socialdesk.plugins.drafts.checks import foreign_links, foreign_personal_data
 from socialdesk.plugins.drafts.drafting import matching_macros, needs_translation
-from socialdesk.plugins.drafts.prompt import DraftRequest, PastAnswer, Turn, draft_messages, translation_messages
+from socialdesk.plugins.drafts.prompt import DraftRequest, AnsweredExample, Turn, draft_messages, translation_messages
 from socialdesk.plugins.drafts.settings import DraftsSettings
 
 
@@ -56,7 +56,7 @@ def test_customer_text_travels_as_json_data_and_cannot_forge_instructions() -> N
                            conversation=(Turn("customer", attack), Turn("agent", "Hi Dana, checking."),
                                          Turn("customer", "Still nothing")),
                            voice_notes="Friendly, sign with ^the team", macros={"refund": "Refunds take {days}."},
-                           examples=(PastAnswer("Where's my parcel?", "Sorry! DM us the order number."),),
+                           examples=(AnsweredExample("Where's my parcel?", "Sorry! DM us the order number."),),
                            allowed_link_hosts=("help.acme.com",))
     system, user = draft_messages(request)
     assert system["role"] == "system" and user["role"] == "user" and len(draft_messages(request)) == 2

@@ -242,3 +242,29 @@ async def test_a_draft_cut_at_max_tokens_is_flagged(start_desk, llm: OpenAIEmula
     assert "the model stopped at plugins.drafts.max_tokens (16): the draft may be cut short" in \
         shown(view, DraftBlocks.PROBLEMS)
     assert llm.completions[0]["max_tokens"] == 16
+
+
+async def test_the_prompt_carries_the_desks_own_similar_past_answer(start_desk, llm: OpenAIEmulator) -> None:
+    # The drafts plugin learns from the suggestions plugin (both on): the desk's earlier
+    # answer to a similar conversation is in the prompt, masked as the form shows it.
+    from socialdesk.core.extensions import Actor
+    from socialdesk.core.ticket import TicketStatus
+    from tests.slack.conftest import BOB, NO_STORMS
+
+    llm.queue(Answer(DRAFT))
+    desk = await start_desk("http", plugins={**NO_STORMS, **drafts(llm), "suggestions": {"lookup_budget_seconds": 2.0}})
+    earlier = await desk.mention("My parcel never arrived, where is it? Mail me at jo@example.com",
+                                 author_id="id-jo", handle="jo_customer")
+    await desk.app.service.reply(earlier, Actor(BOB), "Hi @jo_customer, so sorry! DM us the tracking number.",
+                                 close_after=True)
+
+    async def closed() -> bool:
+        return (await desk.app.service.get_ticket(earlier)).status == TicketStatus.CLOSED
+
+    await eventually(closed, message="the earlier conversation answered and closed")
+    tid = await desk.mention("my parcel never arrived", author_id="id-sam", handle="sam")
+    await desk.card(tid)
+    await draft_shown(await open_form(desk, tid))
+    prompt = json.dumps(llm.completions[0]["messages"])
+    assert "Hi {author}, so sorry! DM us the tracking number." in prompt
+    assert "jo@example.com" not in prompt and "jo_customer" not in prompt

@@ -38,6 +38,7 @@ from socialdesk.core.slack.modals import (
     selected,
     snooze_modal,
 )
+from socialdesk.core.slack.past_answers import past_answer_blocks, past_answers_of
 from socialdesk.core.slack.runtime import SlackRuntime
 from socialdesk.core.ticket import ENDED_STATUSES
 from socialdesk.core.triage import CATEGORIES
@@ -75,7 +76,8 @@ async def build_reply_view(app: DeskApp, rt: SlackRuntime, ticket_id: int, actor
                        inbound_count=len(inbound), limits=await app.hooks.reply_limits(ticket.platform),
                        macros=macros, holder=holder, state=ModalState(ticket_id, channel, generation),
                        text=text, macro=macro, close_after=close_after,
-                       extra_blocks=await app.hooks.reply_form_blocks(ticket, actor.user_id, generation))
+                       extra_blocks=await app.hooks.reply_form_blocks(ticket, actor.user_id, generation),
+                       trailing_blocks=past_answer_blocks(await past_answers_of(app, ticket)))
 
 
 async def _filled(app: DeskApp, rt: SlackRuntime, ticket_id: int, actor: Actor, text: str) -> str:

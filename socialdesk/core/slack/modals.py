@@ -10,6 +10,7 @@ refilled.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,9 +107,10 @@ def limit_hint(limits: ReplyLimits | None, platform: str) -> str:
 def reply_modal(*, ticket: TicketSnapshot, author: AuthorSnapshot | None, message: MessageSnapshot | None,
                 inbound_count: int, limits: ReplyLimits | None, macros: dict[str, str], holder: str | None,
                 state: ModalState, text: str = "", macro: str | None = None, close_after: bool = False,
-                extra_blocks: list[Block] | None = None) -> View:
+                extra_blocks: list[Block] | None = None, trailing_blocks: Sequence[Block] = ()) -> View:
     """``holder``: who else holds the ticket (the agent must confirm a takeover), if anyone.
-    ``extra_blocks``: plugins' blocks (``socialdesk_reply_form_blocks``), shown above the reply box."""
+    ``extra_blocks``: plugins' blocks (``socialdesk_reply_form_blocks``), shown above the reply box;
+    ``trailing_blocks`` go at the end of the form (similar past answers)."""
     blocks: list[Block] = [_ticket_heading(ticket, author)]
     said = message.text.strip() if message and message.text.strip() else "(no text)"
     blocks.append(SectionBlock(text=PlainTextObject(text=fit(cut(said, 2000), MAX_MESSAGE_SHOWN), emoji=False)))
@@ -145,6 +147,7 @@ def reply_modal(*, ticket: TicketSnapshot, author: AuthorSnapshot | None, messag
         element=CheckboxesElement(action_id=Inputs.OPTIONS_ACTION, options=[close_option],
                                   initial_options=[close_option] if close_after else None),
     ))
+    blocks.extend(trailing_blocks)
     return View(type="modal", callback_id=Callbacks.REPLY, title=_title(f"Reply to {ticket.ref}"),
                 submit=PlainTextObject(text="Send"), close=PlainTextObject(text="Cancel"),
                 private_metadata=state.dumps(), blocks=blocks)

@@ -383,3 +383,27 @@ class TriageModelRow(Base):
     corrections: Mapped[int] = mapped_column(Integer, default=0)
     figures: Mapped[dict[str, Any]] = mapped_column(default=dict)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class PastAnswerVector(Base):
+    """One sent answer of a closed ticket, as the ``suggestions`` plugin indexes it: the
+    TF-IDF term counts of what the customer wrote, in the ticket's language.
+
+    Written once per reply (unique) when its ticket is closed; every replica reads the
+    rows it has not seen into its in-memory index, so the database stays the only truth.
+    Whether a row may still be suggested (reply edited or deleted, ticket reopened, a low
+    CSAT) is decided when it is looked up, from the replies, tickets and surveys tables.
+    """
+
+    __tablename__ = "past_answer_vectors"
+    __table_args__ = (
+        UniqueConstraint("reply_id", name="uq_past_answer_vectors_reply_id"),
+        Index("ix_past_answer_vectors_ticket_id", "ticket_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    reply_id: Mapped[int] = mapped_column(ForeignKey("replies.id"))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    language: Mapped[str | None] = mapped_column(String(16))
+    terms: Mapped[dict[str, Any]] = mapped_column(LosslessJSON, default=dict)  # term -> count
+    indexed_at: Mapped[datetime]

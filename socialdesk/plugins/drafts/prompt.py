@@ -31,7 +31,7 @@ def language_name(code: str | None) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class PastAnswer:
+class AnsweredExample:
     """An earlier conversation and the answer the desk sent (from the similar-answers lookup)."""
 
     customer_text: str
@@ -54,7 +54,7 @@ class DraftRequest:
     limits: ReplyLimits | None
     voice_notes: str = ""
     macros: dict[str, str] = field(default_factory=dict)  # name -> text (variables left as {author} ...)
-    examples: tuple[PastAnswer, ...] = ()
+    examples: tuple[AnsweredExample, ...] = ()
     language: str | None = None  # write in this language (None: the language of the conversation)
     allowed_link_hosts: tuple[str, ...] = ()
 
