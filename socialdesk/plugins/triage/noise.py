@@ -9,7 +9,7 @@ is on — and a pleasantry that follows our answer never wakes a waiting ticket 
 A promotion or scam pattern is a weak signal on its own: customers quote offers, vouchers
 and buttons when they complain ("your 25% off is broken", "all I get is a $50 voucher?").
 When the learned model (``learned_triage``) is on and judges such a mention a customer's,
-the pattern is set aside (``model_overrules``) and the card says so: a customer who needs
+a single pattern is set aside (``model_overrules``) and the card says so: a customer who needs
 an answer is never filed as spam on a phrase alone. Link farms, repeats and blocked
 authors are not overruled.
 
@@ -295,7 +295,8 @@ def triage_mention(mention: Mention, settings: NoiseSettings, tracker: RepeatTra
                                 timedelta(seconds=settings.repeat_window_seconds))
     if repeats >= settings.repeat_threshold:
         strong.append(f"repeated text ({repeats}x)")
-    if patterns and not strong and predict is not None and settings.model_overrules:
+    # One pattern alone is weak evidence; two kinds at once, links or repeats are not overruled.
+    if len(patterns) == 1 and not strong and predict is not None and settings.model_overrules:
         why = model_overrule(predict(mention.text))
         if why is not None:
             return [TriageContribution(tags=("spam pattern overruled",),
