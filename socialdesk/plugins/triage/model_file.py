@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,7 +88,6 @@ class TriageModel:
     _slices: dict[str, slice] = field(default_factory=dict)
     _tokens: dict[str, np.ndarray] = field(default_factory=dict)
     _empty: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
-    _true: np.ndarray = field(default_factory=lambda: np.ones(1, dtype=bool))
     _head_starts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
     _column_head: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
 
@@ -129,11 +129,14 @@ class TriageModel:
         if not len(known):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         # np.unique(return_counts=True), without its general-case overhead (a mention has ~100 features)
-        known = np.sort(known)
-        starts = np.flatnonzero(np.concatenate((self._true, known[1:] != known[:-1])))
-        idx, tf = known[starts], np.diff(np.append(starts, len(known)))
-        values = (1.0 + np.log(tf.astype(np.float32))) * self.idf[idx]
-        norm = float(np.sqrt(np.dot(values, values)))
+        known.sort()
+        new = np.empty(len(known), dtype=bool)
+        new[0] = True
+        np.not_equal(known[1:], known[:-1], out=new[1:])
+        starts = np.flatnonzero(new)
+        idx, tf = known[starts], np.diff(starts, append=len(known))
+        values = (1.0 + np.log(tf, dtype=np.float32)) * self.idf[idx]
+        norm = math.sqrt(float(np.dot(values, values)))
         return idx, values / norm if norm else values
 
     def scores(self, text: str) -> np.ndarray:
