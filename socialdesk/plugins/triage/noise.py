@@ -22,8 +22,8 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import OrderedDict, deque
-from datetime import datetime, timedelta
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
