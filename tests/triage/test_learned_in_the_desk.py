@@ -49,6 +49,16 @@ async def test_the_model_proposes_p2_and_says_why(make_app):
     assert why and re.fullmatch(r"model base: urgent (0\.9\d|1\.00), account_security (0\.\d\d|1\.00)", why[0])
 
 
+async def test_a_customer_quoting_a_promotion_is_not_filed_as_spam(make_app):
+    quoting = "@acme the discount code you emailed me doesn't work, can someone look at my order?"
+    with_model = await _ticket(await make_app(LEARNED), quoting)
+    assert with_model.spam_suspected is False and with_model.priority < 4  # not sunk to the bottom
+    assert any(r.startswith("not spam: promotion pattern 'discount code' set aside")
+               for r in with_model.priority_reasons), with_model.priority_reasons
+    # Without the model, the pattern alone decides (as before).
+    assert (await _ticket(await make_app(), quoting)).spam_suspected is True
+
+
 async def test_an_admin_rule_overrides_the_model(make_app):
     app = await make_app({"plugins": {"learned_triage": {}, "keyword_triage": {"rules": [
         {"name": "password", "category": "question", "priority": 4, "phrases": ["changed my password"]}]}}})

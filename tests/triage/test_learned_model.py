@@ -185,3 +185,31 @@ def test_a_scheduled_retrain_is_registered_only_when_asked(tmp_path):
         "retrain_every": "24h", "training_data": str(tmp_path)}}}))
     [job] = scheduler.get_jobs()
     assert job.id == "learned_triage_retrain" and job.trigger.interval.total_seconds() == 86_400
+
+
+@pytest.mark.parametrize("text", [*ODD_INPUT, "@acme my card was charged twice!! order #12345 https://t.co/x 😡",
+                                  "the the the app app crashes crashes"])
+def test_prediction_reads_the_same_features_as_training(text):
+    # Prediction remembers each word's feature indices; the vector must stay the one
+    # scikit-learn was trained on (analyse: repeats counted, sublinear TF-IDF, L2).
+    model = base_model()
+    known = [i for i in map(model._index.get, analyse(text)) if i is not None]
+    idx, tf = np.unique(np.array(known, dtype=np.int64), return_counts=True)
+    values = (1 + np.log(tf.astype(np.float32))) * model.idf[idx]
+    if len(values):
+        values /= np.linalg.norm(values)
+    for _ in range(2):  # the second time from the remembered words
+        got_idx, got_values = model.features(text)
+        assert got_idx.tolist() == idx.tolist()
+        np.testing.assert_allclose(got_values, values, rtol=1e-5)
+
+
+def test_remembered_words_are_bounded(monkeypatch):
+    from socialdesk.plugins.triage import model_file
+
+    monkeypatch.setattr(model_file, "TOKEN_CACHE_SIZE", 50)
+    model = load_model_file(BASE_MODEL_PATH)
+    before = model.predict("my order is late").probabilities
+    model.predict(" ".join(f"madeup{i}word" for i in range(150)))
+    assert len(model._tokens) <= 50
+    assert model.predict("my order is late").probabilities == before

@@ -155,3 +155,68 @@ def test_bad_settings_are_clear_config_problems(settings, path, message):
         parse_config({"plugins": {"noise": settings}}, discover_plugins())
     [line] = caught.value.lines()
     assert line.startswith(f"plugins.toml: plugins.noise.{path}: ") and message in line, line
+
+
+# --- the learned model may set a pattern aside: a customer is never spam on a phrase alone ----------
+
+
+@pytest.fixture(scope="module")
+def predict():
+    from socialdesk.plugins.triage.learned import base_model
+
+    return base_model().predict
+
+
+@pytest.mark.parametrize("text", [
+    "@acme the discount code you emailed me doesn't work, can someone look at my order?",
+    "@acme your app says click here to reset my password but nothing happens, I'm locked out",
+    "@acme I was told to verify your account in the app but it keeps failing, why?",
+])
+def test_a_customer_quoting_an_offer_or_a_button_is_not_spam_when_the_model_reads_a_customer(text, predict):
+    m = mention(text=text)
+    assert len(spam_findings(text, DEFAULT)) == 1  # the pattern alone would call it spam
+    assert verdict(m).spam is True
+    result = merge_triage([triage_mention(m, DEFAULT, RepeatTracker(100), predict)])
+    assert (result.spam, result.priority) == (False, 3)
+    assert "spam pattern overruled" in result.tags
+    assert any(r.startswith("not spam: ") and "set aside (model spam 0." in r for r in result.reasons), result.reasons
+    # An admin may keep the patterns absolute.
+    strict = NoiseSettings(model_overrules=False)
+    assert merge_triage([triage_mention(m, strict, RepeatTracker(100), predict)]).spam is True
+
+
+@pytest.mark.parametrize("text", [
+    "Congratulations! You have WON a £900 prize. Call 09061701461 to claim",
+    "FREE entry to win a brand new iPhone, txt WIN to 80086 now",
+    "Get free followers fast, link in bio!",
+    "Huge GIVEAWAY today only, click here to claim your prize",
+])
+def test_spam_stays_spam_with_the_model(text, predict):
+    result = merge_triage([triage_mention(mention(text=text), DEFAULT, RepeatTracker(100), predict)])
+    assert (result.spam, result.priority) == (True, 4)
+    assert "spam pattern overruled" not in result.tags
+
+
+def test_link_farms_and_repeats_are_never_overruled(predict):
+    farm = "@acme the discount code is broken, see https://bit.ly/a https://bit.ly/b"
+    result = merge_triage([triage_mention(mention(text=farm), DEFAULT, RepeatTracker(100), predict)])
+    assert result.spam is True and "link farm (2 shortened links)" in result.reasons
+    tracker = RepeatTracker(100)
+    text = "@acme the discount code you emailed me doesn't work"
+    first = mention(text=text, author_id="a")
+    for i in range(2):
+        triage_mention(mention(text=text, author_id="a", created_at=first.created_at + timedelta(minutes=i)),
+                       DEFAULT, tracker, predict)
+    third = triage_mention(mention(text=text, author_id="a", created_at=first.created_at + timedelta(minutes=3)),
+                           DEFAULT, tracker, predict)
+    assert merge_triage([third]).spam is True
+
+
+@pytest.mark.parametrize("text", [
+    "@airline all I got for a 9 hour delay is a $50 voucher? Seriously?",
+    "@airline why have you chosen to cancel my flight without telling me??",
+    "@bank stop sending me credit card offers #OptOut",
+    "@shop the site said 40% off but the cart charged me full price",
+])
+def test_complaints_about_vouchers_choices_and_discounts_match_no_pattern(text):
+    assert spam_findings(text, DEFAULT) == []

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from socialdesk.plugins.triage.text_features import analyse
+from socialdesk.plugins.triage.text_features import bigrams, token_features, words
 
 FORMAT = 1
 MEMBERS = ("vocabulary", "idf", "weights", "bias", "meta")
@@ -36,6 +37,11 @@ DENSE_FEATURES = ("vader_compound", "vader_negative", "vader_neutral", "vader_po
 BASE_MODEL_PATH = Path(__file__).with_name("base_model.npz")
 BASE_DATA_CARD_PATH = Path(__file__).with_name("base_model.card.md")
 FIX = "run `socialdesk triage train` to rebuild it"
+# Words whose feature indices a model remembers. Most of a mention's features are a word's
+# own (the word and its character n-grams): remembering them per word spares a dictionary
+# lookup per n-gram. Bounded (emptied when full): a flood of made-up words costs at most
+# a few MB.
+TOKEN_CACHE_SIZE = 20_000
 
 
 class ModelFileError(Exception):
@@ -80,6 +86,10 @@ class TriageModel:
     heads: tuple[HeadSpec, ...] = ()
     _index: dict[str, int] = field(default_factory=dict)
     _slices: dict[str, slice] = field(default_factory=dict)
+    _tokens: dict[str, np.ndarray] = field(default_factory=dict)
+    _empty: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    _head_starts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
+    _column_head: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
 
     def __post_init__(self) -> None:
         self.heads = tuple(HeadSpec(h["name"], tuple(h["labels"])) for h in self.meta["heads"])
@@ -88,6 +98,9 @@ class TriageModel:
         for head in self.heads:
             self._slices[head.name] = slice(start, start + len(head.labels))
             start += len(head.labels)
+        sizes = [len(head.labels) for head in self.heads]
+        self._head_starts = np.cumsum([0, *sizes[:-1]]).astype(np.intp)
+        self._column_head = np.repeat(np.arange(len(sizes)), sizes)
 
     @property
     def name(self) -> str:
@@ -95,14 +108,35 @@ class TriageModel:
 
     # --- prediction ----------------------------------------------------------------------
 
+    def _token_indices(self, token: str) -> np.ndarray:
+        found = self._tokens.get(token)
+        if found is None:
+            index = self._index
+            found = np.array([i for i in map(index.get, token_features(token)) if i is not None], dtype=np.int32)
+            if len(self._tokens) >= TOKEN_CACHE_SIZE:
+                self._tokens.clear()
+            self._tokens[token] = found
+        return found
+
     def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """(feature indices, TF-IDF values, L2-normalised) of the features this model knows."""
-        known = [i for i in map(self._index.get, analyse(text)) if i is not None]
-        if not known:
+        """(feature indices, TF-IDF values, L2-normalised) of the features this model knows:
+        the same vector as :func:`~socialdesk.plugins.triage.text_features.analyse` gives."""
+        tokens = words(text)
+        index = self._index
+        parts = [np.array([i for i in map(index.get, bigrams(tokens)) if i is not None], dtype=np.int32)]
+        parts += [self._token_indices(t) for t in tokens]
+        known = np.concatenate(parts) if parts else self._empty
+        if not len(known):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        idx, tf = np.unique(np.array(known, dtype=np.int64), return_counts=True)
-        values = (1.0 + np.log(tf.astype(np.float32))) * self.idf[idx]
-        norm = float(np.sqrt(np.dot(values, values)))
+        # np.unique(return_counts=True), without its general-case overhead (a mention has ~100 features)
+        known.sort()
+        new = np.empty(len(known), dtype=bool)
+        new[0] = True
+        np.not_equal(known[1:], known[:-1], out=new[1:])
+        starts = np.flatnonzero(new)
+        idx, tf = known[starts], np.diff(starts, append=len(known))
+        values = (1.0 + np.log(tf, dtype=np.float32)) * self.idf[idx]
+        norm = math.sqrt(float(np.dot(values, values)))
         return idx, values / norm if norm else values
 
     def scores(self, text: str) -> np.ndarray:
@@ -112,14 +146,12 @@ class TriageModel:
         return values @ self.weights[idx] + dense @ self.weights[vocab_size:] + self.bias
 
     def predict(self, text: str) -> Prediction:
-        raw = self.scores(text)
-        out: dict[str, dict[str, float]] = {}
-        for head in self.heads:
-            z = raw[self._slices[head.name]].astype(np.float64)
-            z = np.exp(z - z.max())
-            z /= z.sum()
-            out[head.name] = {label: float(p) for label, p in zip(head.labels, z)}
-        return Prediction(out)
+        raw = self.scores(text).astype(np.float64)
+        # Every head's softmax at once: per-head maximum and sum over its own columns.
+        z = np.exp(raw - np.maximum.reduceat(raw, self._head_starts)[self._column_head])
+        probabilities = (z / np.add.reduceat(z, self._head_starts)[self._column_head]).tolist()
+        return Prediction({head.name: dict(zip(head.labels, probabilities[self._slices[head.name]]))
+                           for head in self.heads})
 
     # --- files ---------------------------------------------------------------------------
 

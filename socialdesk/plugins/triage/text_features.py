@@ -29,7 +29,8 @@ _CHAR_RANGE = (2, 4)
 def normalise(text: str) -> str:
     """NFKC, lower-cased, without NUL and other control characters, links and handles as tokens."""
     text = unicodedata.normalize("NFKC", text[:MAX_CHARS]).casefold()
-    text = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
+    if not text.isprintable():  # most mentions are: skip the per-character pass
+        text = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
     text = _LINK.sub(" httplink ", text)
     text = _HANDLE.sub(" @user ", text)
     return _NUMBER.sub("0", text)
@@ -39,16 +40,29 @@ def words(text: str) -> list[str]:
     return _WORD.findall(normalise(text))[:MAX_WORDS]
 
 
+def token_features(token: str) -> list[str]:
+    """The features one word carries on its own: the word, and its character n-grams.
+
+    They depend on the word alone, so a predictor may remember them per word
+    (:class:`socialdesk.plugins.triage.model_file.TriageModel` does)."""
+    features = [f"w:{token}"]
+    if len(token) == 1 and not token.isalnum():
+        return features  # a lone symbol is already a word feature
+    padded = f" {token} "
+    low, high = _CHAR_RANGE
+    for n in range(low, high + 1):
+        features += [f"c:{padded[i:i + n]}" for i in range(len(padded) - n + 1)]
+    return features
+
+
+def bigrams(tokens: list[str]) -> list[str]:
+    return [f"b:{a} {b}" for a, b in zip(tokens, tokens[1:])]
+
+
 def analyse(text: str) -> list[str]:
     """Every feature name of ``text`` (repeats count: the model weighs term frequency)."""
     tokens = words(text)
-    features = [f"w:{t}" for t in tokens]
-    features += [f"b:{a} {b}" for a, b in zip(tokens, tokens[1:])]
-    low, high = _CHAR_RANGE
+    features = bigrams(tokens)
     for token in tokens:
-        if len(token) == 1 and not token.isalnum():
-            continue  # a lone symbol is already a word feature
-        padded = f" {token} "
-        for n in range(low, high + 1):
-            features += [f"c:{padded[i:i + n]}" for i in range(len(padded) - n + 1)]
+        features += token_features(token)
     return features
