@@ -139,7 +139,7 @@ async def render_card(app: DeskApp, rt: SlackRuntime, ticket_id: int) -> CardMes
     return build_card(shown, fields=await app.hooks.card_fields(details.ticket), now=app.clock(),
                       preview_chars=rt.settings.message_preview_chars,
                       oncall_group=oncall_for(details.ticket, app.config.desk, rt.settings),
-                      revealable=revealable)
+                      revealable=revealable, reply_capabilities=app.hooks.reply_capabilities(details.ticket.platform))
 
 
 async def _ticket(app: DeskApp, job: OutboxJobSnapshot) -> TicketSnapshot:

@@ -24,6 +24,7 @@ from socialdesk.plugins.bluesky.errors import API_ERRORS, describe
 from socialdesk.plugins.bluesky.mentions import PLATFORM
 from socialdesk.plugins.bluesky.online_check import check_online
 from socialdesk.plugins.bluesky.poller import JOB_ID, PollReport
+from socialdesk.plugins.bluesky.post_length import grapheme_length
 from socialdesk.plugins.bluesky.reconcile import find_posted_reply
 from socialdesk.plugins.bluesky.replies import send_reply
 from socialdesk.plugins.bluesky.reply_text import MAX_GRAPHEMES, UNIT, length_problems
@@ -52,6 +53,11 @@ def socialdesk_platform() -> str:
 @hookimpl
 def socialdesk_reply_limits(platform: str) -> ReplyLimits | None:
     return ReplyLimits(PLATFORM, MAX_GRAPHEMES, UNIT) if platform == PLATFORM else None
+
+
+@hookimpl
+def socialdesk_reply_length(platform: str, text: str) -> int | None:
+    return grapheme_length(text) if platform == PLATFORM else None
 
 
 @hookimpl

@@ -33,7 +33,7 @@ from socialdesk.plugins.x.reply_text import UNIT, length_problems
 from socialdesk.plugins.x.online_check import check_online
 from socialdesk.plugins.x.runtime import close_runtime, runtime_for
 from socialdesk.plugins.x.settings import PLUGIN_NAME, XSettings
-from socialdesk.plugins.x.weighted_length import MAX_WEIGHTED_LENGTH
+from socialdesk.plugins.x.weighted_length import MAX_WEIGHTED_LENGTH, weighted_length
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -56,6 +56,11 @@ def socialdesk_platform() -> str:
 @hookimpl
 def socialdesk_reply_limits(platform: str) -> ReplyLimits | None:
     return ReplyLimits(PLATFORM, MAX_WEIGHTED_LENGTH, UNIT) if platform == PLATFORM else None
+
+
+@hookimpl
+def socialdesk_reply_length(platform: str, text: str) -> int | None:
+    return weighted_length(text) if platform == PLATFORM else None
 
 
 @hookimpl
