@@ -29,11 +29,13 @@ from socialdesk.core.incidents.links import INCIDENT_KINDS
 from socialdesk.core.runtime.metrics import metrics_for
 from socialdesk.core.outbox.jobs import JobFailed, JobKind, JobStatus, OutboxJobSnapshot, RetryJob
 from socialdesk.core.outbox.runner import ensure_lease
+from socialdesk.core.slack.attachment_blocks import media_blocks
 from socialdesk.core.slack.card import CARD_EVENT_TYPE, CardMessage, build_card, reveal_block
 from socialdesk.core.slack.masking import masked_details, masked_message
 from socialdesk.core.slack.incident_thread import incident_thread
 from socialdesk.core.slack.routing import channel_for, oncall_for
 from socialdesk.core.slack.runtime import SlackRuntime, runtime_for
+from socialdesk.core.store.media_queries import media_of
 from socialdesk.core.slack.thread import THREAD_EVENT_TYPE, notice, thread_message
 from socialdesk.core.ticket import TicketSnapshot
 from socialdesk.core.triage import HIGHEST_PRIORITY
@@ -136,10 +138,13 @@ def _answered_with_error(rt: SlackRuntime, key: str, what: str, exc: SlackApiErr
 async def render_card(app: DeskApp, rt: SlackRuntime, ticket_id: int) -> CardMessage:
     details = await app.service.ticket_details(ticket_id)
     shown, revealable = await masked_details(app, details)  # personal data never reaches the channel
+    opening = details.opening
+    media = (await media_of(app.database, [opening.id])).get(opening.id, []) if opening is not None else []
     return build_card(shown, fields=await app.hooks.card_fields(details.ticket), now=app.clock(),
                       preview_chars=rt.settings.message_preview_chars,
                       oncall_group=oncall_for(details.ticket, app.config.desk, rt.settings),
-                      revealable=revealable, reply_capabilities=app.hooks.reply_capabilities(details.ticket.platform))
+                      revealable=revealable, reply_capabilities=app.hooks.reply_capabilities(details.ticket.platform),
+                      media_blocks=media_blocks(media, app.clock()))
 
 
 async def _ticket(app: DeskApp, job: OutboxJobSnapshot) -> TicketSnapshot:
@@ -300,6 +305,9 @@ async def post_to_card_thread(job: OutboxJobSnapshot, app: DeskApp) -> None:
     author = await app.service.get_author(stored.author_id) if stored.author_id else None
     shown, revealable = await masked_message(app, stored)  # personal data never reaches the thread
     message = thread_message(shown, author)
+    attached = media_blocks((await media_of(app.database, [stored.id])).get(stored.id, []), app.clock())
+    if attached:
+        message = CardMessage(message.text, [*message.blocks, *attached], message.metadata)
     if revealable:
         message = CardMessage(message.text, [*message.blocks, reveal_block(stored.id)], message.metadata)
     # Replies sent to a storm's tickets are counted on the incident card, not posted one by one.
