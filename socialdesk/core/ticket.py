@@ -32,6 +32,11 @@ class ReplyStatus(StrEnum):
     DELETED = "deleted"  # sent, then deleted from the platform
 
 
+# Replies that reached the platform, corrected since or not: what counts as "a reply was sent".
+POSTED_REPLY_STATUSES: tuple[str, ...] = (ReplyStatus.SENT, ReplyStatus.CHANGING, ReplyStatus.EDITED,
+                                          ReplyStatus.DELETED)
+
+
 def ticket_ref(ticket_id: int) -> str:
     """The short human id agents type: ``#42``."""
     return f"#{ticket_id}"
