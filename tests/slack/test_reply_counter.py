@@ -82,7 +82,7 @@ async def test_fast_typing_makes_one_update_while_one_is_in_flight_then_counts_t
         await release.wait()
         return f"h{len(updates)}"
 
-    pacer = CounterPacer(update, interval=0.0)
+    pacer = CounterPacer(update, interval=0.0, workspace_interval=0.0)
     view = {"id": "V1", "hash": "h0"}
     pacer.offer(Typed(view, BOX, "a"))
     await asyncio.wait_for(started.wait(), 10)
@@ -92,3 +92,21 @@ async def test_fast_typing_makes_one_update_while_one_is_in_flight_then_counts_t
     await asyncio.wait_for(pacer.wait_idle(), 10)
     # Two updates in all: the first text, then the last; the second carries the hash the first made.
     assert updates == [("a", "h0"), ("a" * 49, "h1")]
+
+
+async def test_modals_share_the_workspace_budget_in_order() -> None:
+    """Two agents typing at once: their updates take turns for the workspace-wide slots
+    (a long spacing here, so the second update is provably still waiting)."""
+    updates: list[str] = []
+
+    async def update(typed: Typed, expected: str | None) -> str | None:
+        updates.append(typed.view_id)
+        return None
+
+    pacer = CounterPacer(update, interval=0.0, workspace_interval=3600.0)
+    pacer.offer(Typed({"id": "V1", "hash": "a"}, BOX, "x"))
+    pacer.offer(Typed({"id": "V2", "hash": "b"}, BOX, "y"))
+    await eventually(lambda: updates == ["V1"], message="the first modal's update")
+    await asyncio.sleep(0)  # the second is parked on its slot, an hour away
+    assert updates == ["V1"]
+    await pacer.close()

@@ -1,9 +1,9 @@
 """The live counter's listener: typing in the reply box updates what is left, paced per modal.
 
 Slack sends a block_actions as the agent types. Each modal gets at most one
-``views.update`` per :data:`COUNTER_INTERVAL_SECONDS` (Slack rate-limits views.update, and an
-update per keystroke would flicker); the last text typed is always the one counted in the
-end. Every update carries the view's ``hash``, so it never overwrites a newer version of
+``views.update`` per :data:`COUNTER_INTERVAL_SECONDS` (an update per keystroke would flicker)
+and the whole workspace one per :data:`WORKSPACE_INTERVAL_SECONDS` (Slack's Tier 4 limit);
+the last text typed is always the one counted in the end. Every update carries the view's ``hash``, so it never overwrites a newer version of
 the modal (a macro refill): Slack answers ``hash_conflict`` and the next keystroke counts
 again. A keystroke sent before our own update landed carries the hash we replaced; it is
 mapped to the hash our update returned, so the final count is never lost to our own update.
@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 COUNTER_INTERVAL_SECONDS = 1.0
+# views.update is a Tier 4 method (100+ a minute per app and workspace): all modals together
+# stay below 90 a minute, however many agents type at once.
+WORKSPACE_INTERVAL_SECONDS = 60 / 90
 MAX_TRACKED_VIEWS = 1000  # modals remembered for pacing; the oldest idle ones are forgotten
 REPLY_BOX = re.compile(rf"^{Inputs.REPLY_TEXT}_\d+$")
 
@@ -69,11 +72,15 @@ class _Modal:
 
 
 class CounterPacer:
-    """At most one update per modal per interval; the latest text wins."""
+    """At most one update per modal per ``interval`` and one per ``workspace_interval`` in all;
+    the latest text wins."""
 
-    def __init__(self, update: Update, interval: float = COUNTER_INTERVAL_SECONDS) -> None:
+    def __init__(self, update: Update, interval: float = COUNTER_INTERVAL_SECONDS,
+                 workspace_interval: float = WORKSPACE_INTERVAL_SECONDS) -> None:
         self._update = update
         self._interval = interval
+        self._workspace_interval = workspace_interval
+        self._next_slot = 0.0  # monotonic time of the next workspace-wide slot
         self._modals: OrderedDict[str, _Modal] = OrderedDict()
 
     def offer(self, typed: Typed) -> None:
@@ -91,11 +98,20 @@ class CounterPacer:
         workers = [m.worker for m in self._modals.values() if m.worker is not None]
         await asyncio.gather(*workers, return_exceptions=True)
 
+    async def close(self) -> None:
+        """Drop pending updates (the desk is stopping; a counter is not worth waiting for)."""
+        workers = [m.worker for m in self._modals.values() if m.worker is not None and not m.worker.done()]
+        for worker in workers:
+            worker.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+
     async def _drain(self, modal: _Modal) -> None:
         while modal.latest is not None:
-            wait = modal.not_before - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)  # pacing: keystrokes meanwhile replace ``latest``
+            now = time.monotonic()
+            slot = max(now, modal.not_before, self._next_slot)
+            self._next_slot = slot + self._workspace_interval  # reserved before sleeping: slots never overlap
+            if slot > now:
+                await asyncio.sleep(slot - now)  # pacing: keystrokes meanwhile replace ``latest``
             typed, modal.latest = modal.latest, None
             if typed is None:
                 return
