@@ -107,3 +107,23 @@ def test_expired_signed_links_and_too_many_images_are_listed_instead() -> None:
     assert "a.png" in listed and "4.png" in listed and "5.png" in listed
     assert len(Mention(platform="p", external_id="e", conversation_id="c", author=Author("p", "a", "h"), text="t",
                        created_at=now, media=tuple(fresh * 10)).media) == 20  # bounded
+
+
+async def test_an_image_slack_cannot_download_is_listed_and_the_card_still_goes_out(start_desk) -> None:
+    desk = await start_desk("http")
+    desk.slack.state.unreachable_images.add("https://gone.example/")  # Slack's download fails there
+    tid = (await desk.app.service.ingest(Mention(
+        platform="testnet", external_id="m-2", conversation_id="c-2",
+        author=Author("testnet", "a-2", "jo"), text="see the photo", created_at=datetime.now(timezone.utc),
+        media=(Attachment(kind="image", url="https://gone.example/p.png", name="p.png", content_type="image/png",
+                          size=2048),)))).ticket_id
+    card = await desk.card(tid)
+    assert _images(card.blocks or []) == [] and "p.png" in json.dumps(card.blocks)
+    refused = [r for r in desk.slack.recorder.of("slack", path="/api/chat.postMessage")
+               if (r["response"] or {}).get("error") == "invalid_blocks"]
+    assert len(refused) == 1  # tried once with the image, then sent with it listed
+    await desk.click(tid, "desk.claim")  # later updates keep it listed: no more refusals
+    await eventually(lambda: "Claimed by" in desk.card_text(desk.slack.message(card.channel, card.ts)),
+                     message="the card updated")
+    assert not [r for r in desk.slack.recorder.of("slack", path="/api/chat.update")
+                if (r["response"] or {}).get("error") == "invalid_blocks"]

@@ -9,8 +9,11 @@ URL is safe.
 
 from __future__ import annotations
 
+import weakref
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from slack_sdk.models.blocks import Block, ContextBlock, ImageBlock, MarkdownTextObject, PlainTextObject
@@ -60,11 +63,12 @@ def _listed(a: Attachment) -> str:
     return f"📎 {shown} ({', '.join(details)})"
 
 
-def media_blocks(media: Sequence[Attachment], now: datetime) -> list[Block]:
+def media_blocks(media: Sequence[Attachment], now: datetime, *, images: bool = True) -> list[Block]:
+    """``images=False``: every attachment listed (Slack could not download one of the images)."""
     blocks: list[Block] = []
     listed: list[str] = []
     for a in media:
-        url = _image_url(a, now) if len(blocks) < MAX_IMAGES_SHOWN else None
+        url = _image_url(a, now) if images and len(blocks) < MAX_IMAGES_SHOWN else None
         if url is None:
             listed.append(_listed(a))
             continue
@@ -80,3 +84,27 @@ def media_blocks(media: Sequence[Attachment], now: datetime) -> list[Block]:
         lines = listed[:MAX_LISTED] + ([f"and {more} more"] if more > 0 else [])
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=cut("\n".join(lines), 3000), verbatim=True)]))
     return blocks
+
+
+# --- when Slack cannot download an image ---------------------------------------------------------
+# Slack fetches every image block when a message is posted or updated, and refuses the whole
+# message (invalid_blocks) when one cannot be downloaded (the post deleted, a private CDN). The
+# message must still go out: it is sent again at once with its attachments listed instead.
+MAX_REMEMBERED = 10_000
+_refused: weakref.WeakKeyDictionary[Any, OrderedDict[str, None]] = weakref.WeakKeyDictionary()
+
+
+def has_images(blocks: Sequence[Block]) -> bool:
+    return any(isinstance(b, ImageBlock) for b in blocks)
+
+
+def images_refused(app: Any, key: str) -> bool:
+    """Did Slack refuse an image of this message (``card:<ticket id>``, ``message:<message id>``)?"""
+    return key in _refused.get(app, ())
+
+
+def remember_refused_images(app: Any, key: str) -> None:
+    keys = _refused.setdefault(app, OrderedDict())
+    keys[key] = None
+    while len(keys) > MAX_REMEMBERED:
+        keys.popitem(last=False)
