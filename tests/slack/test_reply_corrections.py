@@ -182,3 +182,17 @@ async def test_an_x_edit_deletes_and_reposts_once_even_when_the_delete_answer_is
     await eventually(lambda: x.replies_by("acme") == [], message="the new reply deleted")
     await desk.settled()
     assert len(x.recorder.of("x", method="DELETE", path=f"/2/tweets/{replacement.platform_id}")) == 1
+
+
+async def test_a_platform_that_can_neither_edit_nor_delete_says_so_on_the_button(start_desk) -> None:
+    desk: Desk = await start_desk("http")  # testnet declares no capability: neither
+    tid = await desk.mention()
+    await desk.app.service.reply(tid, Actor(ALICE), "We are on it")
+    await _reply_of(desk, tid, ReplyStatus.SENT)
+    card = await _card_with(desk, tid, CorrectionActions.UNAVAILABLE)
+    buttons = [e for b in card.blocks if b.get("type") == "actions" for e in b["elements"]]
+    (unavailable,) = [e for e in buttons if e.get("action_id") == CorrectionActions.UNAVAILABLE]
+    assert unavailable["text"]["text"] == "Can't edit or delete on testnet"
+    assert not {CorrectionActions.EDIT, CorrectionActions.DELETE} & {e.get("action_id") for e in buttons}
+    await desk.click(tid, CorrectionActions.UNAVAILABLE)
+    assert "testnet does not let the desk edit a reply it posted" in (await desk.told(ALICE))[-1]
