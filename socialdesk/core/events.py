@@ -21,6 +21,11 @@ class EventKind(StrEnum):
     REPLY_UNCERTAIN = "reply_uncertain"
     REPLY_RETRIED = "reply_retried"
     REPLY_DISCARDED = "reply_discarded"
+    REPLY_EDIT_REQUESTED = "reply_edit_requested"  # details: reply_id, change_id, text
+    REPLY_DELETE_REQUESTED = "reply_delete_requested"  # details: reply_id, change_id
+    REPLY_EDITED = "reply_edited"  # details: reply_id, change_id, previous, text, replacement_reply_id (X)
+    REPLY_DELETED = "reply_deleted"  # details: reply_id, change_id
+    REPLY_CHANGE_FAILED = "reply_change_failed"  # details: reply_id, change_id, kind, error
     NOTE_ADDED = "note_added"
     SNOOZED = "snoozed"
     WOKEN = "woken"

@@ -26,6 +26,7 @@ from socialdesk.core.platform import (
     SentReply,
     SurveyRequest,
 )
+from socialdesk.core.reply_change import PostState, ReplyCapabilities, ReplyChangeRequest
 from socialdesk.core.ticket import OpenedTicket, TicketSnapshot
 from socialdesk.core.triage import TriageContribution, TriageResult, merge_triage
 
@@ -221,6 +222,11 @@ class DeskHooks:
     async def reply_limits(self, platform: str) -> ReplyLimits | None:
         return _first(await _await_all(self.pm.hook.socialdesk_reply_limits(platform=platform, app=self._app)))
 
+    def reply_length(self, platform: str, text: str) -> int:
+        """``text``'s length as ``platform`` counts it (characters unless its plugin says otherwise)."""
+        counted = _first(self.pm.hook.socialdesk_reply_length(platform=platform, text=text))
+        return int(counted) if counted is not None else len(text)
+
     async def validate_reply(self, ticket: TicketSnapshot, text: str) -> list[str]:
         """Every plugin's objections. A check that fails is an objection: when in doubt,
         a public reply is not sent."""
@@ -257,6 +263,40 @@ class DeskHooks:
 
     async def reconcile_reply(self, request: ReplyRequest) -> ReconciledReply | None:
         return _first(await _await_all(self.pm.hook.socialdesk_reconcile_reply(request=request, app=self._app)))
+
+    # --- corrections of sent replies (edit, delete) -----------------------------------------
+
+    def reply_capabilities(self, platform: str) -> ReplyCapabilities:
+        """What may be done to a sent reply on ``platform`` (neither, without an owning answer)."""
+        answer = _first(self.pm.hook.socialdesk_reply_capabilities(platform=platform, app=self._app))
+        return answer if isinstance(answer, ReplyCapabilities) else ReplyCapabilities(platform)
+
+    async def edit_reply(self, request: ReplyChangeRequest) -> bool | None:
+        return await self._change_once("socialdesk_edit_reply", request)
+
+    async def delete_reply(self, request: ReplyChangeRequest) -> bool | None:
+        return await self._change_once("socialdesk_delete_reply", request)
+
+    async def _change_once(self, hook: str, request: ReplyChangeRequest) -> bool | None:
+        # One implementation at a time: the first answer stops the round (as for sending).
+        for _, impl in self._each(hook):
+            kwargs = {"request": request, "app": self._app}
+            try:
+                done = await await_me_maybe(impl.function(**{a: kwargs[a] for a in impl.argnames}))
+            except PlatformError as exc:
+                metrics_for(self._app).platform_error(request.platform, exc)
+                raise
+            if done is not None:
+                return bool(done)
+        return None
+
+    async def reply_post_state(self, request: ReplyChangeRequest) -> PostState | None:
+        for _, impl in self._each("socialdesk_reply_post_state"):
+            kwargs = {"request": request, "app": self._app}
+            state = await await_me_maybe(impl.function(**{a: kwargs[a] for a in impl.argnames}))
+            if state is not None:
+                return state  # type: ignore[no-any-return]
+        return None
 
     # --- cards and observers -----------------------------------------------------------
 

@@ -345,7 +345,7 @@ def _add_message(connection: Connection, ticket_id: int, m: Mention, author_id: 
         "ticket_id": ticket_id, "platform": m.platform, "external_id": m.external_id, "direction": "inbound",
         "author_id": author_id, "text": m.text, "url": m.url, "public": m.public,
         "in_reply_to_id": m.in_reply_to_id, "attachments": list(m.attachments), "created_at": m.created_at,
-        "received_at": now,
+        "received_at": now, "media": [a.to_json() for a in m.media] or None,
     }).scalar_one()
 
 

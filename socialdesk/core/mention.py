@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from socialdesk.core.attachments import Attachment, bounded_media
+
 # A mention is written by a stranger: bound what we keep so one message cannot bloat
 # the store, a card or a log line. Platforms allow far less than this anyway.
 MAX_TEXT_CHARS = 10_000
@@ -65,6 +67,7 @@ class Mention:
     public: bool = True
     in_reply_to_id: str | None = None
     attachments: tuple[str, ...] = field(default_factory=tuple)
+    media: tuple[Attachment, ...] = field(default_factory=tuple)  # images and files, shown on the card
 
     def __post_init__(self) -> None:
         _require_id("platform", self.platform)
@@ -78,3 +81,4 @@ class Mention:
         if self.created_at.tzinfo is None:
             raise ValueError("created_at must be timezone-aware")
         object.__setattr__(self, "created_at", self.created_at.astimezone(timezone.utc))
+        object.__setattr__(self, "media", bounded_media(self.media))

@@ -17,6 +17,7 @@ from socialdesk.core.extensions import JobPerformer
 from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.outbox.jobs import JobFailed, JobKind, OutboxJobSnapshot, RetryJob
 from socialdesk.core.platform import AmbiguousPlatformError, PermanentPlatformError, TransientPlatformError
+from socialdesk.core.reply_change_delivery import change_reply_job
 from socialdesk.core.ticket import ReplyStatus
 
 if TYPE_CHECKING:
@@ -64,4 +65,4 @@ async def send_reply_job(job: OutboxJobSnapshot, app: DeskApp) -> None:
 
 @hookimpl
 def socialdesk_outbox_performers() -> Mapping[str, JobPerformer]:
-    return {JobKind.SEND_REPLY.value: send_reply_job}
+    return {JobKind.SEND_REPLY.value: send_reply_job, JobKind.CHANGE_REPLY.value: change_reply_job}

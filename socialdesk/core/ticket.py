@@ -27,6 +27,14 @@ class ReplyStatus(StrEnum):
     FAILED = "failed"  # the platform refused; nothing was posted
     UNCERTAIN = "uncertain"  # may have been posted; an agent decides, never re-sent on its own
     DISCARDED = "discarded"  # an agent dropped an uncertain or failed reply
+    CHANGING = "changing"  # sent; an edit or delete of it is on its way (socialdesk.core.reply_corrections)
+    EDITED = "edited"  # sent, then edited in place (its text is the new one) or replaced by a new reply (X)
+    DELETED = "deleted"  # sent, then deleted from the platform
+
+
+# Replies that reached the platform, corrected since or not: what counts as "a reply was sent".
+POSTED_REPLY_STATUSES: tuple[str, ...] = (ReplyStatus.SENT, ReplyStatus.CHANGING, ReplyStatus.EDITED,
+                                          ReplyStatus.DELETED)
 
 
 def ticket_ref(ticket_id: int) -> str:

@@ -259,6 +259,32 @@ async def test_the_answer_to_a_sent_message_conforms(emulator: DiscordEmulator, 
                      "POST messages answer")
 
 
+async def test_editing_and_deleting_our_message_conform(emulator: DiscordEmulator,
+                                                        http: aiohttp.ClientSession) -> None:
+    support = emulator.channel_id("support")
+    async with http.post(f"/api/v10/channels/{support}/messages", json={"content": "We are on it"}) as response:
+        ours = await response.json()
+    path = f"/api/v10/channels/{support}/messages/{ours['id']}"
+    body = {"content": "Fixed: it ships today", "allowed_mentions": {"parse": []}}
+    assert_valid(request_validator("/channels/{channel_id}/messages/{message_id}", "PATCH", erratum=None), body,
+                 "our edit")
+    async with http.patch(path, json=body) as response:
+        assert response.status == 200
+        assert_headers_conform(response.headers)
+        edited = await response.json()
+        assert_valid(response_validator("/channels/{channel_id}/messages/{message_id}", "PATCH", 200), edited,
+                     "PATCH message answer")
+    assert edited["content"] == "Fixed: it ships today" and edited["edited_timestamp"] is not None
+    first = emulator.messages(support)[0]["id"]  # a customer's message: the bot may not edit it
+    async with http.patch(f"/api/v10/channels/{support}/messages/{first}", json=body) as response:
+        assert response.status == 403 and (await response.json())["code"] == 50005
+    async with http.delete(path) as response:
+        assert response.status == 204 and await response.read() == b""
+        assert_headers_conform(response.headers)
+    async with http.delete(path) as response:
+        assert response.status == 404 and (await response.json())["code"] == 10008
+
+
 async def test_thread_answers_conform(emulator: DiscordEmulator, http: aiohttp.ClientSession) -> None:
     support, forum = emulator.channel_id("support"), emulator.channel_id("help-forum")
     second = emulator.messages(support)[1]["id"]

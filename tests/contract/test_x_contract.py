@@ -398,3 +398,22 @@ def test_translation_leaves_no_live_names_behind() -> None:
     keys = {key for node in _walk(described) for key in node}
     assert not keys & (set(LIVE_TO_DESCRIBED) | {"tweets"})
     assert described["errors"][0]["type"] == "https://api.x.com/2/problems/resource-not-found"
+
+
+async def test_media_answers_conform_and_carry_what_was_asked(x: XEmulator, clients: tuple[Any, Any]) -> None:
+    reader, _ = clients
+    x.post_as("dana", "@acme look at this", media=[{"type": "photo", "alt_text": "a crushed box"}, {"type": "video"}])
+    await reader.get_users_mentions(x.brand["id"], expansions=["author_id", "attachments.media_keys"],
+                                    tweet_fields=["attachments"],
+                                    media_fields=["url", "preview_image_url", "alt_text", "type", "width", "height"])
+    (record,) = [r for r in x.recorder.of("x") if r["path"].endswith("/mentions")]
+    assert answer_errors(record) == []
+    photo, video = record["response"]["includes"]["media"]
+    assert record["response"]["data"][0]["attachments"]["media_keys"] == [photo["media_key"], video["media_key"]]
+    assert photo["type"] == "photo" and photo["url"].startswith("https://pbs.twimg.com/media/")
+    assert photo["alt_text"] == "a crushed box" and "preview_image_url" not in photo
+    assert video["type"] == "video" and video["preview_image_url"].startswith("https://pbs.twimg.com/") \
+        and "url" not in video
+    await reader.get_users_mentions(x.brand["id"], expansions=["attachments.media_keys"])
+    plain = [r for r in x.recorder.of("x") if r["path"].endswith("/mentions")][-1]["response"]["includes"]["media"]
+    assert set(plain[0]) == {"media_key", "type"}  # without media.fields: X's defaults only

@@ -49,7 +49,9 @@ async def test_the_request_asks_for_authors_and_conversations(desk, x):
     await poll(desk)
     (request,) = mention_requests(x)
     query = request["query"]
-    assert query["expansions"] == "author_id"
+    assert query["expansions"] == "author_id,attachments.media_keys"  # authors, and the media shown on cards
+    assert set(query["media.fields"].split(",")) == {"url", "preview_image_url", "alt_text", "type", "width",
+                                                      "height"}
     assert set(query["user.fields"].split(",")) >= {"username", "name", "public_metrics", "verified",
                                                     "profile_image_url"}
     assert set(query["tweet.fields"].split(",")) >= {"created_at", "conversation_id", "in_reply_to_user_id",

@@ -25,6 +25,7 @@ class JobKind(StrEnum):
     UPDATE_CARD = "update_card"  # payload: ticket_id
     POST_TO_CARD_THREAD = "post_to_card_thread"  # payload: ticket_id, message_id (follow-up or note)
     SEND_REPLY = "send_reply"  # payload: reply_id
+    CHANGE_REPLY = "change_reply"  # payload: change_id (edit or delete of a sent reply)
 
 
 class JobStatus(StrEnum):

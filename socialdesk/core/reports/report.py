@@ -47,7 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from socialdesk.core.store.database import Database
 from socialdesk.core.events import SYSTEM_ACTOR, EventKind
 from socialdesk.core.store.models import AuditEvent, CsatSurvey, Message, Reply, SlaTimer, Ticket, is_active
-from socialdesk.core.ticket import ReplyStatus, TicketStatus
+from socialdesk.core.ticket import POSTED_REPLY_STATUSES, TicketStatus
 
 AUTO_CLOSED_PREFIX = "auto-closed:"
 SATISFIED_SCORES = (4, 5)
@@ -241,7 +241,7 @@ async def _agents(session: AsyncSession, since: datetime, until: datetime) -> tu
         ).group_by(AuditEvent.actor, AuditEvent.kind)
     )).all()
     sent = (await session.execute(
-        select(Reply.agent, func.count()).where(Reply.status == ReplyStatus.SENT,
+        select(Reply.agent, func.count()).where(Reply.status.in_(POSTED_REPLY_STATUSES),
                                                 _in(Reply.finished_at, since, until)).group_by(Reply.agent)
     )).all()
     counts: dict[str, dict[str, int]] = defaultdict(lambda: {"claimed": 0, "replies": 0, "closed": 0})

@@ -39,6 +39,7 @@ from socialdesk.core.slack.modals import (
     snooze_modal,
 )
 from socialdesk.core.slack.past_answers import past_answer_blocks, past_answers_of
+from socialdesk.core.slack.reply_counter import counter_line
 from socialdesk.core.slack.runtime import SlackRuntime
 from socialdesk.core.ticket import ENDED_STATUSES
 from socialdesk.core.triage import CATEGORIES
@@ -72,10 +73,12 @@ async def build_reply_view(app: DeskApp, rt: SlackRuntime, ticket_id: int, actor
     shown = inbound[-1] if inbound else details.opening
     if shown is not None:
         shown, _ = await masked_message(app, shown)  # the form shows it masked too; Reveal is on the card
+    limits = await app.hooks.reply_limits(ticket.platform)
+    counter = counter_line(app.hooks.reply_length(ticket.platform, text), limits) if limits else None
     return reply_modal(ticket=ticket, author=details.author, message=shown,
-                       inbound_count=len(inbound), limits=await app.hooks.reply_limits(ticket.platform),
+                       inbound_count=len(inbound), limits=limits,
                        macros=macros, holder=holder, state=ModalState(ticket_id, channel, generation),
-                       text=text, macro=macro, close_after=close_after,
+                       text=text, macro=macro, close_after=close_after, counter=counter,
                        extra_blocks=await app.hooks.reply_form_blocks(ticket, actor.user_id, generation),
                        trailing_blocks=past_answer_blocks(await past_answers_of(app, ticket)))
 

@@ -15,7 +15,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
-from socialdesk.core.slack import actions, incident_actions, past_answer_actions, reveal, submissions
+from socialdesk.core.slack import (actions, incident_actions, past_answer_actions, reply_correction_actions,
+                                   reply_counter_actions, reveal, submissions)
 from socialdesk.core.slack.commands import CommandSet
 from socialdesk.core.slack.authorization import DeskAuthorize
 from socialdesk.core.slack.interaction import actor_or_refuse, channel_of, tell
@@ -93,6 +94,8 @@ def build_bolt_app(app: DeskApp, rt: SlackRuntime) -> AsyncApp:
     reveal.register(bolt, app, rt)
     submissions.register(bolt, app, rt)
     past_answer_actions.register(bolt, app, rt)
+    reply_counter_actions.register(bolt, app, rt)
+    reply_correction_actions.register(bolt, app, rt)
     app.hooks.slack_listeners(bolt)  # plugins' own listeners (the drafts buttons in the reply form)
 
     @bolt.error

@@ -9,6 +9,7 @@ and, for urgent tickets, the on-call user group.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,6 +28,8 @@ from slack_sdk.models.blocks import (
 )
 
 from socialdesk.core.extensions import CardField
+from socialdesk.core.reply_change import ReplyCapabilities
+from socialdesk.core.slack.reply_correction_card import CORRECTION_STATUSES, correction_blocks, correction_line
 from socialdesk.core.slack.escaping import cut, escape_mrkdwn, escape_text, fit, link, one_line
 from socialdesk.core.slack.timefmt import duration, slack_date
 from socialdesk.core.ticket import ENDED_STATUSES, ReplyStatus, TicketStatus
@@ -214,6 +217,8 @@ def reply_line(d: TicketDetails) -> str | None:
         error = fit(one_line(r.error or "no answer from the platform"), 500, mrkdwn=True)
         return (f"❓ *<@{r.agent}>'s reply may or may not have been posted* ({error}). Check on "
                 f"{escape_mrkdwn(d.ticket.platform)} first, then resend or discard it. “{said}”")
+    if r.status in CORRECTION_STATUSES:
+        return correction_line(r, d.ticket.platform)
     return None  # discarded: nothing to say
 
 
@@ -271,9 +276,12 @@ def notification_text(d: TicketDetails, oncall_group: str | None) -> str:
 
 
 def build_card(d: TicketDetails, *, fields: list[CardField], now: datetime, preview_chars: int,
-               oncall_group: str | None, revealable: bool = False) -> CardMessage:
+               oncall_group: str | None, revealable: bool = False,
+               reply_capabilities: ReplyCapabilities | None = None, media_blocks: Sequence[Block] = ()) -> CardMessage:
     """``d`` as shown (its text already masked); ``revealable`` when the opening message had
-    personal data hidden, which adds the Reveal button under it."""
+    personal data hidden, which adds the Reveal button under it. ``reply_capabilities``: what
+    the platform lets agents do to the sent reply (Edit/Delete under it); ``media_blocks``:
+    the opening message's attachments, shown under it."""
     t = d.ticket
     header = f"{PRIORITY_MARKS.get(t.priority, '')} P{t.priority} · {escape_text(t.platform)} · {t.ref}".strip()
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=cut(header, 150), emoji=True))]
@@ -282,6 +290,7 @@ def build_card(d: TicketDetails, *, fields: list[CardField], now: datetime, prev
                                                  "someone please pick this up")))
     blocks.append(SectionBlock(text=_mrkdwn(_author_line(d))))
     blocks += _message_blocks(d, preview_chars)
+    blocks += media_blocks
     if revealable and d.opening is not None:
         blocks.append(reveal_block(d.opening.id))
     clock = next((f.value for f in fields if f.label == SLA_FIELD), None)
@@ -293,4 +302,6 @@ def build_card(d: TicketDetails, *, fields: list[CardField], now: datetime, prev
             status.append(extra)
     blocks.append(SectionBlock(text=_mrkdwn(cut("\n".join(status), MAX_SECTION_CHARS))))
     blocks += _buttons(d)
+    if reply_capabilities is not None:
+        blocks += correction_blocks(t, d.latest_reply, reply_capabilities)
     return CardMessage(notification_text(d, oncall_group), blocks, card_metadata(t.id))

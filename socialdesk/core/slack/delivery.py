@@ -29,11 +29,18 @@ from socialdesk.core.incidents.links import INCIDENT_KINDS
 from socialdesk.core.runtime.metrics import metrics_for
 from socialdesk.core.outbox.jobs import JobFailed, JobKind, JobStatus, OutboxJobSnapshot, RetryJob
 from socialdesk.core.outbox.runner import ensure_lease
+from socialdesk.core.slack.attachment_blocks import (
+    has_images,
+    images_refused,
+    media_blocks,
+    remember_refused_images,
+)
 from socialdesk.core.slack.card import CARD_EVENT_TYPE, CardMessage, build_card, reveal_block
 from socialdesk.core.slack.masking import masked_details, masked_message
 from socialdesk.core.slack.incident_thread import incident_thread
 from socialdesk.core.slack.routing import channel_for, oncall_for
 from socialdesk.core.slack.runtime import SlackRuntime, runtime_for
+from socialdesk.core.store.media_queries import media_of
 from socialdesk.core.slack.thread import THREAD_EVENT_TYPE, notice, thread_message
 from socialdesk.core.ticket import TicketSnapshot
 from socialdesk.core.triage import HIGHEST_PRIORITY
@@ -136,10 +143,14 @@ def _answered_with_error(rt: SlackRuntime, key: str, what: str, exc: SlackApiErr
 async def render_card(app: DeskApp, rt: SlackRuntime, ticket_id: int) -> CardMessage:
     details = await app.service.ticket_details(ticket_id)
     shown, revealable = await masked_details(app, details)  # personal data never reaches the channel
+    opening = details.opening
+    media = (await media_of(app.database, [opening.id])).get(opening.id, []) if opening is not None else []
     return build_card(shown, fields=await app.hooks.card_fields(details.ticket), now=app.clock(),
                       preview_chars=rt.settings.message_preview_chars,
                       oncall_group=oncall_for(details.ticket, app.config.desk, rt.settings),
-                      revealable=revealable)
+                      revealable=revealable, reply_capabilities=app.hooks.reply_capabilities(details.ticket.platform),
+                      media_blocks=media_blocks(media, app.clock(),
+                                                images=not images_refused(app, f"card:{ticket_id}")))
 
 
 async def _ticket(app: DeskApp, job: OutboxJobSnapshot) -> TicketSnapshot:
@@ -196,6 +207,8 @@ async def post_card(job: OutboxJobSnapshot, app: DeskApp) -> None:
     except SlackApiError as exc:
         # Slack answered, so nothing was posted: no need to search for it next time.
         await app.service.abandon_card_post(ticket.id)
+        if _slack_error(exc) == "invalid_blocks" and has_images(card.blocks):
+            raise _without_images(app, f"card:{ticket.id}", f"the card of {ticket.ref}") from None
         raise _answered_with_error(rt, key, f"post the card of {ticket.ref} in {channel}", exc) from None
     except aiohttp.ClientConnectorError:
         await app.service.abandon_card_post(ticket.id)  # never connected: nothing left
@@ -250,9 +263,14 @@ async def update_card(job: OutboxJobSnapshot, app: DeskApp) -> None:
     assert ticket.card_channel is not None
     await _take_slot(rt, app, job, "chat.update", paced=False)
     card = await render_card(app, rt, ticket.id)
-    await _call(rt, "chat.update", f"update the card of {ticket.ref}", "chat_update",
-                channel=ticket.card_channel, ts=ticket.card_ts, text=card.text, blocks=card.blocks,
-                metadata=card.metadata)
+    try:
+        await _call(rt, "chat.update", f"update the card of {ticket.ref}", "chat_update",
+                    channel=ticket.card_channel, ts=ticket.card_ts, text=card.text, blocks=card.blocks,
+                    metadata=card.metadata)
+    except JobFailed as failed:
+        if "invalid_blocks" in str(failed) and has_images(card.blocks):
+            raise _without_images(app, f"card:{ticket.id}", f"the card of {ticket.ref}") from None
+        raise
 
 
 async def _post_in_thread(app: DeskApp, rt: SlackRuntime, job: OutboxJobSnapshot, ticket: TicketSnapshot,
@@ -300,12 +318,30 @@ async def post_to_card_thread(job: OutboxJobSnapshot, app: DeskApp) -> None:
     author = await app.service.get_author(stored.author_id) if stored.author_id else None
     shown, revealable = await masked_message(app, stored)  # personal data never reaches the thread
     message = thread_message(shown, author)
+    attached = media_blocks((await media_of(app.database, [stored.id])).get(stored.id, []), app.clock(),
+                            images=not images_refused(app, f"message:{stored.id}"))
+    if attached:
+        message = CardMessage(message.text, [*message.blocks, *attached], message.metadata)
     if revealable:
         message = CardMessage(message.text, [*message.blocks, reveal_block(stored.id)], message.metadata)
     # Replies sent to a storm's tickets are counted on the incident card, not posted one by one.
-    await _post_in_thread(app, rt, job, ticket, message,
-                          f"post a {stored.direction} message in the thread of {ticket.ref}",
-                          to_incident=stored.direction != "outbound")
+    try:
+        await _post_in_thread(app, rt, job, ticket, message,
+                              f"post a {stored.direction} message in the thread of {ticket.ref}",
+                              to_incident=stored.direction != "outbound")
+    except JobFailed as failed:
+        if "invalid_blocks" in str(failed) and has_images(message.blocks):
+            raise _without_images(app, f"message:{stored.id}", f"a message in the thread of {ticket.ref}") \
+                from None
+        raise
+
+
+def _without_images(app: DeskApp, key: str, what: str) -> RetryJob:
+    """Slack could not download an image: send it again at once, its attachments listed instead."""
+    remember_refused_images(app, key)
+    log.warning("slack could not download an image; sending with attachments listed", extra={"message": key})
+    return RetryJob(f"Slack could not download an image of {what}; it is sent with the images listed", 0.0,
+                    counts=False)
 
 
 async def post_notice(job: OutboxJobSnapshot, app: DeskApp) -> None:

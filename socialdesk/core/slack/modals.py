@@ -34,6 +34,7 @@ from socialdesk.core.platform import ReplyLimits
 from socialdesk.core.service import MAX_NOTE_CHARS
 from socialdesk.core.slack.durations import SNOOZE_CHOICES
 from socialdesk.core.slack.escaping import cut, escape_mrkdwn, fit, one_line
+from socialdesk.core.slack.reply_counter import CHARACTER_ENTERED, counter_block
 from socialdesk.core.ticket import TicketSnapshot
 from socialdesk.core.store.ticket_queries import AuthorSnapshot, MessageSnapshot
 
@@ -107,10 +108,12 @@ def limit_hint(limits: ReplyLimits | None, platform: str) -> str:
 def reply_modal(*, ticket: TicketSnapshot, author: AuthorSnapshot | None, message: MessageSnapshot | None,
                 inbound_count: int, limits: ReplyLimits | None, macros: dict[str, str], holder: str | None,
                 state: ModalState, text: str = "", macro: str | None = None, close_after: bool = False,
-                extra_blocks: list[Block] | None = None, trailing_blocks: Sequence[Block] = ()) -> View:
+                extra_blocks: list[Block] | None = None, trailing_blocks: Sequence[Block] = (),
+                counter: str | None = None) -> View:
     """``holder``: who else holds the ticket (the agent must confirm a takeover), if anyone.
     ``extra_blocks``: plugins' blocks (``socialdesk_reply_form_blocks``), shown above the reply box;
-    ``trailing_blocks`` go at the end of the form (similar past answers)."""
+    ``trailing_blocks`` go at the end of the form (similar past answers);
+    ``counter``: the live counter's line for ``text`` (the box then reports typing)."""
     blocks: list[Block] = [_ticket_heading(ticket, author)]
     said = message.text.strip() if message and message.text.strip() else "(no text)"
     blocks.append(SectionBlock(text=PlainTextObject(text=fit(cut(said, 2000), MAX_MESSAGE_SHOWN), emoji=False)))
@@ -130,8 +133,13 @@ def reply_modal(*, ticket: TicketSnapshot, author: AuthorSnapshot | None, messag
         # The platform counts plain characters: Slack can stop the agent at the limit as
         # they type. The server checks again (and checks weighted counts) on submit.
         box.max_length = min(limits.max_length, MAX_SLACK_INPUT)
+    if counter is not None:
+        box.dispatch_action_config = CHARACTER_ENTERED  # the live counter (reply_counter_actions)
     blocks.append(InputBlock(block_id=f"{Inputs.REPLY_TEXT}_{state.generation}", label="Your reply",
-                             hint=limit_hint(limits, ticket.platform), element=box, optional=True))
+                             hint=limit_hint(limits, ticket.platform), element=box, optional=True,
+                             dispatch_action=counter is not None))
+    if counter is not None:
+        blocks.append(counter_block(counter))
     if macros:
         options = [Option(text=cut(name, 75), value=name) for name in sorted(macros)][:MAX_MACRO_OPTIONS]
         chosen = next((o for o in options if o.value == macro), None)

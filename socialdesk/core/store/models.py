@@ -192,6 +192,8 @@ class Message(Base):
     public: Mapped[bool] = mapped_column(Boolean, default=True)
     in_reply_to_id: Mapped[str | None] = mapped_column(LosslessString(200))
     attachments: Mapped[list[str]] = mapped_column(LosslessJSON, default=list)
+    # What the customer attached (socialdesk.core.attachments.Attachment as dicts); NULL: none.
+    media: Mapped[list[dict[str, Any]] | None] = mapped_column(LosslessJSON)
     created_at: Mapped[datetime]  # when it was written on the platform
     received_at: Mapped[datetime]  # when the desk stored it
 
@@ -212,6 +214,31 @@ class Reply(Base):
     error: Mapped[str | None] = mapped_column(LosslessText)
     created_at: Mapped[datetime]
     sending_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+class ReplyChange(Base):
+    """An edit or delete of a sent reply, asked for by an agent and performed once by the outbox.
+
+    ``status``: pending -> performing (the platform request may be on its way) -> done | failed.
+    A job that finds ``performing`` looks at the platform before acting again. An X "edit"
+    (delete, then a new reply) names the new reply in ``replacement_reply_id``.
+    """
+
+    __tablename__ = "reply_changes"
+    __table_args__ = (Index("ix_reply_changes_reply_id", "reply_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    reply_id: Mapped[int] = mapped_column(ForeignKey("replies.id"))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # edit | delete
+    text: Mapped[str | None] = mapped_column(LosslessText)  # the new text of an edit
+    actor: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(LosslessText)
+    replacement_reply_id: Mapped[int | None] = mapped_column(ForeignKey("replies.id"))
+    created_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
 
 

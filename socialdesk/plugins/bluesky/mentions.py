@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from socialdesk.core.attachments import Attachment
 from socialdesk.core.mention import Author, Mention
 from socialdesk.plugins.bluesky.brand import WEB, BrandAccount, post_web_url
 
@@ -107,6 +108,32 @@ def attachments_of(record: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(found)
 
 
+CDN_IMAGE = "https://cdn.bsky.app/img/feed_fullsize/plain/{did}/{cid}@jpeg"
+
+
+def media_of(record: Mapping[str, Any], did: str) -> tuple[Attachment, ...]:
+    """A post's images (``app.bsky.embed.images``, alone or with a quote), served by Bluesky's CDN
+    from the author's blob: what the app shows, with the alt text the author wrote."""
+    embed = record.get("embed")
+    if not isinstance(embed, Mapping):
+        return ()
+    media = embed.get("media") if embed.get("$type") == "app.bsky.embed.recordWithMedia" else embed
+    if not isinstance(media, Mapping) or media.get("$type") != "app.bsky.embed.images":
+        return ()
+    found = []
+    for image in media.get("images") or ():
+        blob = image.get("image") if isinstance(image, Mapping) else None
+        cid = ((blob or {}).get("ref") or {}).get("$link") if isinstance(blob, Mapping) else None
+        if not isinstance(cid, str) or not cid.isalnum():
+            continue
+        ratio = image.get("aspectRatio") or {}
+        found.append(Attachment(kind="image", url=CDN_IMAGE.format(did=did, cid=cid), alt_text=image.get("alt"),
+                                content_type=blob.get("mimeType"), size=blob.get("size"), name="image",
+                                width=ratio.get("width") if isinstance(ratio, Mapping) else None,
+                                height=ratio.get("height") if isinstance(ratio, Mapping) else None))
+    return tuple(found)
+
+
 def is_inbound(notification: Mapping[str, Any], brand: BrandAccount) -> bool:
     """Notifications a ticket should hear about: mentions, replies, quotes, not by the brand itself."""
     author = notification.get("author") or {}
@@ -137,6 +164,7 @@ def to_mention(notification: Mapping[str, Any]) -> Mention | None:
             public=True,
             in_reply_to_id=_ref_uri(record, "parent"),
             attachments=tuple(attachments_of(record)),
+            media=media_of(record, did),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         log.warning("bluesky notification skipped: it cannot be read as a mention",

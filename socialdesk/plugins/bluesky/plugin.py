@@ -17,6 +17,7 @@ from socialdesk.core.errors import DeskError
 from socialdesk.core.extensions import OnlineCheck
 from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.platform import ReconciledReply, ReplyLimits, ReplyRequest, SentReply, SurveyRequest
+from socialdesk.core.reply_change import PostState, ReplyCapabilities, ReplyChangeRequest
 from socialdesk.core.ticket import TicketSnapshot
 from socialdesk.plugins.bluesky.connection import CredentialsRefused
 from socialdesk.plugins.bluesky.cost import poll_cost
@@ -24,7 +25,9 @@ from socialdesk.plugins.bluesky.errors import API_ERRORS, describe
 from socialdesk.plugins.bluesky.mentions import PLATFORM
 from socialdesk.plugins.bluesky.online_check import check_online
 from socialdesk.plugins.bluesky.poller import JOB_ID, PollReport
+from socialdesk.plugins.bluesky.post_length import grapheme_length
 from socialdesk.plugins.bluesky.reconcile import find_posted_reply
+from socialdesk.plugins.bluesky import reply_changes
 from socialdesk.plugins.bluesky.replies import send_reply
 from socialdesk.plugins.bluesky.reply_text import MAX_GRAPHEMES, UNIT, length_problems
 from socialdesk.plugins.bluesky.runtime import close_runtime, runtime_for
@@ -55,6 +58,11 @@ def socialdesk_reply_limits(platform: str) -> ReplyLimits | None:
 
 
 @hookimpl
+def socialdesk_reply_length(platform: str, text: str) -> int | None:
+    return grapheme_length(text) if platform == PLATFORM else None
+
+
+@hookimpl
 def socialdesk_validate_reply(ticket: TicketSnapshot, text: str) -> list[str] | None:
     return length_problems(text) if ticket.platform == PLATFORM else None
 
@@ -71,6 +79,21 @@ async def socialdesk_send_survey(request: SurveyRequest, app: DeskApp) -> SentRe
     if request.platform != PLATFORM:
         return None
     return await send_survey(runtime_for(app), request)
+
+
+@hookimpl
+def socialdesk_reply_capabilities(platform: str) -> ReplyCapabilities | None:
+    return reply_changes.CAPABILITIES if platform == PLATFORM else None
+
+
+@hookimpl
+async def socialdesk_delete_reply(request: ReplyChangeRequest, app: DeskApp) -> bool | None:
+    return await reply_changes.delete_reply(runtime_for(app), request) if request.platform == PLATFORM else None
+
+
+@hookimpl
+async def socialdesk_reply_post_state(request: ReplyChangeRequest, app: DeskApp) -> PostState | None:
+    return await reply_changes.post_state(runtime_for(app), request) if request.platform == PLATFORM else None
 
 
 @hookimpl

@@ -29,7 +29,7 @@ from socialdesk.core.events import SYSTEM_ACTOR, EventKind, TicketEvent
 from socialdesk.core.store.models import Author, CsatSurvey, Message, OutboxJob, Reply, Ticket
 from socialdesk.core.outbox.jobs import JobStatus, Outbox
 from socialdesk.core.platform import SentReply, SurveyRequest
-from socialdesk.core.ticket import ReplyStatus, TicketStatus
+from socialdesk.core.ticket import POSTED_REPLY_STATUSES, TicketStatus
 from socialdesk.core.store.tickets import ChangeLog, load_ticket
 from socialdesk.plugins.csat.answer import SurveyAnswer
 from socialdesk.plugins.csat.settings import CsatSettings
@@ -87,7 +87,7 @@ def _eligible(t: Ticket) -> Any:
     reply sent. A ticket triage only suspected of spam counts: an agent answered and closed it."""
     return (
         (t.status == TicketStatus.CLOSED) & (t.closed_by != SYSTEM_ACTOR)
-        & exists().where(Reply.ticket_id == t.id, Reply.status == ReplyStatus.SENT)
+        & exists().where(Reply.ticket_id == t.id, Reply.status.in_(POSTED_REPLY_STATUSES))
     )
 
 

@@ -8,8 +8,12 @@ card shows: agents see "invoice.pdf (application/pdf, 16 B)" without opening Dis
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+from urllib.parse import parse_qs, urlsplit
+
 import discord
 
+from socialdesk.core.attachments import Attachment, kind_of
 from socialdesk.core.mention import Author, Mention
 from socialdesk.plugins.discord.conversations import is_reply
 from socialdesk.plugins.discord.refs import MessageRef
@@ -58,6 +62,23 @@ def summarise_extras(message: discord.Message) -> tuple[str, ...]:
     return tuple(lines)
 
 
+def _link_expiry(url: str) -> datetime | None:
+    """Discord's CDN links are signed until ``ex`` (hex Unix seconds); None when unsigned."""
+    raw = parse_qs(urlsplit(url).query).get("ex", [""])[0]
+    try:
+        return datetime.fromtimestamp(int(raw, 16), tz=timezone.utc) if raw else None
+    except (ValueError, OverflowError):
+        return None
+
+
+def media_of(message: discord.Message) -> tuple[Attachment, ...]:
+    """Each attachment's metadata (name, type, size, alt text, link) for the card."""
+    return tuple(Attachment(kind=kind_of(a.content_type), url=a.url, name=a.filename, content_type=a.content_type,
+                            size=a.size, alt_text=a.description, width=a.width, height=a.height,
+                            expires_at=_link_expiry(a.url))
+                 for a in message.attachments)
+
+
 def author_of(user: discord.User | discord.Member) -> Author:
     display = user.display_name if user.display_name != user.name else None
     return Author(platform=PLATFORM, external_id=str(user.id), handle=user.name, display_name=display,
@@ -87,4 +108,5 @@ def to_mention(message: discord.Message, guild_id: int, conversation_id: str) ->
         public=not private,
         in_reply_to_id=in_reply_to,
         attachments=summarise_extras(message),
+        media=media_of(message),
     )

@@ -14,8 +14,9 @@ from socialdesk.core.errors import DeskError
 from socialdesk.core.extensions import CardField, OnlineCheck
 from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.platform import ReconciledReply, ReplyLimits, ReplyRequest, SentReply, SurveyRequest
+from socialdesk.core.reply_change import PostState, ReplyCapabilities, ReplyChangeRequest
 from socialdesk.core.ticket import TicketSnapshot
-from socialdesk.plugins.discord import card, limits, replies, survey
+from socialdesk.plugins.discord import card, limits, replies, reply_changes, survey
 from socialdesk.plugins.discord.online_check import check_online
 from socialdesk.plugins.discord.runtime import DiscordRuntime
 from socialdesk.plugins.discord.settings import PLATFORM, PLUGIN_NAME, DiscordSettings
@@ -94,6 +95,26 @@ async def socialdesk_reconcile_reply(request: ReplyRequest, app: DeskApp) -> Rec
     if request.platform != PLATFORM:
         return None
     return await replies.reconcile_reply(runtime_for(app), request)
+
+
+@hookimpl
+def socialdesk_reply_capabilities(platform: str) -> ReplyCapabilities | None:
+    return reply_changes.CAPABILITIES if platform == PLATFORM else None
+
+
+@hookimpl
+async def socialdesk_edit_reply(request: ReplyChangeRequest, app: DeskApp) -> bool | None:
+    return await reply_changes.edit_reply(runtime_for(app), request) if request.platform == PLATFORM else None
+
+
+@hookimpl
+async def socialdesk_delete_reply(request: ReplyChangeRequest, app: DeskApp) -> bool | None:
+    return await reply_changes.delete_reply(runtime_for(app), request) if request.platform == PLATFORM else None
+
+
+@hookimpl
+async def socialdesk_reply_post_state(request: ReplyChangeRequest, app: DeskApp) -> PostState | None:
+    return await reply_changes.post_state(runtime_for(app), request) if request.platform == PLATFORM else None
 
 
 @hookimpl(optionalhook=True)  # the hook is new in the core; optional keeps older cores loading us

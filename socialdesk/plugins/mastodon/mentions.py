@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from socialdesk.core.attachments import Attachment
 from socialdesk.core.mention import Author, Mention
 from socialdesk.plugins.mastodon.html_text import html_to_text
 
@@ -71,6 +72,24 @@ def attachments_of(status: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(found)
 
 
+MASTODON_KINDS = {"image": "image", "gifv": "video", "video": "video", "audio": "audio"}
+
+
+def media_of(status: Mapping[str, Any]) -> tuple[Attachment, ...]:
+    """The status's media attachments: the file's URL, a still (``preview_url``), the alt text."""
+    found = []
+    for media in status.get("media_attachments") or ():
+        if not isinstance(media, Mapping):
+            continue
+        original = (media.get("meta") or {}).get("original") or {}
+        found.append(Attachment(kind=MASTODON_KINDS.get(str(media.get("type")), "file"),
+                                url=media.get("url") or media.get("remote_url"), preview_url=media.get("preview_url"),
+                                alt_text=media.get("description"), name=str(media.get("type") or "") or None,
+                                width=original.get("width") if isinstance(original, Mapping) else None,
+                                height=original.get("height") if isinstance(original, Mapping) else None))
+    return tuple(found)
+
+
 def to_mention(status: Mapping[str, Any], conversation_id: str) -> Mention | None:
     """The Mention for one status, or None (logged) when the status cannot be one.
 
@@ -91,6 +110,7 @@ def to_mention(status: Mapping[str, Any], conversation_id: str) -> Mention | Non
             public=visibility in PUBLIC_VISIBILITIES,
             in_reply_to_id=str(status["in_reply_to_id"]) if status.get("in_reply_to_id") else None,
             attachments=attachments_of(status),
+            media=media_of(status),
         )
     except (KeyError, TypeError, ValueError) as exc:
         log.warning("mastodon status skipped: it cannot be read as a mention",

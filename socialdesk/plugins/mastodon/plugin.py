@@ -16,6 +16,7 @@ from socialdesk.core.errors import DeskError
 from socialdesk.core.extensions import OnlineCheck
 from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.platform import ReconciledReply, ReplyLimits, ReplyRequest, SentReply, SurveyRequest
+from socialdesk.core.reply_change import PostState, ReplyCapabilities, ReplyChangeRequest
 from socialdesk.core.ticket import TicketSnapshot
 from socialdesk.plugins.mastodon.api_errors import CALL_ERRORS
 from socialdesk.plugins.mastodon.catch_up import PollReport
@@ -24,6 +25,7 @@ from socialdesk.plugins.mastodon.cost import catch_up_cost
 from socialdesk.plugins.mastodon.mentions import PLATFORM
 from socialdesk.plugins.mastodon.online_check import check_online
 from socialdesk.plugins.mastodon.reconcile import find_posted_reply
+from socialdesk.plugins.mastodon import reply_changes
 from socialdesk.plugins.mastodon.replies import send_reply
 from socialdesk.plugins.mastodon.reply_text import HINT_UNIT, addressed, length_problems
 from socialdesk.plugins.mastodon.runtime import close_runtime, runtime_for
@@ -94,6 +96,26 @@ async def socialdesk_send_survey(request: SurveyRequest, app: DeskApp) -> SentRe
     if request.platform != PLATFORM:
         return None
     return await send_reply(runtime_for(app), as_reply(request))
+
+
+@hookimpl
+def socialdesk_reply_capabilities(platform: str) -> ReplyCapabilities | None:
+    return reply_changes.CAPABILITIES if platform == PLATFORM else None
+
+
+@hookimpl
+async def socialdesk_edit_reply(request: ReplyChangeRequest, app: DeskApp) -> bool | None:
+    return await reply_changes.edit_reply(runtime_for(app), request) if request.platform == PLATFORM else None
+
+
+@hookimpl
+async def socialdesk_delete_reply(request: ReplyChangeRequest, app: DeskApp) -> bool | None:
+    return await reply_changes.delete_reply(runtime_for(app), request) if request.platform == PLATFORM else None
+
+
+@hookimpl
+async def socialdesk_reply_post_state(request: ReplyChangeRequest, app: DeskApp) -> PostState | None:
+    return await reply_changes.post_state(runtime_for(app), request) if request.platform == PLATFORM else None
 
 
 @hookimpl

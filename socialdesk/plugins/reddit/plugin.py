@@ -17,7 +17,9 @@ from socialdesk.core.errors import DeskError
 from socialdesk.core.extensions import OnlineCheck
 from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.platform import ReconciledReply, ReplyLimits, ReplyRequest, SentReply
+from socialdesk.core.reply_change import PostState, ReplyCapabilities, ReplyChangeRequest
 from socialdesk.core.ticket import TicketSnapshot
+from socialdesk.plugins.reddit import reply_changes
 from socialdesk.plugins.reddit.replies import find_posted_reply, length_problems, send_reply
 from socialdesk.plugins.reddit.runtime import close_runtime, runtime_for
 from socialdesk.plugins.reddit.settings import MAX_COMMENT_LENGTH, PLATFORM, PLUGIN_NAME, RedditSettings
@@ -56,6 +58,21 @@ async def socialdesk_send_reply(request: ReplyRequest, app: DeskApp) -> SentRepl
     if request.platform != PLATFORM:
         return None
     return await send_reply(runtime_for(app), request)
+
+
+@hookimpl
+def socialdesk_reply_capabilities(platform: str) -> ReplyCapabilities | None:
+    return reply_changes.CAPABILITIES if platform == PLATFORM else None
+
+
+@hookimpl
+async def socialdesk_delete_reply(request: ReplyChangeRequest, app: DeskApp) -> bool | None:
+    return await reply_changes.delete_reply(runtime_for(app), request) if request.platform == PLATFORM else None
+
+
+@hookimpl
+async def socialdesk_reply_post_state(request: ReplyChangeRequest, app: DeskApp) -> PostState | None:
+    return await reply_changes.post_state(runtime_for(app), request) if request.platform == PLATFORM else None
 
 
 @hookimpl

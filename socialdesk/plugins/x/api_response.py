@@ -36,6 +36,11 @@ class ApiAnswer:
     def users_by_id(self) -> dict[str, dict[str, Any]]:
         return {user["id"]: user for user in (self.body.get("includes") or {}).get("users", [])}
 
+    def media_by_key(self) -> dict[str, dict[str, Any]]:
+        """``includes.media`` (asked for with ``expansions=attachments.media_keys``) by media key."""
+        media = (self.body.get("includes") or {}).get("media") or []
+        return {str(m["media_key"]): m for m in media if isinstance(m, dict) and m.get("media_key")}
+
 
 async def read_answer(response: aiohttp.ClientResponse) -> ApiAnswer:
     body = await response.json(content_type=None)

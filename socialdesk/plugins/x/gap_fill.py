@@ -102,7 +102,8 @@ async def _fill(runtime: XRuntime, connection: XConnection, brand: BrandAccount,
         posts = answer.data if isinstance(answer.data, list) else []
         users = answer.users_by_id()
         wanted = [p for p in reversed(posts) if is_inbound(p, brand)]
-        mentions = [m for m in (to_mention(p, users) for p in wanted) if m is not None]
+        media = answer.media_by_key()
+        mentions = [m for m in (to_mention(p, users, media) for p in wanted) if m is not None]
         more = bool(posts) and answer.meta.get("next_token") is not None
         narrowed = Gap(str(min(int(p["id"]) for p in posts)), None, gap.since_id, gap.start_time) if more else None
         moved = cursor.with_gap_replaced(gap, narrowed)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from socialdesk.core.attachments import Attachment
 from socialdesk.core.mention import Author, Mention
 from socialdesk.plugins.x.brand import WEB, BrandAccount
 from socialdesk.plugins.x.snowflake import minted_at
@@ -21,9 +22,11 @@ log = logging.getLogger(__name__)
 PLATFORM = "x"
 
 # What the pollers ask X for: everything a Mention and its card need, nothing more.
-EXPANSIONS = ["author_id"]
+EXPANSIONS = ["author_id", "attachments.media_keys"]
 TWEET_FIELDS = ["created_at", "conversation_id", "in_reply_to_user_id", "referenced_tweets", "author_id", "lang",
-                "entities", "note_tweet"]
+                "entities", "note_tweet", "attachments"]
+MEDIA_FIELDS = ["url", "preview_image_url", "alt_text", "type", "width", "height"]
+MEDIA_KINDS = {"photo": "image", "animated_gif": "video", "video": "video"}
 USER_FIELDS = ["username", "name", "public_metrics", "verified", "profile_image_url"]
 
 
@@ -72,7 +75,23 @@ def author_of(author_id: str, users: Mapping[str, Mapping[str, Any]]) -> Author:
                   profile_url=f"{WEB}/{user['username']}" if user.get("username") else None)
 
 
-def to_mention(tweet: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]]) -> Mention | None:
+def media_of(tweet: Mapping[str, Any], media: Mapping[str, Mapping[str, Any]]) -> tuple[Attachment, ...]:
+    """The post's photos, videos and GIFs from ``includes.media`` (a photo's ``url``, a video's still)."""
+    found = []
+    for key in (tweet.get("attachments") or {}).get("media_keys") or ():
+        item = media.get(str(key))
+        if item is None:
+            continue
+        kind = str(item.get("type") or "")
+        found.append(Attachment(kind=MEDIA_KINDS.get(kind, "file"), url=item.get("url"),
+                                preview_url=item.get("preview_image_url"), alt_text=item.get("alt_text"),
+                                name=kind.replace("_", " ") or None, width=item.get("width"),
+                                height=item.get("height")))
+    return tuple(found)
+
+
+def to_mention(tweet: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]],
+               media: Mapping[str, Mapping[str, Any]] | None = None) -> Mention | None:
     """The Mention for one post, or None (logged) when the post cannot be one.
 
     A post that cannot be read is skipped rather than retried forever: one odd post
@@ -93,6 +112,7 @@ def to_mention(tweet: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]])
             public=True,
             in_reply_to_id=referenced(tweet, "replied_to"),
             attachments=(f"quotes {post_url(quoted, None)}",) if quoted else (),
+            media=media_of(tweet, media or {}),
         )
     except (KeyError, TypeError, ValueError) as exc:
         log.warning("x post skipped: it cannot be read as a mention",

@@ -18,6 +18,7 @@ import tweepy
 from socialdesk.core.errors import DeskError
 from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.platform import ReconciledReply, ReplyLimits, ReplyRequest, SentReply, SurveyRequest
+from socialdesk.core.reply_change import PostState, ReplyCapabilities, ReplyChangeRequest
 from socialdesk.core.ticket import TicketSnapshot
 from socialdesk.core.extensions import OnlineCheck
 from socialdesk.core.store.credentials import RefreshRefused
@@ -27,13 +28,14 @@ from socialdesk.plugins.x.cost import poll_cost
 from socialdesk.plugins.x.mentions import PLATFORM
 from socialdesk.plugins.x.poller import PollReport
 from socialdesk.plugins.x.reconcile import find_posted_reply
+from socialdesk.plugins.x import reply_changes
 from socialdesk.plugins.x.replies import send_reply
 from socialdesk.plugins.x.survey import send_survey
 from socialdesk.plugins.x.reply_text import UNIT, length_problems
 from socialdesk.plugins.x.online_check import check_online
 from socialdesk.plugins.x.runtime import close_runtime, runtime_for
 from socialdesk.plugins.x.settings import PLUGIN_NAME, XSettings
-from socialdesk.plugins.x.weighted_length import MAX_WEIGHTED_LENGTH
+from socialdesk.plugins.x.weighted_length import MAX_WEIGHTED_LENGTH, weighted_length
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -56,6 +58,11 @@ def socialdesk_platform() -> str:
 @hookimpl
 def socialdesk_reply_limits(platform: str) -> ReplyLimits | None:
     return ReplyLimits(PLATFORM, MAX_WEIGHTED_LENGTH, UNIT) if platform == PLATFORM else None
+
+
+@hookimpl
+def socialdesk_reply_length(platform: str, text: str) -> int | None:
+    return weighted_length(text) if platform == PLATFORM else None
 
 
 @hookimpl
@@ -90,6 +97,21 @@ async def socialdesk_reconcile_reply(request: ReplyRequest, app: DeskApp) -> Rec
                     extra={"reply_id": request.reply_id, "error": f"{type(exc).__name__}: {exc}"})
         return ReconciledReply(found=False)
     return ReconciledReply(found=True, sent=found) if found else ReconciledReply(found=False)
+
+
+@hookimpl
+def socialdesk_reply_capabilities(platform: str) -> ReplyCapabilities | None:
+    return reply_changes.CAPABILITIES if platform == PLATFORM else None
+
+
+@hookimpl
+async def socialdesk_delete_reply(request: ReplyChangeRequest, app: DeskApp) -> bool | None:
+    return await reply_changes.delete_reply(runtime_for(app), request) if request.platform == PLATFORM else None
+
+
+@hookimpl
+async def socialdesk_reply_post_state(request: ReplyChangeRequest, app: DeskApp) -> PostState | None:
+    return await reply_changes.post_state(runtime_for(app), request) if request.platform == PLATFORM else None
 
 
 async def poll_timeline(app: DeskApp, job_id: str) -> PollReport | None:

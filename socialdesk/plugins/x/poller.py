@@ -160,7 +160,8 @@ class TimelinePoller:
             next_token = answer.meta.get("next_token")
             users = answer.users_by_id()
             wanted = [p for p in reversed(posts) if is_inbound(p, brand)]  # oldest first
-            mentions = [m for m in (to_mention(p, users) for p in wanted) if m is not None]
+            media = answer.media_by_key()
+            mentions = [m for m in (to_mention(p, users, media) for p in wanted) if m is not None]
             skipped += len(posts) - len(mentions)
             moved = cursor.after_page([str(p["id"]) for p in posts], more=next_token is not None)
             gap = self._window_gap(cursor, posts) if next_token is None else None

@@ -14,7 +14,7 @@ from typing import Protocol
 from socialdesk.plugins.x.api_response import ApiAnswer, read_answer
 from socialdesk.plugins.x.brand import BrandAccount
 from socialdesk.plugins.x.connection import XConnection
-from socialdesk.plugins.x.mentions import EXPANSIONS, TWEET_FIELDS, USER_FIELDS
+from socialdesk.plugins.x.mentions import EXPANSIONS, MEDIA_FIELDS, TWEET_FIELDS, USER_FIELDS
 from socialdesk.plugins.x.timeline_cursor import Segment, TimelineCursor
 
 MENTIONS_WINDOW = 800  # GET /2/users/:id/mentions serves the newest 800 mentions, no more
@@ -55,7 +55,7 @@ class MentionsTimeline:
         response = await connection.reader.get_users_mentions(
             brand.id, since_id=segment.since_id, start_time=segment.start_time, until_id=segment.until_id,
             pagination_token=token, max_results=max_results, expansions=EXPANSIONS, tweet_fields=TWEET_FIELDS,
-            user_fields=USER_FIELDS, user_auth=False,
+            user_fields=USER_FIELDS, media_fields=MEDIA_FIELDS, user_auth=False,
         )
         return await read_answer(response)
 
@@ -81,6 +81,6 @@ class SearchTimeline:
         response = await connection.reader.search_recent_tweets(
             self.query, since_id=segment.since_id, start_time=segment.start_time, until_id=segment.until_id,
             next_token=token, max_results=max_results, expansions=EXPANSIONS, tweet_fields=TWEET_FIELDS,
-            user_fields=USER_FIELDS, user_auth=False,
+            user_fields=USER_FIELDS, media_fields=MEDIA_FIELDS, user_auth=False,
         )
         return await read_answer(response)

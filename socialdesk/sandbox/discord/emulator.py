@@ -32,6 +32,7 @@ from socialdesk.sandbox.discord.rest import API_PREFIX, RestApi
 from socialdesk.sandbox.discord.sessions import GatewaySession
 from socialdesk.sandbox.discord.settings import DiscordSettings
 from socialdesk.sandbox.discord.snowflake import shard_for, snowflake_for
+from socialdesk.sandbox.x.lost_responses import ResponseLoser
 from socialdesk.sandbox.discord.state import DiscordState, StoredFile
 from socialdesk.sandbox.faults import FaultPlan, Handler
 from socialdesk.sandbox.server import LOOPBACK, EmulatorServer
@@ -79,6 +80,7 @@ class DiscordEmulator(EmulatorServer):
         self.limiter = RateLimiter(self.settings)
         self._rest = RestApi(self.state, self.hub, self.settings, self.limiter, lambda: self.gateway_url)
         self._gateway = GatewayEndpoint(self.hub, self.settings, self.recorder)
+        self._loser = ResponseLoser()
         if seed_world:
             self._seed()
 
@@ -86,6 +88,8 @@ class DiscordEmulator(EmulatorServer):
 
     def setup(self, app: web.Application) -> None:
         app.middlewares.append(_discord_errors)
+        # Inside the error translation, so a lost answer is one the handler really produced.
+        app.middlewares.append(self._loser.middleware())
         self._rest.register(app)
         self._gateway.register(app)
 
@@ -102,6 +106,15 @@ class DiscordEmulator(EmulatorServer):
         if status == 500:
             return json_response(errors.server_error().body(), 500)
         return json_response({"message": f"{status}: {web.Response(status=status).reason}", "code": 0}, status)
+
+    def lose_next_response(self, path_prefix: str, method: str | None = "POST", count: int = 1) -> None:
+        """Process the next ``count`` matching requests, then drop the connection instead of answering
+        (the ambiguous failure: done on Discord, unknown to the client)."""
+        self._loser.arm(path_prefix, method, count)
+
+    @property
+    def lost_answers(self) -> list[dict[str, Any]]:
+        return list(self._loser.answers)
 
     async def start(self, port: int = 0) -> DiscordEmulator:
         self.hub.available = True

@@ -33,6 +33,12 @@ class ChannelHistory:
     def get(self, message_id: int) -> dict[str, Any] | None:
         return self._messages.get(message_id)
 
+    def remove(self, message_id: int) -> dict[str, Any] | None:
+        message = self._messages.pop(message_id, None)
+        if message is not None:
+            del self._ids[bisect.bisect_left(self._ids, message_id)]
+        return message
+
     def oldest_first(self) -> list[dict[str, Any]]:
         return [self._messages[i] for i in self._ids]
 

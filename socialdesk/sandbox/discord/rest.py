@@ -94,6 +94,8 @@ class RestApi:
             ("GET", "/channels/{channel_id}/messages", self.list_messages, True),
             ("POST", "/channels/{channel_id}/messages", self.create_message, True),
             ("GET", "/channels/{channel_id}/messages/{message_id}", self.get_message, True),
+            ("PATCH", "/channels/{channel_id}/messages/{message_id}", self.edit_message, True),
+            ("DELETE", "/channels/{channel_id}/messages/{message_id}", self.delete_message, True),
             ("POST", "/channels/{channel_id}/threads", self.create_thread, True),
             ("POST", "/channels/{channel_id}/messages/{message_id}/threads", self.create_thread_from_message, True),
         ]
@@ -114,6 +116,8 @@ class RestApi:
                 if not decision.allowed:
                     return rate_limited_response(decision, time.time())
                 payload, status = await handler(request)
+                if status == 204:  # No Content (a delete)
+                    return web.Response(status=204, headers=decision.headers(time.time()))
                 return json_response(payload, status, headers=decision.headers(time.time()))
             except DiscordAPIError as exc:
                 headers = decision.headers(time.time()) if decision is not None else None
@@ -226,6 +230,16 @@ class RestApi:
         body = await read_body(request)
         files = [StoredFile(f.filename, f.content_type, f.data) for f in body.files]
         return self.state.create_message(channel_id, self.state.bot.id, body.payload, files=files), 200
+
+    async def edit_message(self, request: web.Request) -> tuple[Any, int]:
+        channel_id, message_id = _snowflake_param(request, "channel_id"), _snowflake_param(request, "message_id")
+        body = await read_body(request)
+        return self.state.edit_message(channel_id, message_id, self.state.bot.id, body.payload), 200
+
+    async def delete_message(self, request: web.Request) -> tuple[Any, int]:
+        channel_id, message_id = _snowflake_param(request, "channel_id"), _snowflake_param(request, "message_id")
+        self.state.delete_message(channel_id, message_id, self.state.bot.id)
+        return None, 204
 
     async def create_thread(self, request: web.Request) -> tuple[Any, int]:
         channel = self.state.channel(_snowflake_param(request, "channel_id"))

@@ -24,6 +24,7 @@ from socialdesk.sandbox.discord.history import ChannelHistory
 from socialdesk.sandbox.discord.models import (
     ADMINISTRATOR,
     EVERYONE_PERMISSIONS,
+    MANAGE_MESSAGES,
     MENTION_EVERYONE,
     Application,
     Channel,
@@ -420,6 +421,51 @@ class DiscordState:
         self._emit(GatewayEvent("MESSAGE_CREATE", self._gateway_message(guild, message), guild.id,
                                 intents.GUILD_MESSAGES, content_gated=True))
         return message
+
+    def _own_message(self, channel_id: int, message_id: int) -> tuple[Channel, dict[str, Any]]:
+        channel = self.channel(channel_id)
+        message = self._history(channel).get(message_id) if channel.type.holds_messages else None
+        if message is None:
+            raise errors.unknown("Message", errors.UNKNOWN_MESSAGE)
+        return channel, message
+
+    def edit_message(self, channel_id: int, message_id: int, editor_id: int, fields: dict[str, Any]) -> dict[str, Any]:
+        """PATCH /channels/{id}/messages/{id}: only the author may change content; MESSAGE_UPDATE follows."""
+        channel, message = self._own_message(channel_id, message_id)
+        if int(message["author"]["id"]) != editor_id:
+            raise errors.DiscordAPIError(403, errors.CANNOT_EDIT_OTHERS_MESSAGE,
+                                         "Cannot edit a message authored by another user")
+        problems: dict[str, Any] = {}
+        content = fields.get("content")
+        if content is not None and not isinstance(content, str):
+            problems["content"] = errors.field_error("STRING_TYPE_CONVERT", "Could not interpret value as string.")
+        elif isinstance(content, str) and len(content) > 2000:
+            problems["content"] = errors.field_error("BASE_TYPE_MAX_LENGTH", "Must be 2000 or fewer in length.")
+        mention_problems = mentions.allowed_mentions_errors(fields.get("allowed_mentions"))
+        if mention_problems:
+            problems["allowed_mentions"] = mention_problems
+        if problems:
+            raise errors.invalid_form_body(problems)
+        if content is not None:
+            if not content and not message.get("embeds") and not message.get("attachments"):
+                raise errors.DiscordAPIError(400, errors.CANNOT_SEND_EMPTY, "Cannot send an empty message")
+            message["content"] = content
+        message["edited_timestamp"] = payloads.iso(self.now())
+        guild = self.guilds[channel.guild_id]
+        self._emit(GatewayEvent("MESSAGE_UPDATE", self._gateway_message(guild, message), guild.id,
+                                intents.GUILD_MESSAGES, content_gated=True))
+        return message
+
+    def delete_message(self, channel_id: int, message_id: int, deleter_id: int) -> None:
+        """DELETE /channels/{id}/messages/{id}: the author, or a member who may manage messages."""
+        channel, message = self._own_message(channel_id, message_id)
+        guild = self.guilds[channel.guild_id]
+        if int(message["author"]["id"]) != deleter_id \
+                and not self.permissions(guild, deleter_id) & (MANAGE_MESSAGES | ADMINISTRATOR):
+            raise errors.DiscordAPIError(403, errors.MISSING_PERMISSIONS, "Missing Permissions")
+        self._history(channel).remove(message_id)
+        self._emit(GatewayEvent("MESSAGE_DELETE", {"id": str(message_id), "channel_id": str(channel.id),
+                                                   "guild_id": str(guild.id)}, guild.id, intents.GUILD_MESSAGES))
 
     def _gateway_message(self, guild: Guild, message: dict[str, Any]) -> dict[str, Any]:
         """MESSAGE_CREATE adds the guild id, the author's member and each mentioned user's member."""

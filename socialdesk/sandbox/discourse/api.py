@@ -38,6 +38,8 @@ class DiscourseApi:
         app.router.add_get("/posts.json", self.latest_posts)
         app.router.add_post("/posts.json", self.create_post)
         app.router.add_get("/posts/{id}.json", self.get_post)
+        app.router.add_put("/posts/{id}.json", self.update_post)
+        app.router.add_delete("/posts/{id}.json", self.delete_post)
         app.router.add_get("/t/{id}.json", self.get_topic)
         app.router.add_get("/site/basic-info.json", self.basic_info)
         app.router.add_get("/u/{username}.json", self.get_user)
@@ -72,9 +74,54 @@ class DiscourseApi:
             return web.json_response(INVALID_ACCESS, status=403)
         post_id = self._int(request, "id")
         post = self.forum.posts.get(post_id) if post_id is not None else None
-        if post is None:
+        if post is None or post.deleted_at is not None:
             return web.json_response(NOT_FOUND, status=404)
         return web.json_response(self.forum.post_json(post, self._base_url()))
+
+    def _own_post(self, request: web.Request) -> tuple[ForumPost | None, web.Response | None]:
+        if not self._authorised(request):
+            return None, web.json_response(INVALID_ACCESS, status=403)
+        post_id = self._int(request, "id")
+        post = self.forum.posts.get(post_id) if post_id is not None else None
+        if post is None or post.deleted_at is not None:
+            return None, web.json_response(NOT_FOUND, status=404)
+        user = self.forum.user(request.headers["Api-Username"])
+        if user is None or (user.id != post.user_id and not user.admin):
+            return None, web.json_response(INVALID_ACCESS, status=403)
+        return post, None
+
+    async def update_post(self, request: web.Request) -> web.Response:
+        """PUT /posts/{id}.json ``{"post": {"raw": ..., "edit_reason": ...}}``: the author (or staff) edits."""
+        post, refused = self._own_post(request)
+        if refused is not None:
+            return refused
+        assert post is not None
+        try:
+            body = await request.json()
+        except ValueError:
+            return web.json_response({"errors": ["the body is not valid JSON"]}, status=400)
+        raw = (body.get("post") or {}).get("raw") if isinstance(body, dict) else None
+        if not isinstance(raw, str):
+            return web.json_response({"errors": ["param is missing or the value is empty: post"]}, status=400)
+        length = len(raw.strip())
+        if length > self.max_post_length:
+            return web.json_response({"action": "edit_post", "errors": [
+                f"Body is limited to {self.max_post_length} characters; you entered {length}."]}, status=422)
+        if length < self.min_post_length:
+            return web.json_response({"action": "edit_post", "errors": [
+                f"Body is too short (minimum is {self.min_post_length} characters)"]}, status=422)
+        if raw != post.raw:
+            post.raw, post.version, post.updated_at = raw, post.version + 1, self.forum.clock()
+        return web.json_response({"post": self.forum.post_json(post, self._base_url())})
+
+    async def delete_post(self, request: web.Request) -> web.Response:
+        """DELETE /posts/{id}.json: the author (or staff) deletes; the post is gone from reads."""
+        post, refused = self._own_post(request)
+        if refused is not None:
+            return refused
+        assert post is not None
+        post.deleted_at = self.forum.clock()
+        return web.json_response({})
 
     async def get_topic(self, request: web.Request) -> web.Response:
         if not self._authorised(request):

@@ -58,6 +58,9 @@ class ForumPost:
     created_at: float
     reply_to_post_number: int | None = None
     post_type: int = 1
+    version: int = 1  # bumped by each edit
+    updated_at: float | None = None
+    deleted_at: float | None = None
 
 
 class Forum:
@@ -112,11 +115,11 @@ class Forum:
             "avatar_template": f"/letter_avatar_proxy/v4/letter/{user.username[0].lower()}/b5a626/{{size}}.png",
             "created_at": iso(post.created_at), "cooked": f"<p>{html.escape(post.raw)}</p>",
             "post_number": post.post_number, "post_type": post.post_type, "posts_count": len(topic.post_ids),
-            "updated_at": iso(post.created_at), "reply_count": 0, "reply_to_post_number": post.reply_to_post_number,
+            "updated_at": iso(post.updated_at or post.created_at), "reply_count": 0, "reply_to_post_number": post.reply_to_post_number,
             "quote_count": 0, "incoming_link_count": 0, "reads": 1, "readers_count": 0, "score": 0.0,
             "yours": False, "topic_id": topic.id, "topic_slug": topic.slug, "display_username": user.name,
             "primary_group_name": None, "flair_name": None, "flair_url": None, "flair_bg_color": None,
-            "flair_color": None, "version": 1, "can_edit": False, "can_delete": False, "can_recover": False,
+            "flair_color": None, "version": post.version, "can_edit": False, "can_delete": False, "can_recover": False,
             "can_wiki": False, "user_title": None, "bookmarked": False, "raw": post.raw, "actions_summary": [],
             "moderator": False, "admin": user.admin, "staff": user.admin, "user_id": user.id, "hidden": False,
             "trust_level": 1, "deleted_at": None, "user_deleted": False, "edit_reason": None,

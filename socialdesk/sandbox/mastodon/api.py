@@ -59,6 +59,7 @@ class MastodonApi:
         r.add_post("/api/v1/statuses", self._auth("write:statuses", self.post_status))
         r.add_get("/api/v1/statuses/{id}", self._auth("read:statuses", self.get_status))
         r.add_delete("/api/v1/statuses/{id}", self._auth("write:statuses", self.delete_status))
+        r.add_put("/api/v1/statuses/{id}", self._auth("write:statuses", self.edit_status))
         r.add_get("/api/v1/statuses/{id}/context", self._auth("read:statuses", self.context))
         r.add_get("/api/v1/streaming/health", self.streaming_health)
         r.add_get("/api/v1/streaming/user", self.stream_user)
@@ -233,6 +234,24 @@ class MastodonApi:
         status = self.instance.live(request.match_info["id"])
         if status is None or not self.instance.visible_to(status, me):
             return error(404, "Record not found")
+        return web.json_response(self.instance.status_json(status))
+
+    async def edit_status(self, request: web.Request, me: Account, token: AccessToken) -> web.Response:
+        """PUT /api/v1/statuses/:id: the author changes the text (Mastodon 3.5+); ``edited_at`` is set."""
+        status = self.instance.live(request.match_info["id"])
+        if status is None or status.account_id != me.id:
+            return error(404, "Record not found")
+        try:
+            form = await self._form(request)
+        except (ValueError, json.JSONDecodeError):
+            return error(400, "Invalid request body")
+        text = str(form.get("status") or "")
+        spoiler = str(form.get("spoiler_text") or status.spoiler_text)
+        if not text.strip():
+            return error(422, "Validation failed: Text can't be blank")
+        if status_length(text, spoiler) > self.instance.max_characters:
+            return error(422, f"Validation failed: Text character limit of {self.instance.max_characters} exceeded")
+        status.text, status.spoiler_text, status.edited_at = text, spoiler, self.instance.clock()
         return web.json_response(self.instance.status_json(status))
 
     async def delete_status(self, request: web.Request, me: Account, token: AccessToken) -> web.Response:

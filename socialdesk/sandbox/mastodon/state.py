@@ -55,6 +55,7 @@ class Status:
     language: str | None = "en"
     spoiler_text: str = ""
     deleted: bool = False
+    edited_at: float | None = None
 
 
 @dataclass
@@ -264,7 +265,7 @@ class Instance:
             "mentions": mentions, "tags": [], "emojis": [], "reblogs_count": 0, "favourites_count": 0,
             "replies_count": replies, "in_reply_to_id": status.in_reply_to_id,
             "in_reply_to_account_id": status.in_reply_to_account_id, "reblog": None, "poll": None, "card": None,
-            "language": status.language, "text": None, "edited_at": None, "quote": None,
+            "language": status.language, "text": None, "edited_at": iso(status.edited_at) if status.edited_at else None, "quote": None,
             "favourited": False, "reblogged": False, "muted": False, "bookmarked": False, "pinned": False,
             "filtered": [],
             **self.oddities.get(status.id, {}),

@@ -79,6 +79,7 @@ class RedditApi:
         app.router.add_get("/message/comments{tail:/?}", self.comment_replies)
         app.router.add_get("/user/{name}/comments{tail:/?}", self.user_comments)
         app.router.add_post("/api/comment{tail:/?}", self.comment)
+        app.router.add_post("/api/del{tail:/?}", self.delete)
 
     # --- OAuth ---------------------------------------------------------------------------------
     def _client(self, request: web.Request) -> RedditApp | None:
@@ -198,10 +199,24 @@ class RedditApi:
         if refused is not None:
             return refused
         name = request.match_info["name"].lower()
-        things = self._newest([t for t in self.site.things.values() if t.kind == "t1" and t.author.lower() == name])
+        things = self._newest([t for t in self.site.things.values()
+                               if t.kind == "t1" and t.author.lower() == name and not t.deleted])
         return self._listing(request, [self.site.json(t) for t in things])
 
     # --- posting -------------------------------------------------------------------------------
+    async def delete(self, request: web.Request) -> web.Response:
+        """POST /api/del ``id=<fullname>``: Reddit answers ``{}`` whatever the id, and deletes only
+        the caller's own comment or post (shown as ``[deleted]`` from then on)."""
+        account, refused = self._account(request)
+        if refused is not None:
+            return refused
+        assert account is not None
+        form = await request.post()
+        thing = self.site.things.get(str(form.get("id", "")))
+        if thing is not None and thing.author.lower() == account.lower():
+            thing.deleted = True
+        return self._answer(request, {})
+
     async def comment(self, request: web.Request) -> web.Response:
         account, refused = self._account(request)
         if refused is not None:

@@ -289,6 +289,27 @@ def _plain_text_input(p: Problems, e: dict[str, Any], ptr: str) -> None:
     low, high = e.get("min_length"), e.get("max_length")
     if isinstance(low, int) and isinstance(high, int) and low > high:
         p.add("min_length must not be greater than max_length", ptr)
+    _dispatch_action_config(p, e, ptr)
+
+
+DISPATCH_TRIGGERS = ("on_enter_pressed", "on_character_entered")
+
+
+def _dispatch_action_config(p: Problems, e: dict[str, Any], ptr: str) -> None:
+    """``{"trigger_actions_on": [...]}``: when an input inside a ``dispatch_action`` block sends block_actions."""
+    config = e.get("dispatch_action_config")
+    if config is None:
+        return
+    here = f"{ptr}/dispatch_action_config"
+    if not isinstance(config, dict):
+        p.add("must be an object", here)
+        return
+    _extra(p, config, {"trigger_actions_on"}, here)
+    triggers = config.get("trigger_actions_on")
+    if triggers is not None and (not isinstance(triggers, list) or not triggers
+                                 or any(t not in DISPATCH_TRIGGERS for t in triggers)):
+        p.add(f"trigger_actions_on must be a non-empty list of {', '.join(DISPATCH_TRIGGERS)}",
+              f"{here}/trigger_actions_on")
 
 
 def _number_input(p: Problems, e: dict[str, Any], ptr: str) -> None:

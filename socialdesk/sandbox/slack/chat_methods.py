@@ -30,9 +30,22 @@ def checked_blocks(value: Any) -> list[dict[str, Any]] | None:
     return with_generated_ids(value)
 
 
-def _content(call: ApiCall) -> tuple[str | None, list[dict[str, Any]] | None, list[dict[str, Any]] | None]:
+def fetch_images(state: SlackState, blocks: list[dict[str, Any]] | None) -> None:
+    """Slack downloads each image block's ``image_url`` when the message is posted or updated;
+    an image it cannot fetch refuses the whole message (``invalid_blocks``)."""
+    problems = [f"downloading image failed [json-pointer:/blocks/{n}/image_url]"
+                for n, block in enumerate(blocks or [])
+                if block.get("type") == "image"
+                and any(str(block.get("image_url", "")).startswith(p) for p in state.unreachable_images)]
+    if problems:
+        raise invalid_blocks(problems)
+
+
+def _content(call: ApiCall, state: SlackState) -> tuple[str | None, list[dict[str, Any]] | None,
+                                                        list[dict[str, Any]] | None]:
     text = call.text("text")
     blocks = checked_blocks(call.structured("blocks", "invalid_blocks_format"))
+    fetch_images(state, blocks)
     attachments = call.structured("attachments", "invalid_attachments")
     if attachments is not None:
         if not isinstance(attachments, list) or not all(isinstance(a, dict) for a in attachments):
@@ -53,7 +66,7 @@ def _thread_ts(call: ApiCall) -> str | None:
 
 def post_message(state: SlackState, call: ApiCall) -> dict[str, Any]:
     channel = state.resolve_channel(call.text("channel"))
-    text, blocks, attachments = _content(call)
+    text, blocks, attachments = _content(call, state)
     if not text and not blocks and not attachments:
         raise ApiError("no_text")
     metadata = call.structured("metadata", "invalid_metadata_format")
@@ -69,7 +82,7 @@ def update(state: SlackState, call: ApiCall) -> dict[str, Any]:
     message = state.find_message(channel.id, call.text("ts"))
     if message.user != state.workspace.bot.user_id:
         raise ApiError("cant_update_message")
-    text, blocks, attachments = _content(call)
+    text, blocks, attachments = _content(call, state)
     if text is None and blocks is None and attachments is None:
         raise ApiError("no_text")
     # Slack keeps what the update leaves out; an empty blocks list removes the blocks.
@@ -96,7 +109,7 @@ def post_ephemeral(state: SlackState, call: ApiCall) -> dict[str, Any]:
     user = call.text("user")
     if user is None or user not in state.workspace.users or not state.workspace.is_member(channel, user):
         raise ApiError("user_not_in_channel")
-    text, blocks, attachments = _content(call)
+    text, blocks, attachments = _content(call, state)
     if not text and not blocks and not attachments:
         raise ApiError("no_text")
     ephemeral = state.post_ephemeral(channel, user=user, text=text or "", blocks=blocks, thread_ts=_thread_ts(call))

@@ -124,6 +124,28 @@ class SlackDriver:
                                         trigger=self._state.issue_trigger(user))
         return await self._deliver("interactive", payload, accepts_response_payload=False)
 
+    async def type_in_view(self, view_id: str, block_id: str, action_id: str, text: str, *,
+                           user: str | None = None) -> Delivery:
+        """The person's text input now holds ``text``; Slack reports it as it does for an input
+        whose block has ``dispatch_action`` and whose element triggers ``on_character_entered``:
+        a block_actions carrying the value, with the view's state holding it too.
+
+        Raises LookupError when the input would not dispatch (Slack sends nothing then).
+        """
+        view = self._open_view(view_id)
+        block = next((b for b in view.blocks if b.get("block_id") == block_id and b.get("type") == "input"), None)
+        element = (block or {}).get("element") or {}
+        if block is None or element.get("action_id") != action_id:
+            raise LookupError(f"no input {block_id}/{action_id} is shown in view {view_id}")
+        triggers = (element.get("dispatch_action_config") or {}).get("trigger_actions_on") or ["on_enter_pressed"]
+        if not block.get("dispatch_action") or "on_character_entered" not in triggers:
+            raise LookupError(f"input {block_id}/{action_id} does not dispatch as characters are entered")
+        view.state_values[block_id] = {action_id: element_state(element, text)}
+        action = {**payloads.element_action(element, block_id, self._state.ts.next()), "value": text}
+        payload = payloads.view_actions(self._state, user_id=user or view.user, view=view, action=action,
+                                        trigger=self._state.issue_trigger(user or view.user))
+        return await self._deliver("interactive", payload, accepts_response_payload=False)
+
     async def submit_view(self, view_id: str, values: dict[str, dict[str, Any]] | None = None, *,
                           user: str | None = None, bad_signature: bool = False) -> Delivery:
         """Fill the modal's inputs (``{block_id: {action_id: entry}}``) and press its submit button.

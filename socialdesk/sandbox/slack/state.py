@@ -57,6 +57,9 @@ class SlackState:
         self.ts = TsClock(clock)
         self.views = ViewStore(self.ids, max_views)
         self.files = FileStore(self.ids, max_files)
+        # URL prefixes Slack cannot download an image from (gone, private): a message with an
+        # image block pointing there is refused, as Slack refuses it.
+        self.unreachable_images: set[str] = set()
         self.base_url = ""  # set once the server listens
         self.api_calls: deque[ApiCall] = deque(maxlen=2000)  # what clients sent, tokens removed
         self._timelines: dict[str, ChannelTimeline] = {}

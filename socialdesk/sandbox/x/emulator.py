@@ -14,8 +14,9 @@ ids, and drives rate-limit windows, so tests move time instead of waiting.
 from __future__ import annotations
 
 import math
+import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -29,7 +30,7 @@ from socialdesk.sandbox.x.lost_responses import ResponseLoser
 from socialdesk.sandbox.x.problems import generic, server_error, too_many_requests
 from socialdesk.sandbox.x.oauth2 import TOKEN_PATH, OAuth2Grant, OAuth2Server
 from socialdesk.sandbox.x.rate_limits import RateLimiter, RateLimits
-from socialdesk.sandbox.x.timeline import PublicTimeline, XUser
+from socialdesk.sandbox.x.timeline import PublicTimeline, XMedia, XUser
 
 
 class XEmulator(EmulatorServer):
@@ -142,10 +143,30 @@ class XEmulator(EmulatorServer):
         return found.as_dict() if found else None
 
     def post_as(self, username: str, text: str, in_reply_to: str | None = None, quote: str | None = None,
-                lang: str | None = None) -> dict[str, Any]:
-        """Post publicly as ``username`` (no API call, no rate limit); returns the X post object (all fields)."""
-        tweet = self.store.post(self._user(username), text, in_reply_to=in_reply_to, quote=quote, lang=lang)
+                lang: str | None = None, media: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+        """Post publicly as ``username`` (no API call, no rate limit); returns the X post object (all fields).
+
+        ``media``: attachments as ``{"type": "photo"|"video"|"animated_gif", "alt_text": ..., "width": ...,
+        "height": ...}``; each gets a media key and X's CDN URLs (``url`` for photos, a
+        ``preview_image_url`` for videos and GIFs).
+        """
+        attached = [self._media(dict(m)) for m in media]
+        tweet = self.store.post(self._user(username), text, in_reply_to=in_reply_to, quote=quote, lang=lang,
+                                media=attached)
         return tweet.as_dict()
+
+    def _media(self, described: dict[str, Any]) -> XMedia:
+        kind = str(described.get("type") or "photo")
+        prefix = {"photo": "3", "video": "7", "animated_gif": "16"}.get(kind)
+        if prefix is None:
+            raise ValueError(f"X media is a photo, video or animated_gif, not {kind!r}")
+        media_id = self.store.ids.next()
+        name = secrets.token_urlsafe(12)
+        still = f"https://pbs.twimg.com/{'media' if kind == 'photo' else 'ext_tw_video_thumb/' + media_id}/{name}.jpg"
+        return XMedia(media_key=f"{prefix}_{media_id}", type=kind, url=still if kind == "photo" else None,
+                      preview_image_url=None if kind == "photo" else still, alt_text=described.get("alt_text"),
+                      width=int(described.get("width", 1200)), height=int(described.get("height", 800)),
+                      duration_ms=None if kind == "photo" else int(described.get("duration_ms", 12_000)))
 
     def delete(self, tweet_id: str) -> None:
         """Delete a post as its author would; ``LookupError`` when it is already gone."""

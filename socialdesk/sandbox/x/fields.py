@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from socialdesk.sandbox.x.timeline import PublicTimeline, Tweet, XUser
+from socialdesk.sandbox.x.timeline import PublicTimeline, Tweet, XMedia, XUser
 
 DEFAULT_TWEET_FIELDS = frozenset({"id", "text", "edit_history_tweet_ids"})
 DEFAULT_USER_FIELDS = frozenset({"id", "name", "username"})
@@ -38,7 +38,12 @@ TWEET_EXPANSIONS = (
     "referenced_tweets.id.attachments.media_keys", "referenced_tweets.id.author_id",
 )
 USER_EXPANSIONS = ("affiliation.user_id", "most_recent_tweet_id", "pinned_tweet_id")
-# Other object types X can expand; the sandbox has none of them, so they are accepted and empty.
+MEDIA_FIELDS = (
+    "alt_text", "duration_ms", "height", "media_key", "non_public_metrics", "organic_metrics", "preview_image_url",
+    "promoted_metrics", "public_metrics", "type", "url", "variants", "width",
+)
+DEFAULT_MEDIA_FIELDS = frozenset({"media_key", "type"})
+# Other object types X can expand (polls and places: the sandbox has none, so they are accepted and empty).
 OTHER_FIELD_PARAMETERS = ("media.fields", "poll.fields", "place.fields")
 
 
@@ -47,11 +52,18 @@ class Selection:
     tweet_fields: frozenset[str] = frozenset()
     user_fields: frozenset[str] = frozenset()
     expansions: frozenset[str] = frozenset()
+    media_fields: frozenset[str] = frozenset()
 
 
 def render_tweet(tweet: Tweet, fields: frozenset[str]) -> dict[str, Any]:
     full = tweet.as_dict()
     wanted = DEFAULT_TWEET_FIELDS | fields
+    return {name: value for name, value in full.items() if name in wanted}
+
+
+def render_media(media: XMedia, fields: frozenset[str]) -> dict[str, Any]:
+    full = media.as_dict()
+    wanted = DEFAULT_MEDIA_FIELDS | fields
     return {name: value for name, value in full.items() if name in wanted}
 
 
@@ -69,7 +81,10 @@ class Renderer:
         self.selection = selection
 
     def tweets(self, tweets: list[Tweet]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        data = [render_tweet(t, self.selection.tweet_fields) for t in tweets]
+        fields = self.selection.tweet_fields
+        if "attachments.media_keys" in self.selection.expansions:
+            fields = fields | {"attachments"}  # the expansion brings the keys it expands
+        data = [render_tweet(t, fields) for t in tweets]
         return data, self._includes_for_tweets(tweets)
 
     def user(self, user: XUser) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -108,4 +123,13 @@ class Renderer:
             includes["users"] = [render_user(u, self.selection.user_fields) for u in users]
         if referenced:
             includes["tweets"] = [render_tweet(t, self.selection.tweet_fields) for t in referenced.values()]
+        media: dict[str, XMedia] = {}
+        if "attachments.media_keys" in expansions:
+            for tweet in tweets:
+                media.update((m.media_key, m) for m in tweet.media)
+        if "referenced_tweets.id.attachments.media_keys" in expansions:
+            for ref in referenced.values():
+                media.update((m.media_key, m) for m in ref.media)
+        if media:
+            includes["media"] = [render_media(m, self.selection.media_fields) for m in media.values()]
         return includes

@@ -13,6 +13,7 @@ from typing import Any
 
 from socialdesk.sandbox.x import pagination
 from socialdesk.sandbox.x.fields import (
+    MEDIA_FIELDS,
     OTHER_FIELD_PARAMETERS,
     TWEET_EXPANSIONS,
     TWEET_FIELDS,
@@ -119,10 +120,10 @@ class QueryParams:
 
     def tweet_selection(self) -> Selection:
         """Fields and expansions of an endpoint that returns posts."""
-        # media.fields, poll.fields and place.fields are allowed but select nothing: the
-        # sandbox has no media, polls or places.
+        # poll.fields and place.fields are allowed but select nothing: the sandbox has no polls or places.
         fields = self.csv("tweet.fields", TWEET_FIELDS) | self.csv("post.fields", TWEET_FIELDS)
-        return Selection(fields, self.csv("user.fields", USER_FIELDS), self.csv("expansions", TWEET_EXPANSIONS))
+        return Selection(fields, self.csv("user.fields", USER_FIELDS), self.csv("expansions", TWEET_EXPANSIONS),
+                         self.csv("media.fields", MEDIA_FIELDS))
 
     def user_selection(self) -> Selection:
         """Fields and expansions of an endpoint that returns users."""

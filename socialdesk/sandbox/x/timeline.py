@@ -73,6 +73,29 @@ class XUser:
 
 
 @dataclass
+class XMedia:
+    """A photo, video or GIF attached to a post, as X describes it under ``includes.media``."""
+
+    media_key: str  # "3_<id>" for photos, "7_<id>" videos, "16_<id>" animated GIFs
+    type: str  # photo | video | animated_gif
+    url: str | None = None  # photos only: https://pbs.twimg.com/media/....jpg
+    preview_image_url: str | None = None  # videos and GIFs: a still
+    alt_text: str | None = None
+    width: int = 1200
+    height: int = 800
+    duration_ms: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        media: dict[str, Any] = {"media_key": self.media_key, "type": self.type, "width": self.width,
+                                 "height": self.height}
+        for name in ("url", "preview_image_url", "alt_text", "duration_ms"):
+            value = getattr(self, name)
+            if value is not None:
+                media[name] = value
+        return media
+
+
+@dataclass
 class Tweet:
     id: str
     author_id: str
@@ -88,6 +111,7 @@ class Tweet:
     reply_count: int = 0
     quote_count: int = 0
     deleted: bool = False
+    media: list[XMedia] = field(default_factory=list)
 
     @property
     def created_at(self) -> str:
@@ -125,6 +149,8 @@ class Tweet:
             tweet["in_reply_to_user_id"] = self.in_reply_to_user_id
         if self.referenced_tweets:
             tweet["referenced_tweets"] = self.referenced_tweets
+        if self.media:
+            tweet["attachments"] = {"media_keys": [m.media_key for m in self.media]}
         return tweet
 
 
@@ -164,7 +190,7 @@ class PublicTimeline:
 
     # --- posts --------------------------------------------------------------------------
     def post(self, author: XUser, text: str, *, in_reply_to: str | None = None, quote: str | None = None,
-             lang: str | None = None) -> Tweet:
+             lang: str | None = None, media: list[XMedia] | None = None) -> Tweet:
         """Store a post; ``LookupError`` when the post replied to or quoted is gone."""
         parent = self.get(in_reply_to) if in_reply_to else None
         if in_reply_to and parent is None:
@@ -190,7 +216,7 @@ class PublicTimeline:
                       lang=lang or guess_lang(source), entities=entities,
                       in_reply_to_tweet_id=parent.id if parent else None,
                       in_reply_to_user_id=parent.author_id if parent else None,
-                      quoted_tweet_id=quoted.id if quoted else None)
+                      quoted_tweet_id=quoted.id if quoted else None, media=list(media or ()))
         if parent:
             parent.reply_count += 1
         if quoted:

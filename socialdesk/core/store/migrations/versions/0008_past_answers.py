@@ -1,6 +1,6 @@
 """Similar past answers: the per-answer term vectors the suggestions plugin indexes.
 
-Revision ID: 0008_issue_19a
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-06
 """
@@ -8,7 +8,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0008_issue_19a'
+revision = '0008'
 down_revision = '0007'
 branch_labels = None
 depends_on = None
