@@ -15,7 +15,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
-from socialdesk.core.slack import actions, incident_actions, reveal, submissions
+from socialdesk.core.slack import actions, history_modal, home_tab, incident_actions, reveal, submissions, takeover
 from socialdesk.core.slack.commands import CommandSet
 from socialdesk.core.slack.authorization import DeskAuthorize
 from socialdesk.core.slack.interaction import actor_or_refuse, channel_of, tell
@@ -92,6 +92,9 @@ def build_bolt_app(app: DeskApp, rt: SlackRuntime) -> AsyncApp:
     incident_actions.register(bolt, app, rt)
     reveal.register(bolt, app, rt)
     submissions.register(bolt, app, rt)
+    takeover.register(bolt, app, rt)
+    history_modal.register(bolt, app, rt)
+    home_tab.register(bolt, app, rt)
 
     @bolt.error
     async def on_error(error: Exception, body: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ from pydantic import SecretStr
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from socialdesk.core.admin.lists import admin_lists
 from socialdesk.core.errors import DeskError
 from socialdesk.core.slack.pacing import Pacer
 from socialdesk.core.slack.permissions import Permissions
@@ -45,7 +46,8 @@ class SlackRuntime:
         # Interactive calls (modals, user groups, names) keep slack_sdk's connection retries.
         self.client = self._client()
         self.pacer = Pacer(self.settings.rate.per_channel_per_second, self.settings.rate.burst)
-        self.permissions = Permissions(app.config.desk, self.client, self.settings.permission_cache_seconds)
+        self.permissions = Permissions(app.config.desk, self.client, self.settings.permission_cache_seconds,
+                                       members=admin_lists(app).members.lists)
         self.listener: SlackListener | None = None
         self._names: dict[str, tuple[str, float]] = {}
         self._team_url: str | None = None
@@ -62,6 +64,10 @@ class SlackRuntime:
         """A secret named by ``[plugins.slack] <env_key>`` (the app token, the signing secret)."""
         env_name = getattr(self.settings, env_key)
         return self.app.config.secret(env_name, f"plugins.{PLUGIN_NAME}.{env_key}").get_secret_value()
+
+    async def macros(self) -> dict[str, str]:
+        """``plugins.slack.macros`` with those added or removed by admins (``/desk macro add|remove``)."""
+        return await admin_lists(self.app).macros.effective(self.settings.macros)
 
     async def agent_name(self, user_id: str) -> str:
         """How an agent signs a public reply: their Slack display name (or real name)."""

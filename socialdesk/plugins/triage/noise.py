@@ -21,6 +21,7 @@ from weakref import WeakKeyDictionary
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
+from socialdesk.core.admin.lists import admin_lists
 from socialdesk.core.config import StrictModel
 from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.mention import Mention
@@ -240,11 +241,15 @@ def spam_findings(text: str, settings: NoiseSettings) -> list[str]:
     return reasons
 
 
+def blocked_verdict() -> list[TriageContribution]:
+    return [TriageContribution(spam=True, priority=LOWEST_PRIORITY, reasons=("blocked author",),
+                               auto_close="blocked author")]
+
+
 def triage_mention(mention: Mention, settings: NoiseSettings, tracker: RepeatTracker) -> list[TriageContribution]:
     author = mention.author
     if settings.is_blocked(author.platform, author.handle, author.external_id):
-        return [TriageContribution(spam=True, priority=LOWEST_PRIORITY, reasons=("blocked author",),
-                                   auto_close="blocked author")]
+        return blocked_verdict()
     reasons = spam_findings(mention.text, settings)
     repeats = tracker.sightings(mention, normalise(mention.text[:MAX_CHARS]).strip(),
                                 timedelta(seconds=settings.repeat_window_seconds))
@@ -263,6 +268,11 @@ def socialdesk_settings_model() -> type[NoiseSettings]:
 
 
 @hookimpl
-def socialdesk_triage(mention: Mention, app) -> list[TriageContribution]:  # type: ignore[no-untyped-def]
+async def socialdesk_triage(mention: Mention, app) -> list[TriageContribution]:  # type: ignore[no-untyped-def]
     settings: NoiseSettings = app.settings(PLUGIN_NAME)
+    author = mention.author
+    # Authors blocked with `/desk block` (the database, read through a short cache) are
+    # handled exactly as those of blocked_authors.
+    if await admin_lists(app).blocklist.is_blocked(author.platform, author.handle, author.external_id):
+        return blocked_verdict()
     return triage_mention(mention, settings, _tracker(app, settings))
