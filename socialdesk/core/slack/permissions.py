@@ -41,7 +41,7 @@ class Permissions:
         """``members``: plugins.toml's lists merged with the database's (``/desk agents``);
         without it, plugins.toml's alone."""
         self._desk = desk
-        self._members = members
+        self._member_lists = members
         self._client = client
         self._ttl = cache_seconds
         self._clock = clock
@@ -74,8 +74,8 @@ class Permissions:
         return False
 
     async def lists(self) -> MemberLists:
-        if self._members is not None:
-            return await self._members()
+        if self._member_lists is not None:
+            return await self._member_lists()
         d = self._desk
         return MemberLists(frozenset(d.agents), frozenset(d.agent_groups), frozenset(d.admins),
                            frozenset(d.admin_groups))
