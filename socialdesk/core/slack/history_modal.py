@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -48,7 +49,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CALLBACK = "desk.history_modal"
-PAGE_ACTION = "desk.history_page"  # value: JSON {"t": ticket id, "p": page}
+PREVIOUS_PAGE = "desk.history_previous"  # value: JSON {"t": ticket id, "p": page}
+NEXT_PAGE = "desk.history_next"
 EVENTS_PER_PAGE = 40  # one section each, well inside the modal's 100 blocks with the rest
 OTHER_TICKETS = 10
 QUOTE_CHARS = 200
@@ -173,10 +175,10 @@ def history_modal(*, ticket_ref: str, header: str, lines: list[str], total_event
                for line in lines] or [SectionBlock(text=PlainTextObject(text="No events recorded yet."))]
     paging: list[Any] = []
     if page.page > 0:
-        paging.append(ButtonElement(text="Previous page", action_id=PAGE_ACTION,
+        paging.append(ButtonElement(text="Previous page", action_id=PREVIOUS_PAGE,
                                     value=HistoryPage(page.ticket_id, page.page - 1).dumps()))
     if page.page + 1 < pages:
-        paging.append(ButtonElement(text="Next page", action_id=PAGE_ACTION,
+        paging.append(ButtonElement(text="Next page", action_id=NEXT_PAGE,
                                     value=HistoryPage(page.ticket_id, page.page + 1).dumps()))
     if paging:
         blocks.append(ActionsBlock(block_id="history_paging", elements=paging))
@@ -248,7 +250,7 @@ async def build_history_view(app: DeskApp, rt: SlackRuntime, ticket_id: int, pag
 
 
 def register(bolt: AsyncApp, app: DeskApp, rt: SlackRuntime) -> None:
-    @bolt.action(PAGE_ACTION)
+    @bolt.action(re.compile("^(" + re.escape(PREVIOUS_PAGE) + "|" + re.escape(NEXT_PAGE) + ")$"))
     async def page_clicked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         if await rt.permissions.actor(str(body["user"]["id"])) is None:

@@ -8,6 +8,7 @@ confirmed takeover. Non-agents who open the Home are told who may use the desk.
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncApp
@@ -81,7 +82,7 @@ def register(bolt: AsyncApp, app: DeskApp, rt: SlackRuntime) -> None:
         current = await home.filters_of(user)
         await home.set_filters(user, HomeFilters(current.platform, None if value == ALL else int(value)))
 
-    @bolt.action(HomeActions.PAGE)
+    @bolt.action(re.compile("^(" + re.escape(HomeActions.PREVIOUS_PAGE) + "|" + re.escape(HomeActions.NEXT_PAGE) + ")$"))
     async def page_picked(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         user = await agent(body)

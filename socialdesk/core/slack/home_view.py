@@ -45,7 +45,8 @@ class HomeActions:
     CLAIM = "desk.home_claim"  # value: ticket id
     PLATFORM = "desk.home_platform"  # static select; "all" or a platform
     PRIORITY = "desk.home_priority"  # static select; "all" or 1-4
-    PAGE = "desk.home_page"  # value: the page to show
+    PREVIOUS_PAGE = "desk.home_page_previous"  # value: the page to show
+    NEXT_PAGE = "desk.home_page_next"
     REFRESH = "desk.home_refresh"
 
 
@@ -194,9 +195,10 @@ def home_view(content: HomeContent, rows_per_page: int) -> View:
             text=f"Page {page + 1} of {len(pages)}")]))
         paging: list[Any] = []
         if page > 0:
-            paging.append(ButtonElement(text="Previous page", action_id=HomeActions.PAGE, value=str(page - 1)))
+            paging.append(ButtonElement(text="Previous page", action_id=HomeActions.PREVIOUS_PAGE,
+                                        value=str(page - 1)))
         if page + 1 < len(pages):
-            paging.append(ButtonElement(text="Next page", action_id=HomeActions.PAGE, value=str(page + 1)))
+            paging.append(ButtonElement(text="Next page", action_id=HomeActions.NEXT_PAGE, value=str(page + 1)))
         blocks.append(ActionsBlock(block_id="home_paging", elements=paging))
     return View(type="home", callback_id=CALLBACK, blocks=blocks,
                 private_metadata=json.dumps({"page": page}))
