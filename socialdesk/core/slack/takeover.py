@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TAKEOVER_ACTION = "desk.takeover"  # value: the ticket id
+TAKEOVER_ACTION = "desk.takeover"  # value: "<ticket id>:<holder the dialog named>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +53,7 @@ class ClaimOutcome:
 def takeover_button(ticket_id: int, holder: str, holder_name: str) -> ButtonElement:
     """A "Take over" button; Slack asks for confirmation (naming the holder) before sending the click."""
     return ButtonElement(
-        text=f"Take over #{ticket_id}", action_id=TAKEOVER_ACTION, value=str(ticket_id), style="danger",
+        text=f"Take over #{ticket_id}", action_id=TAKEOVER_ACTION, value=f"{ticket_id}:{holder}", style="danger",
         accessibility_label=cut(f"Take #{ticket_id} over from {holder_name}", 75),
         confirm=ConfirmObject(
             title=PlainTextObject(text=cut(f"Take over #{ticket_id}?", 100)),
@@ -74,11 +74,18 @@ def takeover_offer(text: str, ticket_id: int, holder: str, holder_name: str) -> 
                          elements=[takeover_button(ticket_id, holder, holder_name)])]
 
 
-async def claim(app: DeskApp, actor: Actor, ticket_id: int, *, takeover: bool = False) -> ClaimOutcome:
-    """Claim (or take over) one ticket; the outcome in one line."""
+async def claim(app: DeskApp, actor: Actor, ticket_id: int, *, takeover: bool = False,
+                expected_holder: str | None = None) -> ClaimOutcome:
+    """Claim (or take over) one ticket; the outcome in one line. ``expected_holder``: the
+    holder the confirmation dialog named; if someone else holds it by now, nothing changes."""
     try:
         previous = (await app.service.get_ticket(ticket_id)).assignee if takeover else None
-        await app.service.claim(ticket_id, actor, takeover=takeover)
+        if takeover and previous == actor.user_id:
+            return ClaimOutcome(f"#{ticket_id} is already yours")
+        if takeover and previous is not None and expected_holder is not None and previous != expected_holder:
+            return ClaimOutcome(f"#{ticket_id} is held by <@{previous}> now, not <@{expected_holder}>; "
+                                "nothing changed. Claim it again to take it over from them.", holder=previous)
+        await app.service.claim(ticket_id, actor, takeover=takeover and previous is not None)
     except ClaimedByOther as exc:
         return ClaimOutcome(f"{exc}.", holder=exc.assignee)
     except DeskError as exc:
@@ -89,8 +96,13 @@ async def claim(app: DeskApp, actor: Actor, ticket_id: int, *, takeover: bool = 
 
 
 def _number(body: dict[str, Any]) -> int | None:
-    text = str(body["actions"][0].get("value") or "")
+    text = str(body["actions"][0].get("value") or "").partition(":")[0]
     return int(text) if text.isdigit() and len(text) <= 12 else None
+
+
+def _named_holder(body: dict[str, Any]) -> str | None:
+    holder = str(body["actions"][0].get("value") or "").partition(":")[2]
+    return holder if holder.isalnum() and len(holder) <= 32 else None
 
 
 def register(bolt: AsyncApp, app: DeskApp, rt: SlackRuntime) -> None:
@@ -116,7 +128,7 @@ def register(bolt: AsyncApp, app: DeskApp, rt: SlackRuntime) -> None:
         number = _number(body)
         if actor is None or number is None:
             return
-        outcome = await claim(app, actor, number, takeover=True)
+        outcome = await claim(app, actor, number, takeover=True, expected_holder=_named_holder(body))
         if (body.get("container") or {}).get("type") == "view":
             # From the App Home (no response_url there): the outcome tops the republished Home.
             from socialdesk.core.slack.home_publisher import existing_publisher  # the Home builds on this module
