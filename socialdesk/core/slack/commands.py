@@ -247,7 +247,9 @@ async def stats(ctx: Context, args: str) -> str:
             raise Usage()
         since, label = now - span, f"the last {word}"
     report = await build_report(ctx.app.database, since, now, now=now, tz_name=tz_name)
-    return report_as_slack(report, label)
+    # Display names beside the ids, without pinging anyone (cached users.info, rate-limit aware).
+    names = await ctx.rt.names.names(a.agent for a in report.agents)
+    return report_as_slack(report, label, names=names, with_ids=True)
 
 
 async def help_text(ctx: Context, args: str) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 import weakref
 from typing import TYPE_CHECKING
 
@@ -19,6 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from socialdesk.core.admin.lists import admin_lists
 from socialdesk.core.errors import DeskError
+from socialdesk.core.slack.display_names import DisplayNames
 from socialdesk.core.slack.pacing import Pacer
 from socialdesk.core.slack.permissions import Permissions
 from socialdesk.core.slack.settings import PLUGIN_NAME, SlackSettings, slack_settings
@@ -49,7 +49,7 @@ class SlackRuntime:
         self.permissions = Permissions(app.config.desk, self.client, self.settings.permission_cache_seconds,
                                        members=admin_lists(app).members.lists)
         self.listener: SlackListener | None = None
-        self._names: dict[str, tuple[str, float]] = {}
+        self.names = DisplayNames(self.client, ttl=NAME_CACHE_SECONDS)  # bounded, rate-limit aware
         self._team_url: str | None = None
 
     def _client(self, **kwargs: object) -> AsyncWebClient:
@@ -71,17 +71,7 @@ class SlackRuntime:
 
     async def agent_name(self, user_id: str) -> str:
         """How an agent signs a public reply: their Slack display name (or real name)."""
-        cached = self._names.get(user_id)
-        if cached is not None and time.monotonic() - cached[1] < NAME_CACHE_SECONDS:
-            return cached[0]
-        try:
-            profile = (await self.client.users_info(user=user_id))["user"]["profile"]
-            name = profile.get("display_name") or profile.get("real_name") or user_id
-        except (SlackApiError, OSError, TimeoutError, KeyError) as exc:
-            log.warning("users.info failed", extra={"user": user_id, "error": type(exc).__name__})
-            return cached[0] if cached else "the support team"
-        self._names[user_id] = (name, time.monotonic())
-        return name
+        return await self.names.name(user_id) or "the support team"
 
     async def check_token(self) -> None:
         """Ask Slack who the bot is (auth.test) before serving: a wrong token is a start-up
