@@ -167,3 +167,15 @@ async def test_only_recent_openers_are_refreshed_and_strangers_are_refused(start
     view = await opened(desk, ERIN)
     assert "Only desk agents can do that" in json.dumps(view.blocks)
     assert "home_filters" not in json.dumps(view.blocks)
+
+
+async def test_a_burst_of_changes_is_one_refresh_per_agent(start_desk) -> None:
+    desk = await start_desk("http", plugin={"home": {"debounce_seconds": 3}}, plugins=NO_STORMS)
+    tickets = [await desk.mention(f"burst {n}", handle=f"b{n}") for n in range(10)]
+    await opened(desk, ALICE)
+    before = len(desk.slack.state.homes.publishes)
+    for tid in tickets:  # ten changes, each a ticket event
+        await desk.app.service.claim(tid, Actor(BOB))
+    await republished(desk, ALICE, lambda: section_of(desk, ALICE, "queue") == [])
+    refreshes = [u for u, _ in desk.slack.state.homes.publishes[before:]]
+    assert set(refreshes) == {ALICE} and len(refreshes) < len(tickets) // 2  # debounced, not one per change
