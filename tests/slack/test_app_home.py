@@ -74,9 +74,9 @@ async def test_home_lists_mine_breaches_queue_and_claims_from_a_row(start_desk) 
 
     # Claim from the queue row: the same claim as the card's, and the Home shows it at once.
     assert (await desk.driver.click_in_view(view.id, HomeActions.CLAIM, block_id=f"queue:{waiting}:act")).acked
-    await republished(desk, ALICE, lambda: waiting in section_of(desk, ALICE, "mine"))
+    await republished(desk, ALICE, lambda: waiting in section_of(desk, ALICE, "mine")
+                      and f"You have #{waiting} now." in shown(desk, ALICE))
     assert (await desk.app.service.get_ticket(waiting)).assignee == ALICE
-    assert f"You have #{waiting} now." in shown(desk, ALICE)
     async with desk.app.database.sessions() as session:
         kinds = list(await session.scalars(select(AuditEvent.kind).where(AuditEvent.ticket_id == waiting)))
     assert kinds.count("claimed") == 1

@@ -35,6 +35,9 @@ AT_RISK_LIMIT = 50
 QUEUE_LIMIT = 200
 INCIDENT_LIMIT = 10
 DEFAULT_RETRY_AFTER = 30.0
+# An outcome told at the top of the Home ("You have #42 now") stays through the refreshes
+# that follow for this long, so a debounced refresh racing the answer cannot hide it.
+NOTICE_SECONDS = 60.0
 
 
 class HomePublisher:
@@ -44,7 +47,7 @@ class HomePublisher:
         self.settings = rt.settings.home
         self._pending: dict[str, asyncio.Task[None]] = {}
         self._pages: dict[str, int] = {}
-        self._notices: dict[str, str] = {}
+        self._notices: dict[str, tuple[str, float]] = {}  # user -> (text, when told)
         self._blocked_until: float = 0.0
 
     # --- preferences ------------------------------------------------------------------
@@ -111,10 +114,14 @@ class HomePublisher:
         """Publish ``user_id``'s Home now; False if Slack refused (logged)."""
         if page is not None:
             self._pages[user_id] = page
+        loop = asyncio.get_running_loop()
         if notice is not None:
-            self._notices[user_id] = notice
-        content = await self.content(user_id, page=self._pages.get(user_id, 0),
-                                     notice=self._notices.pop(user_id, None))
+            self._notices[user_id] = (notice, loop.time())
+        told = self._notices.get(user_id)
+        if told is not None and loop.time() - told[1] > NOTICE_SECONDS:
+            del self._notices[user_id]
+            told = None
+        content = await self.content(user_id, page=self._pages.get(user_id, 0), notice=told[0] if told else None)
         view = home_view(content, self.settings.rows_per_page)
         try:
             await self.rt.client.views_publish(user_id=user_id, view=view)
