@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from socialdesk.core.store.models import HomePreference, Incident, Ticket, is_active
@@ -60,9 +60,10 @@ async def sla_at_risk(session: AsyncSession, filters: HomeFilters, now: datetime
         query = query.where(Ticket.platform == filters.platform)
     if filters.priority:
         query = query.where(Ticket.priority == filters.priority)
-    rows = list(await session.scalars(query.order_by(Ticket.priority, Ticket.id).limit(limit * 4)))
-    tickets = [snapshot(t) for t in rows]
-    return sorted(tickets, key=lambda t: deadline(t) or horizon)[:limit]
+    # The deadline that matters (see ``deadline``), earliest first; resolution alone when answered.
+    first = case((first_due, Ticket.first_response_due), else_=Ticket.resolution_due)
+    rows = await session.scalars(query.order_by(first, Ticket.id).limit(limit * 2))
+    return sorted((snapshot(t) for t in rows), key=lambda t: (deadline(t) or horizon, t.id))[:limit]
 
 
 def deadline(t: TicketSnapshot) -> datetime | None:
