@@ -45,7 +45,9 @@ class HomePublisher:
         self.app = app
         self.rt = rt
         self.settings = rt.settings.home
-        self._pending: dict[str, asyncio.Task[None]] = {}
+        self._pending: dict[str, asyncio.Task[None]] = {}  # scheduled, not started publishing yet
+        self._tasks: set[asyncio.Task[None]] = set()  # every refresh task still running
+        self.in_flight = 0  # publishes under way
         self._pages: dict[str, int] = {}
         self._notices: dict[str, tuple[str, float]] = {}  # user -> (text, when told)
         self._blocked_until: float = 0.0
@@ -123,6 +125,7 @@ class HomePublisher:
             told = None
         content = await self.content(user_id, page=self._pages.get(user_id, 0), notice=told[0] if told else None)
         view = home_view(content, self.settings.rows_per_page)
+        self.in_flight += 1
         try:
             await self.rt.client.views_publish(user_id=user_id, view=view)
         except SlackApiError as exc:
@@ -135,7 +138,14 @@ class HomePublisher:
         except (OSError, TimeoutError) as exc:
             log.warning("views.publish failed", extra={"user": user_id, "error": type(exc).__name__})
             return False
+        finally:
+            self.in_flight -= 1
         return True
+
+    @property
+    def idle(self) -> bool:
+        """No refresh is scheduled or being published."""
+        return not self._tasks and self.in_flight == 0
 
     async def opened(self, user_id: str) -> None:
         """The agent opened their Home: remember it (refreshes follow for a while) and publish."""
@@ -150,7 +160,9 @@ class HomePublisher:
         """Publish ``user_id``'s Home after the debounce window (once, however many changes)."""
         if user_id in self._pending:
             return
-        self._pending[user_id] = asyncio.ensure_future(self._later(user_id))
+        task = self._pending[user_id] = asyncio.ensure_future(self._later(user_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _later(self, user_id: str) -> None:
         try:
@@ -176,7 +188,7 @@ class HomePublisher:
             self.schedule(user_id)
 
     async def close(self) -> None:
-        tasks = list(self._pending.values())
+        tasks = list(self._tasks)
         self._pending.clear()
         for task in tasks:
             task.cancel()
