@@ -83,7 +83,7 @@ async def run(debounce: float, agents: int, changes: int, label: str) -> dict[st
             await app.hooks.start_services()
             rt = runtime_for(app)
             assert rt.listener is not None and rt.listener.request_url
-            driver = slack.driver(rt.listener.request_url)
+            driver = slack.driver(rt.listener.request_url, ack_timeout=30)  # counts, not ack times, are measured
             try:
                 ids = [(await app.service.ingest(Mention(
                     platform="bench", external_id=f"{label}{n}", conversation_id=f"{label}c{n}",
