@@ -58,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     report_format = report.add_mutually_exclusive_group()
     report_format.add_argument("--csv", action="store_true", help="section,name,value rows")
     report_format.add_argument("--json", action="store_true", help="one JSON object")
+    report.add_argument("--no-names", action="store_true",
+                        help="agents by Slack user id only (default: their display names beside the ids, "
+                             "asked of Slack when the slack plugin is enabled and its bot token is set)")
     from socialdesk.plugins.triage.admin_cli import add_parser as add_triage_parser
 
     add_triage_parser(commands)
@@ -186,6 +189,7 @@ async def _report(args: argparse.Namespace, config: AppConfig) -> int:
     from socialdesk.core.runtime.startup import require_connection, schema_problem
     from socialdesk.core.store.database import Database
     from socialdesk.core.reports.formats import as_csv, as_json, as_text
+    from socialdesk.core.slack.report_names import report_names
     from socialdesk.core.reports.period import period
     from socialdesk.core.reports.report import build_report
 
@@ -200,8 +204,9 @@ async def _report(args: argparse.Namespace, config: AppConfig) -> int:
         report = await build_report(database, since, until, now=now, tz_name=config.desk.timezone)
     finally:
         await database.dispose()
+    names = {} if args.no_names else await report_names(config, [a.agent for a in report.agents])
     render = as_json if args.json else as_csv if args.csv else as_text
-    sys.stdout.write(render(report))
+    sys.stdout.write(render(report, names))
     return 0
 
 

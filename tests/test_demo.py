@@ -23,6 +23,11 @@ async def test_demo_story_happens_exactly_once(tmp_path: Path, monkeypatch: pyte
     assert "(pinged: nobody)" in story
     # A draft from the sandbox's model endpoint in the second agent's reply form, never sent by itself.
     assert "opens Reply on #" in story and "a draft from the model, not sent: Hi! Sorry your refund" in story
+    # The App Home, once: the agent's own ticket and the queue, as views.publish left them.
+    assert story.count("opens the socialdesk App Home tab") == 1
+    home = story.split("opens the socialdesk App Home tab", 1)[1]
+    assert "home   My tickets" in home and "home   Unclaimed queue, most urgent first" in home
+    assert re.search(r"home     .*#\d+ · x · .*dana.dev", home)  # mrkdwn-escaped: danaˍdev
     assert "created → claimed → reply_queued → reply_sent → message_added → closed" in story
 
     traffic = [json.loads(line) for line in record.read_text(encoding="utf-8").splitlines()]

@@ -82,6 +82,9 @@ class DeskConfig(StrictModel):
     # GET /healthz and /metrics of this replica (socialdesk.core.runtime.status_server). Unset: not
     # served; 0: any free port. Several replicas on one host need a port each.
     status_port: int | None = Field(None, ge=0, le=65535)
+    # How long a replica trusts its copy of the admin lists kept in the database (/desk block,
+    # /desk macro add|remove, /desk agents add|remove): other replicas see a change within this.
+    admin_cache_seconds: float = Field(10.0, ge=0, le=600)
 
     @field_validator("database_url")
     @classmethod

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -128,6 +129,7 @@ class Demo:
             f"why: {', '.join(x_ticket.priority_reasons) or '-'}")
         await self.desk(AGENT, f"claim {x_ticket.id}")
         await self.desk(SECOND_AGENT, f"claim {x_ticket.id}")  # too late: told who has it
+        await self.app_home(AGENT)
         await self.desk(AGENT, f"reply {x_ticket.id} Sorry Dana! We're on it, status: https://status.acme.example")
         answer = await eventually("the agent's reply on X",
                                   lambda: _truthy(x.replies_by("acme")))
@@ -165,6 +167,20 @@ class Demo:
         say(f"  slack: {len(self.cards())} ticket cards and {len(self.incident_cards())} incident card in "
             f"#social-desk, {card_edits} in-place updates, "
             f"{len(self.sandbox.recorder.records)} requests and frames recorded across the emulators")
+
+    async def app_home(self, user: str) -> None:
+        """The agent opens the app's Home tab: their tickets, SLA clocks, the queue, incidents."""
+        slack = self.sandbox.slack
+        self.say(f"  slack  <@{user}> opens the socialdesk App Home tab")
+        before = len(slack.state.homes.publishes)
+        delivery = await self.slack_driver.open_home(user)
+        if not delivery.acked:
+            raise DemoFailed("app_home_opened was not acknowledged within Slack's 3 seconds")
+        await eventually("the App Home to be published",
+                         lambda: _truthy(len(slack.state.homes.publishes) > before))
+        view = slack.home(user)
+        for line in _home_lines(view.blocks if view else []):
+            self.say(f"  home   {line}")
 
     async def mastodon(self) -> None:
         """A Mastodon customer writes privately; the answer goes back in their thread, just as private."""
@@ -285,6 +301,20 @@ async def _truthy(value: Any) -> Any:
 
 def _event_type(message: Any) -> str | None:
     return (message.metadata or {}).get("event_type") if not message.is_reply else None
+
+
+def _home_lines(blocks: list[dict[str, Any]]) -> list[str]:
+    """Section headings and the first line of each row, as the agent reads the Home tab."""
+    lines = []
+    for block in blocks:
+        if block["type"] == "header" and block.get("block_id") != "home_title":
+            lines.append(block["text"]["text"])
+        elif block["type"] == "section" and ":" in str(block.get("block_id", "")):
+            first = block["text"]["text"].split("\n", 1)[0]
+            lines.append("  " + re.sub(r"<[^|>]+\|([^>]+)>", r"\1", first)[:140])  # links shown by their label
+        elif block["type"] == "context" and str(block.get("block_id", "")).startswith("empty:"):
+            lines.append("  " + block["elements"][0]["text"])
+    return lines
 
 
 def _triage_lines(blocks: list[dict[str, Any]]) -> list[str]:

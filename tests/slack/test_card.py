@@ -57,7 +57,7 @@ def test_everything_issue_four_asks_for_is_on_the_card() -> None:
     actions = [e.get("action_id") for b in blocks if b["type"] == "actions" for e in b["elements"]]
     assert actions == [Actions.CLAIM, Actions.REPLY, Actions.NOTE, Actions.SNOOZE, Actions.CLOSE, Actions.MORE]
     overflow = next(e for b in blocks if b["type"] == "actions" for e in b["elements"] if e["type"] == "overflow")
-    assert [o["value"] for o in overflow["options"]] == ["assign:42", "triage:42", "spam:42"]
+    assert [o["value"] for o in overflow["options"]] == ["assign:42", "triage:42", "spam:42", "history:42"]
 
 
 def test_the_sla_clock() -> None:
@@ -79,7 +79,7 @@ def test_status_lines() -> None:
     shown = render(closed)[1]
     assert "✅ Closed by <@U0AGENT002> <!date^" in shown and "dup ∗of∗ #\u206041" in shown
     actions = [e["action_id"] for b in render(closed)[2] if b["type"] == "actions" for e in b["elements"]]
-    assert actions == [Actions.REOPEN, Actions.NOTE]
+    assert actions == [Actions.REOPEN, Actions.NOTE, Actions.MORE]  # the overflow: History…
     spam = dataclasses.replace(details(status="spam"), closed_by="U0AGENT002")
     assert "🚫 Marked as spam by <@U0AGENT002>" in render(spam)[1]
 

@@ -18,7 +18,7 @@ from tests.slack.conftest import ALICE, BOB, CAROL, CHANNEL, Desk, desk_config, 
 USAGES = {
     "claim": "claim N [--takeover]", "unclaim": "unclaim N", "assign": "assign N @user",
     "reply": "reply N [--takeover] text", "note": "note N text", "snooze": "snooze N 30m|2h|tomorrow",
-    "close": "close N [reason]", "reopen": "reopen N", "spam": "spam N", "macro": "macro list|show NAME",
+    "close": "close N [reason]", "reopen": "reopen N", "spam": "spam N", "macro": "macro list|show NAME|add NAME text|remove NAME",
     "stats": "stats [today|7d]", "history": "history @handle", "queue": "queue [platform|p1-p4]", "mine": "mine",
 }
 MALFORMED = [

@@ -63,7 +63,8 @@ JSON_SCHEMA: dict[str, Any] = {
                            "attainment": {"type": ["number", "null"], "minimum": 0, "maximum": 1}}}},
         "agents": {"type": "array", "items": {
             "type": "object", "additionalProperties": False, "required": ["agent", "claimed", "replies", "closed"],
-            "properties": {"agent": {"type": "string"}, "claimed": {"type": "integer", "minimum": 0},
+            "properties": {"agent": {"type": "string"}, "name": {"type": "string"},
+                           "claimed": {"type": "integer", "minimum": 0},
                            "replies": {"type": "integer", "minimum": 0}, "closed": {"type": "integer", "minimum": 0}}}},
         "csat": {"type": "object", "additionalProperties": False,
                  "required": ["sent", "responses", "average", "satisfied"],
@@ -85,7 +86,9 @@ def _durations(d: Durations) -> dict[str, Any]:
     return {"count": d.count, "median_seconds": d.median, "p90_seconds": d.p90}
 
 
-def as_dict(r: Report) -> dict[str, Any]:
+def as_dict(r: Report, names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """``names``: agents' display names by id (``users.info``); each agent known gets ``name``."""
+    names = names or {}
     return {
         "since": r.since.isoformat(), "until": r.until.isoformat(), "generated_at": r.generated_at.isoformat(),
         "timezone": r.timezone,
@@ -95,7 +98,8 @@ def as_dict(r: Report) -> dict[str, Any]:
         "first_response": {**_durations(r.first_response), "unanswered": r.unanswered},
         "resolution": _durations(r.resolution),
         "sla": {s.kind: {"met": s.met, "missed": s.missed, "attainment": s.attainment} for s in r.sla},
-        "agents": [{"agent": a.agent, "claimed": a.claimed, "replies": a.replies, "closed": a.closed}
+        "agents": [{"agent": a.agent, **({"name": names[a.agent]} if a.agent in names else {}),
+                    "claimed": a.claimed, "replies": a.replies, "closed": a.closed}
                    for a in r.agents],
         "csat": {"sent": r.csat.sent, "responses": r.csat.responses, "average": r.csat.average,
                  "satisfied": r.csat.satisfied},
@@ -103,14 +107,14 @@ def as_dict(r: Report) -> dict[str, Any]:
     }
 
 
-def as_json(r: Report) -> str:
-    return json.dumps(as_dict(r), indent=2, ensure_ascii=False) + "\n"
+def as_json(r: Report, names: Mapping[str, str] | None = None) -> str:
+    return json.dumps(as_dict(r, names), indent=2, ensure_ascii=False) + "\n"
 
 
 # --- CSV --------------------------------------------------------------------------------------
 
 
-def _rows(r: Report) -> Iterator[tuple[str, str, object]]:
+def _rows(r: Report, names: Mapping[str, str]) -> Iterator[tuple[str, str, object]]:
     yield "period", "since", r.since.isoformat()
     yield "period", "until", r.until.isoformat()
     yield "period", "timezone", r.timezone
@@ -132,6 +136,8 @@ def _rows(r: Report) -> Iterator[tuple[str, str, object]]:
         yield f"sla_{s.kind}", "missed", s.missed
         yield f"sla_{s.kind}", "attainment", s.attainment
     for a in r.agents:
+        if a.agent in names:
+            yield f"agent_{a.agent}", "name", names[a.agent]
         yield f"agent_{a.agent}", "claimed", a.claimed
         yield f"agent_{a.agent}", "replies", a.replies
         yield f"agent_{a.agent}", "closed", a.closed
@@ -141,11 +147,11 @@ def _rows(r: Report) -> Iterator[tuple[str, str, object]]:
     yield "queue_now", "unclaimed", r.unclaimed_now
 
 
-def as_csv(r: Report) -> str:
+def as_csv(r: Report, names: Mapping[str, str] | None = None) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_HEADER)
-    for section, name, value in _rows(r):
+    for section, name, value in _rows(r, names or {}):
         writer.writerow((section, name, "" if value is None else value))
     return out.getvalue()
 
@@ -169,8 +175,14 @@ def _breakdown(counts: dict[Any, int]) -> str:
     return ", ".join(f"{k} {n}" for k, n in counts.items()) or "none"
 
 
-def as_text(r: Report) -> str:
-    """A plain table for the terminal."""
+def _beside(agent: str, names: Mapping[str, str] | None) -> str:
+    """``Alice (U0123)``: the display name beside the id, when it is known."""
+    name = (names or {}).get(agent)
+    return f"{name} ({agent})" if name and name != agent else agent
+
+
+def as_text(r: Report, names: Mapping[str, str] | None = None) -> str:
+    """A plain table for the terminal (agents by display name and id when ``names`` are known)."""
     lines = [
         f"socialdesk report {_local(r.since, r.timezone)} .. {_local(r.until, r.timezone)} ({r.timezone})",
         "",
@@ -193,8 +205,10 @@ def as_text(r: Report) -> str:
         lines.append(f"{'SLA':<24}no timer met or missed in the period")
     lines.append("")
     if r.agents:
-        lines.append(f"{'agent':<24}{'claimed':>7}{'replies':>14}{'closed':>14}")
-        lines += [f"{'  ' + a.agent:<24}{a.claimed:>7}{a.replies:>14}{a.closed:>14}" for a in r.agents]
+        width = max(24, *(len(_beside(a.agent, names)) + 4 for a in r.agents))
+        lines.append(f"{'agent':<{width}}{'claimed':>7}{'replies':>14}{'closed':>14}")
+        lines += [f"{'  ' + _beside(a.agent, names):<{width}}{a.claimed:>7}{a.replies:>14}{a.closed:>14}"
+                  for a in r.agents]
     else:
         lines.append(f"{'agents':<24}no claims, replies or closes in the period")
     average = "n/a" if r.csat.average is None else f"{r.csat.average:.2f}/5"
@@ -207,15 +221,16 @@ def as_text(r: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _who(agent: str, names: Mapping[str, str] | None) -> str:
-    """A Slack user id as a mention, or by name when ``names`` are given (no notification);
-    anything else (an actor a plugin named) as escaped text."""
+def _who(agent: str, names: Mapping[str, str] | None, with_ids: bool = False) -> str:
+    """A Slack user id as a mention, or by name when ``names`` are given (no notification),
+    followed by the raw id with ``with_ids``; anything else (an actor a plugin named) as escaped text."""
     if names is not None:
-        return fit(names.get(agent, agent), 64, mrkdwn=True)
+        shown = fit(names.get(agent, agent), 64, mrkdwn=True)
+        return f"{shown} (`{agent}`)" if with_ids and names.get(agent, agent) != agent else shown
     return f"<@{agent}>" if _SLACK_USER.match(agent) else fit(agent, 64, mrkdwn=True)
 
 
-def as_slack(r: Report, label: str, *, names: Mapping[str, str] | None = None) -> str:
+def as_slack(r: Report, label: str, *, names: Mapping[str, str] | None = None, with_ids: bool = False) -> str:
     """mrkdwn for ``/desk stats`` and the digest; ``label`` says which period ("the last 7 days").
 
     Agents are ``<@mentions>`` (fine in an ephemeral answer) unless ``names`` maps their
@@ -240,7 +255,7 @@ def as_slack(r: Report, label: str, *, names: Mapping[str, str] | None = None) -
         lines.append(f"• SLA {escape_mrkdwn(s.kind.replace('_', ' '))}: {_share(s.attainment)} "
                      f"({s.met} met, {s.missed} missed)")
     if r.agents:
-        shown = ", ".join(f"{_who(a.agent, names)} {a.replies} replies/{a.closed} closed/{a.claimed} claimed"
+        shown = ", ".join(f"{_who(a.agent, names, with_ids)} {a.replies} replies/{a.closed} closed/{a.claimed} claimed"
                           for a in r.agents[:MAX_AGENTS_ON_SLACK])
         more = f" and {len(r.agents) - MAX_AGENTS_ON_SLACK} more" if len(r.agents) > MAX_AGENTS_ON_SLACK else ""
         lines.append(f"• Agents: {shown}{more}")

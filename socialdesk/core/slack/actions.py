@@ -23,6 +23,7 @@ from socialdesk.core.errors import DeskError
 from socialdesk.core.extensions import Actor
 from socialdesk.core.slack import ticket_actions
 from socialdesk.core.slack.card import Actions
+from socialdesk.core.slack.history_modal import build_history_view
 from socialdesk.core.slack.interaction import actor_or_refuse, channel_of, tell
 from socialdesk.core.slack.macros import MacroContext, fill
 from socialdesk.core.slack.masking import masked_message
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
     from socialdesk.core.app import DeskApp
 
 log = logging.getLogger(__name__)
-_OVERFLOW = re.compile(r"^(assign|unclaim|triage|spam|reopen):(\d{1,12})$")
+_OVERFLOW = re.compile(r"^(assign|unclaim|triage|spam|reopen|history):(\d{1,12})$")
 
 Work = Callable[[Actor, int], Awaitable[str]]
 MakeView = Callable[[Actor, int, str | None], Awaitable[View]]
@@ -66,7 +67,7 @@ async def build_reply_view(app: DeskApp, rt: SlackRuntime, ticket_id: int, actor
     ticket = details.ticket
     inbound = [m for m in await app.service.messages_of(ticket_id) if m.direction == "inbound"]
     holder = ticket.assignee if ticket.assignee and ticket.assignee != actor.user_id and not actor.is_admin else None
-    macros = rt.settings.macros
+    macros = await rt.macros()
     if macro is None and not text and ticket.suggested_macro in macros:
         macro = ticket.suggested_macro  # triage suggested one: preselect, and fill it in
         text = await _filled(app, rt, ticket_id, actor, macros[macro])
@@ -91,7 +92,7 @@ async def _filled(app: DeskApp, rt: SlackRuntime, ticket_id: int, actor: Actor, 
 
 
 async def fill_macro(app: DeskApp, rt: SlackRuntime, ticket_id: int, actor: Actor, name: str) -> str | None:
-    text = rt.settings.macros.get(name)
+    text = (await rt.macros()).get(name)
     return await _filled(app, rt, ticket_id, actor, text) if text is not None else None
 
 
@@ -115,9 +116,6 @@ def register(bolt: AsyncApp, app: DeskApp, rt: SlackRuntime) -> None:
 
         bolt.action(action_id)(listener)
 
-    async def claim(actor: Actor, number: int) -> str:
-        return await ticket_actions.claim(service, actor, number, rt.settings.command)
-
     async def close(actor: Actor, number: int) -> str:
         return await ticket_actions.close(service, actor, number)
 
@@ -138,7 +136,7 @@ def register(bolt: AsyncApp, app: DeskApp, rt: SlackRuntime) -> None:
         reply = await service.discard_reply(reply_id, actor)
         return f"The reply to #{reply.ticket_id} is discarded; nothing more will be sent."
 
-    simple(Actions.CLAIM, claim)
+    # Claim (and the takeover it may offer) is registered by socialdesk.core.slack.takeover.
     simple(Actions.CLOSE, close)
     simple(Actions.REOPEN, reopen)
     simple(Actions.RESEND, resend)
@@ -182,6 +180,9 @@ def register(bolt: AsyncApp, app: DeskApp, rt: SlackRuntime) -> None:
             raise DeskError(f"#{number} is {ticket.status}; reopen it to correct its triage")
         return triage_modal(ticket, ModalState(number, channel), CATEGORIES)
 
+    async def history_view(actor: Actor, number: int, channel: str | None) -> View:
+        return await build_history_view(app, rt, number)
+
     def modal_button(action_id: str, make: MakeView) -> None:
         """A click that opens a form for the ticket."""
 
@@ -208,6 +209,9 @@ def register(bolt: AsyncApp, app: DeskApp, rt: SlackRuntime) -> None:
             return
         if choice == "triage":
             await open_modal(body, client, respond, triage_view)
+            return
+        if choice == "history":
+            await open_modal(body, client, respond, history_view)
             return
         actor = await actor_or_refuse(rt, body, respond)
         if actor is None:

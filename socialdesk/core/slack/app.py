@@ -15,8 +15,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
-from socialdesk.core.slack import (actions, incident_actions, past_answer_actions, reply_correction_actions,
-                                   reply_counter_actions, reveal, submissions)
+from socialdesk.core.slack import (actions, history_modal, home_tab, incident_actions, past_answer_actions,
+                                   reply_correction_actions, reply_counter_actions, reveal, submissions, takeover)
 from socialdesk.core.slack.commands import CommandSet
 from socialdesk.core.slack.authorization import DeskAuthorize
 from socialdesk.core.slack.interaction import actor_or_refuse, channel_of, tell
@@ -93,6 +93,9 @@ def build_bolt_app(app: DeskApp, rt: SlackRuntime) -> AsyncApp:
     incident_actions.register(bolt, app, rt)
     reveal.register(bolt, app, rt)
     submissions.register(bolt, app, rt)
+    takeover.register(bolt, app, rt)
+    history_modal.register(bolt, app, rt)
+    home_tab.register(bolt, app, rt)
     past_answer_actions.register(bolt, app, rt)
     reply_counter_actions.register(bolt, app, rt)
     reply_correction_actions.register(bolt, app, rt)

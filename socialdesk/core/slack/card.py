@@ -55,7 +55,7 @@ class Actions:
     SNOOZE = "desk.snooze"
     CLOSE = "desk.close"
     REOPEN = "desk.reopen"
-    MORE = "desk.more"  # overflow: "assign:42", "unclaim:42", "triage:42", "spam:42", "reopen:42"
+    MORE = "desk.more"  # overflow: "assign:42", "unclaim:42", "triage:42", "spam:42", "reopen:42", "history:42"
     RESEND = "desk.reply_resend"
     DISCARD = "desk.reply_discard"
     LINK = "desk.link"  # link buttons: Slack still sends a click, which is acknowledged
@@ -239,6 +239,7 @@ def _buttons(d: TicketDetails) -> list[Block]:
         elements: list[Any] = [
             ButtonElement(text="Reopen", action_id=Actions.REOPEN, value=value, style="primary"),
             ButtonElement(text="Note", action_id=Actions.NOTE, value=value),
+            OverflowMenuElement(action_id=Actions.MORE, options=[Option(text="History…", value=f"history:{t.id}")]),
         ]
     else:
         more = [Option(text="Assign…", value=f"assign:{t.id}")]
@@ -246,6 +247,7 @@ def _buttons(d: TicketDetails) -> list[Block]:
             more.append(Option(text="Unclaim", value=f"unclaim:{t.id}"))
         more.append(Option(text="Correct triage…", value=f"triage:{t.id}"))  # priority/category: a label to learn from
         more.append(Option(text="Mark as spam", value=f"spam:{t.id}"))
+        more.append(Option(text="History…", value=f"history:{t.id}"))  # timeline and the customer's other tickets
         elements = [
             ButtonElement(text="Claim", action_id=Actions.CLAIM, value=value,
                           style=None if t.assignee else "primary"),

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 from socialdesk.core.errors import ClaimedByOther, DeskError
 from socialdesk.core.extensions import Actor, DeskSubcommand, SubcommandCall
 from socialdesk.core.hooks import await_me_maybe
-from socialdesk.core.slack import ticket_actions
+from socialdesk.core.slack import admin_commands, ticket_actions
+from socialdesk.core.slack.command_usage import Usage
 from socialdesk.core.slack.card import PRIORITY_MARKS
 from socialdesk.core.slack.ticket_actions import TAKEOVER
 from socialdesk.core.slack.durations import snooze_until
@@ -43,10 +44,6 @@ TICKET = re.compile(r"^#?(\d{1,12})$")
 USER = re.compile(r"^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$|^@?([UW][A-Z0-9]{2,})$")
 LIST_LIMIT = 15
 MAX_ANSWER_CHARS = 3500
-
-
-class Usage(Exception):
-    """The input could not be read: answer with the subcommand's usage."""
 
 
 @dataclass(frozen=True)
@@ -237,23 +234,6 @@ async def spam(ctx: Context, args: str) -> str:
 # --- reference -----------------------------------------------------------------------------------
 
 
-async def macro(ctx: Context, args: str) -> str:
-    action, _, name = args.strip().partition(" ")
-    macros = ctx.rt.settings.macros
-    if action == "list" and not name:
-        if not macros:
-            return "No macros are configured (`[plugins.slack.macros]` in plugins.toml)."
-        lines = [f"• `{n}`: {fit(cut(one_line(t), 80), 500, mrkdwn=True)}" for n, t in sorted(macros.items())]
-        return "*Macros* (pick one in the reply modal):\n" + "\n".join(lines)
-    if action == "show" and name.strip():
-        text = macros.get(name.strip())
-        if text is None:
-            known = ", ".join(f"`{n}`" for n in sorted(macros)) or "none"
-            return f"No macro named `{escape_mrkdwn(cut(name.strip(), 40))}`. Macros: {known}"
-        return f"*Macro `{name.strip()}`*\n{fit(text, 3000, mrkdwn=True)}"
-    raise Usage()
-
-
 async def stats(ctx: Context, args: str) -> str:
     """The same numbers as ``socialdesk report`` (socialdesk.core.reports.report), for today or
     the last 7d (any amount such as 24h or 30d is read too)."""
@@ -267,7 +247,9 @@ async def stats(ctx: Context, args: str) -> str:
             raise Usage()
         since, label = now - span, f"the last {word}"
     report = await build_report(ctx.app.database, since, now, now=now, tz_name=tz_name)
-    return report_as_slack(report, label)
+    # Display names beside the ids, without pinging anyone (cached users.info, rate-limit aware).
+    names = await ctx.rt.names.names(a.agent for a in report.agents)
+    return report_as_slack(report, label, names=names, with_ids=True)
 
 
 async def help_text(ctx: Context, args: str) -> str:
@@ -293,10 +275,17 @@ BUILTIN: tuple[Subcommand, ...] = (
     Subcommand("close", "close N [reason]", "close ticket N", close),
     Subcommand("reopen", "reopen N", "reopen a closed ticket", reopen),
     Subcommand("spam", "spam N", "mark ticket N as spam (closes it)", spam),
-    Subcommand("macro", "macro list|show NAME", "canned replies", macro),
+    Subcommand("macro", "macro list|show NAME|add NAME text|remove NAME",
+               "canned replies (add and remove: admins)", admin_commands.macro),
     Subcommand("stats", "stats [today|7d]", "volume, response times, SLA, agents and CSAT (also 24h, 30d…)",
                stats),
     Subcommand("history", "history @handle", "earlier tickets from one author", history),
+    Subcommand("block", "block @handle [platform]|list", "file an author's mentions closed as spam (admins)",
+               admin_commands.block, admin_only=True),
+    Subcommand("unblock", "unblock @handle [platform]", "undo a block (admins)", admin_commands.unblock,
+               admin_only=True),
+    Subcommand("agents", "agents [add|remove @user|@group [admin]]", "who may act on the desk (changes: admins)",
+               admin_commands.agents),
 )
 
 

@@ -143,7 +143,7 @@ def register(bolt: AsyncApp, app: DeskApp, rt: SlackRuntime) -> None:
         try:
             view = await incidents.view(number, shown=0)
             modal = reply_all_modal(number, open_tickets=view.active_tickets,
-                                    title=await masked(app, view.incident.title), macros=rt.settings.macros,
+                                    title=await masked(app, view.incident.title), macros=await rt.macros(),
                                     state=IncidentModalState(number, channel_of(body)))
             await client.views_open(trigger_id=body["trigger_id"], view=modal)
         except DeskError as exc:
@@ -163,7 +163,7 @@ def register(bolt: AsyncApp, app: DeskApp, rt: SlackRuntime) -> None:
         template = text_value(view, IncidentInputs.TEXT, IncidentInputs.TEXT_ACTION)
         macro = selected(view, IncidentInputs.MACRO, IncidentInputs.MACRO_ACTION)
         if not template.strip() and macro:
-            template = rt.settings.macros.get(macro[0], "")
+            template = (await rt.macros()).get(macro[0], "")
         # The agent's own name is the same in every reply; the rest is filled per author.
         template = template.replace("{agent}", await rt.agent_name(actor.user_id))
         close_after = IncidentInputs.CLOSE_AFTER in selected(view, IncidentInputs.OPTIONS,

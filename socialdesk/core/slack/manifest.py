@@ -54,18 +54,25 @@ def build_manifest(config: AppConfig, *, mode: Literal["socket", "http"] | str |
         "should_escape": False,
     }
     interactivity: dict[str, Any] = {"is_enabled": True}
+    # The App Home tab (socialdesk.core.slack.home_tab) is published when an agent opens it.
+    events: dict[str, Any] = {"bot_events": ["app_home_opened"]}
     if request_url:
         command["url"] = request_url
         interactivity["request_url"] = request_url
+        events["request_url"] = request_url
+    home = settings.home.enabled
     return {
         "_metadata": {"major_version": 1, "minor_version": 1},
         "display_information": {"name": APP_NAME, "description": DESCRIPTION},
         "features": {
             "bot_user": {"display_name": APP_NAME, "always_online": True},
             "slash_commands": [command],
+            **({"app_home": {"home_tab_enabled": True, "messages_tab_enabled": False,
+                             "messages_tab_read_only_enabled": False}} if home else {}),
         },
         "oauth_config": {"scopes": {"bot": list(needed_scopes(config))}},
         "settings": {
+            **({"event_subscriptions": events} if home else {}),
             "interactivity": interactivity,
             "org_deploy_enabled": False,
             "socket_mode_enabled": mode == "socket",

@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from socialdesk.core.admin.members import MemberLists
 from socialdesk.core.config import DeskConfig
 from socialdesk.core.extensions import Actor
 
@@ -35,8 +36,12 @@ class _Members:
 
 class Permissions:
     def __init__(self, desk: DeskConfig, client: AsyncWebClient, cache_seconds: float,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 members: Callable[[], Awaitable[MemberLists]] | None = None) -> None:
+        """``members``: plugins.toml's lists merged with the database's (``/desk agents``);
+        without it, plugins.toml's alone."""
         self._desk = desk
+        self._member_lists = members
         self._client = client
         self._ttl = cache_seconds
         self._clock = clock
@@ -68,14 +73,23 @@ class Permissions:
                 return True
         return False
 
+    async def lists(self) -> MemberLists:
+        if self._member_lists is not None:
+            return await self._member_lists()
+        d = self._desk
+        return MemberLists(frozenset(d.agents), frozenset(d.agent_groups), frozenset(d.admins),
+                           frozenset(d.admin_groups))
+
     async def is_admin(self, user_id: str) -> bool:
-        return user_id in self._desk.admins or await self._in_any(user_id, self._desk.admin_groups)
+        lists = await self.lists()
+        return user_id in lists.admins or await self._in_any(user_id, sorted(lists.admin_groups))
 
     async def actor(self, user_id: str) -> Actor | None:
         """The desk actor for a Slack user, or ``None`` if they are neither agent nor admin."""
         if await self.is_admin(user_id):
             return Actor(user_id, is_admin=True)
-        if user_id in self._desk.agents or await self._in_any(user_id, self._desk.agent_groups):
+        lists = await self.lists()
+        if user_id in lists.agents or await self._in_any(user_id, sorted(lists.agent_groups)):
             return Actor(user_id)
         return None
 

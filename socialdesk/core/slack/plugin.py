@@ -20,6 +20,7 @@ from socialdesk.core.slack.app import build_bolt_app
 from socialdesk.core.slack.channel_notice import CHANNEL_NOTICE_PERFORMERS
 from socialdesk.core.slack.delivery import NOTICE_KIND, PERFORMERS
 from socialdesk.core.slack.incident_delivery import INCIDENT_PERFORMERS
+from socialdesk.core.slack.home_tab import close_homes, refresh_homes
 from socialdesk.core.slack.escaping import escape_mrkdwn, fit, one_line
 from socialdesk.core.slack.routing import unrouted_problem
 from socialdesk.core.slack.runner import SlackListener
@@ -77,6 +78,7 @@ async def socialdesk_stop_services(app: DeskApp) -> None:
     if rt is not None and rt.listener is not None:
         await rt.listener.stop()
         rt.listener = None
+    await close_homes(app)
 
 
 @hookimpl
@@ -87,6 +89,7 @@ async def socialdesk_ticket_event(event: TicketEvent, app: DeskApp) -> None:
     * a follow-up that made the ticket urgent enough to page on-call: to the on-call group
       (the card's own mention only pages when the card is first posted).
     """
+    await refresh_homes(app)  # App Homes opened recently show the change (debounced per agent)
     if event.kind in (EventKind.REPLY_FAILED, EventKind.REPLY_UNCERTAIN):
         text = await _reply_notice(event, app)
     elif event.kind == EventKind.MESSAGE_ADDED:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 import weakref
 from typing import TYPE_CHECKING
 
@@ -17,7 +16,9 @@ from pydantic import SecretStr
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from socialdesk.core.admin.lists import admin_lists
 from socialdesk.core.errors import DeskError
+from socialdesk.core.slack.display_names import DisplayNames
 from socialdesk.core.slack.pacing import Pacer
 from socialdesk.core.slack.permissions import Permissions
 from socialdesk.core.slack.settings import PLUGIN_NAME, SlackSettings, slack_settings
@@ -45,9 +46,10 @@ class SlackRuntime:
         # Interactive calls (modals, user groups, names) keep slack_sdk's connection retries.
         self.client = self._client()
         self.pacer = Pacer(self.settings.rate.per_channel_per_second, self.settings.rate.burst)
-        self.permissions = Permissions(app.config.desk, self.client, self.settings.permission_cache_seconds)
+        self.permissions = Permissions(app.config.desk, self.client, self.settings.permission_cache_seconds,
+                                       members=admin_lists(app).members.lists)
         self.listener: SlackListener | None = None
-        self._names: dict[str, tuple[str, float]] = {}
+        self.names = DisplayNames(self.client, ttl=NAME_CACHE_SECONDS)  # bounded, rate-limit aware
         self._team_url: str | None = None
 
     def _client(self, **kwargs: object) -> AsyncWebClient:
@@ -63,19 +65,13 @@ class SlackRuntime:
         env_name = getattr(self.settings, env_key)
         return self.app.config.secret(env_name, f"plugins.{PLUGIN_NAME}.{env_key}").get_secret_value()
 
+    async def macros(self) -> dict[str, str]:
+        """``plugins.slack.macros`` with those added or removed by admins (``/desk macro add|remove``)."""
+        return await admin_lists(self.app).macros.effective(self.settings.macros)
+
     async def agent_name(self, user_id: str) -> str:
         """How an agent signs a public reply: their Slack display name (or real name)."""
-        cached = self._names.get(user_id)
-        if cached is not None and time.monotonic() - cached[1] < NAME_CACHE_SECONDS:
-            return cached[0]
-        try:
-            profile = (await self.client.users_info(user=user_id))["user"]["profile"]
-            name = profile.get("display_name") or profile.get("real_name") or user_id
-        except (SlackApiError, OSError, TimeoutError, KeyError) as exc:
-            log.warning("users.info failed", extra={"user": user_id, "error": type(exc).__name__})
-            return cached[0] if cached else "the support team"
-        self._names[user_id] = (name, time.monotonic())
-        return name
+        return await self.names.name(user_id) or "the support team"
 
     async def check_token(self) -> None:
         """Ask Slack who the bot is (auth.test) before serving: a wrong token is a start-up

@@ -13,6 +13,7 @@ from pydantic import Field, field_validator
 from socialdesk.core.config import AppConfig, StrictModel
 from socialdesk.core.config_types import EnvVarName, Priority
 from socialdesk.core.errors import DeskError
+from socialdesk.core.slack.home_settings import HomeSettings
 
 PLUGIN_NAME = "slack"
 DEFAULT_API_URL = "https://slack.com/api/"
@@ -65,6 +66,7 @@ class SlackSettings(StrictModel):
     message_preview_chars: int = Field(1200, ge=100, le=2900)
     request_timeout_seconds: float = Field(10.0, gt=0, le=120)
     permission_cache_seconds: float = Field(60.0, ge=0, le=3600)
+    home: HomeSettings = HomeSettings()  # the App Home tab
 
     @field_validator("api_url")
     @classmethod

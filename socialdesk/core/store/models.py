@@ -434,3 +434,59 @@ class PastAnswerVector(Base):
     language: Mapped[str | None] = mapped_column(String(16))
     terms: Mapped[dict[str, Any]] = mapped_column(LosslessJSON, default=dict)  # term -> count
     indexed_at: Mapped[datetime]
+
+
+class BlockedAuthorRow(Base):
+    """An author blocked with ``/desk block @handle [platform]``: their mentions are filed
+    closed as spam, like ``plugins.noise.blocked_authors`` (which stays the starting list).
+    ``platform`` is ``*`` for every platform; ``who`` is the handle without ``@`` or the
+    platform's user id, case-folded."""
+
+    __tablename__ = "blocked_authors"
+    __table_args__ = (UniqueConstraint("platform", "who", name="uq_blocked_authors_platform_who"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    who: Mapped[str] = mapped_column(LosslessString(200))
+    added_by: Mapped[str] = mapped_column(String(32))
+    added_at: Mapped[datetime]
+
+
+class DeskMacroRow(Base):
+    """A macro added or removed with ``/desk macro add|remove``, over ``plugins.slack.macros``:
+    ``text`` replaces the configured macro of that name; ``None`` removes it."""
+
+    __tablename__ = "desk_macros"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    text: Mapped[str | None] = mapped_column(LosslessText)
+    changed_by: Mapped[str] = mapped_column(String(32))
+    changed_at: Mapped[datetime]
+
+
+class DeskMemberRow(Base):
+    """Who may act, added with ``/desk agents add|remove`` on top of ``desk.agents``/``desk.admins``
+    and their groups: ``subject`` is a Slack user (U…/W…) or user group (S…) id, ``role``
+    ``agent`` or ``admin``; ``removed`` hides a configured entry."""
+
+    __tablename__ = "desk_members"
+
+    subject: Mapped[str] = mapped_column(String(32), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    removed: Mapped[bool] = mapped_column(Boolean, default=False)
+    changed_by: Mapped[str] = mapped_column(String(32))
+    changed_at: Mapped[datetime]
+
+
+class HomePreference(Base):
+    """One agent's App Home: the filters they picked, and when they last opened it (only
+    recent openers get refreshes)."""
+
+    __tablename__ = "home_preferences"
+    __table_args__ = (Index("ix_home_preferences_opened_at", "opened_at"),)
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    platform: Mapped[str | None] = mapped_column(String(32))
+    priority: Mapped[int | None] = mapped_column(Integer)
+    opened_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]

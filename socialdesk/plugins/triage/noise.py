@@ -29,6 +29,7 @@ from weakref import WeakKeyDictionary
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
+from socialdesk.core.admin.lists import admin_lists
 from socialdesk.core.config import StrictModel
 from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.mention import Mention
@@ -258,6 +259,11 @@ def pattern_findings(text: str, settings: NoiseSettings) -> list[str]:
     return reasons
 
 
+def blocked_verdict() -> list[TriageContribution]:
+    return [TriageContribution(spam=True, priority=LOWEST_PRIORITY, reasons=("blocked author",),
+                               auto_close="blocked author")]
+
+
 def link_findings(text: str, settings: NoiseSettings) -> list[str]:
     links, shortened = _links(text[:MAX_CHARS], settings)
     if links >= settings.max_links:
@@ -287,8 +293,7 @@ def triage_mention(mention: Mention, settings: NoiseSettings, tracker: RepeatTra
     """The noise verdict; ``predict`` (the learned model, when on) may overrule a pattern."""
     author = mention.author
     if settings.is_blocked(author.platform, author.handle, author.external_id):
-        return [TriageContribution(spam=True, priority=LOWEST_PRIORITY, reasons=("blocked author",),
-                                   auto_close="blocked author")]
+        return blocked_verdict()
     patterns = pattern_findings(mention.text, settings)
     strong = link_findings(mention.text, settings)
     repeats = tracker.sightings(mention, normalise(mention.text[:MAX_CHARS]).strip(),
@@ -317,6 +322,11 @@ def socialdesk_settings_model() -> type[NoiseSettings]:
 @hookimpl
 async def socialdesk_triage(mention: Mention, app: Any) -> list[TriageContribution]:
     settings: NoiseSettings = app.settings(PLUGIN_NAME)
+    author = mention.author
+    # Authors blocked with `/desk block` (the database, read through a short cache) are
+    # handled exactly as those of blocked_authors.
+    if await admin_lists(app).blocklist.is_blocked(author.platform, author.handle, author.external_id):
+        return blocked_verdict()
     predict = None
     if settings.model_overrules and app.pm.has_plugin(LEARNED_PLUGIN):
         from socialdesk.plugins.triage.learned import current_model

@@ -18,7 +18,7 @@ from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 
-from socialdesk.sandbox.slack import payloads
+from socialdesk.sandbox.slack import home_tabs, payloads
 from socialdesk.sandbox.slack.api_request import ApiError
 from socialdesk.sandbox.slack.blockkit import validate_view, with_generated_ids
 from socialdesk.sandbox.slack.modals import View, element_state, submitted_values
@@ -173,6 +173,25 @@ class SlackDriver:
         where = self._state.resolve_channel(message.channel, for_posting=False)
         return message, await self.send_event(payloads.message_event(self._state, message, where))
 
+    async def open_home(self, user: str) -> Delivery:
+        """``user`` opens the app's Home tab: the app gets ``app_home_opened``."""
+        self._require_user(user)
+        return await self.send_event(home_tabs.app_home_opened_event(self._state, user))
+
+    async def pick_in_view(self, view_id: str, action_id: str, value: str, *, user: str | None = None,
+                           block_id: str | None = None) -> Delivery:
+        """Pick the option with ``value`` in a select inside a modal or Home tab (block_actions from the view)."""
+        view = self._open_view(view_id)
+        element, found_block = _find_element(view.blocks, action_id, block_id)
+        selected = element_state(element, value).get("selected_option")
+        if selected is None:
+            raise ValueError(f"{action_id} is a {element.get('type')}, not something with options")
+        user = user or view.user
+        action = payloads.element_action(element, found_block, self._state.ts.next(), selected)
+        payload = payloads.view_actions(self._state, user_id=user, view=view, action=action,
+                                        trigger=self._state.issue_trigger(user))
+        return await self._deliver("interactive", payload, accepts_response_payload=False)
+
     async def send_event(self, event: dict[str, Any]) -> Delivery:
         """Deliver any Events API event (wrapped in its event_callback)."""
         payload = payloads.event_callback(self._state, event, int(time.time()))
@@ -185,7 +204,7 @@ class SlackDriver:
             raise LookupError(f"no user {user} in the sandbox workspace")
 
     def _open_view(self, view_id: str) -> View:
-        view = self._state.views.get(view_id)
+        view = self._state.views.get(view_id) or self._state.homes.get(view_id)  # a modal or a Home tab
         if view is None or view.closed:
             raise LookupError(f"view {view_id} is not open")
         return view

@@ -26,6 +26,7 @@ from socialdesk.sandbox.slack import (
     directory_methods,
     file_info,
     file_methods,
+    home_tabs,
     view_methods,
 )
 from socialdesk.sandbox.slack.api_request import ApiCall
@@ -91,6 +92,7 @@ class SlackEmulator(EmulatorServer):
         self.response_urls = ResponseUrls()
         methods = {**chat_methods.METHODS, **view_methods.METHODS, **directory_methods.METHODS,
                    **conversation_methods.METHODS, **file_methods.METHODS, **file_info.METHODS,
+                   **home_tabs.METHODS,
                    "apps.connections.open": self.socket_mode.connections_open}
         self.web_api = WebApi(self.state, self.limiter, methods)
 
@@ -225,6 +227,10 @@ class SlackEmulator(EmulatorServer):
 
     def view(self, view_id: str) -> View | None:
         return self.state.views.get(view_id)
+
+    def home(self, user: str) -> View | None:
+        """The Home tab view published for ``user`` (its ``history`` holds earlier publishes)."""
+        return self.state.homes.of(user)
 
     @property
     def files(self) -> list[UploadedFile]:

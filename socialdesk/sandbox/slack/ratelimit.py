@@ -33,6 +33,7 @@ METHOD_TIERS: dict[str, int] = {
     "usergroups.users.list": 2,
     "users.info": 4,
     "views.open": 4,
+    "views.publish": 4,
     "views.push": 4,
     "views.update": 4,
 }

@@ -17,6 +17,7 @@ from typing import Any
 from socialdesk.sandbox.slack.api_request import ApiCall, ApiError
 from socialdesk.sandbox.slack.files import FileStore
 from socialdesk.sandbox.slack.ids import IdFactory, TsClock, trigger_id
+from socialdesk.sandbox.slack.home_tabs import HomeTabs
 from socialdesk.sandbox.slack.modals import ViewStore
 from socialdesk.sandbox.slack.timeline import ChannelTimeline, Ephemeral, Message, TimelineCaps
 from socialdesk.sandbox.slack.workspace import SlackChannel, Workspace
@@ -56,6 +57,7 @@ class SlackState:
         self.ids = IdFactory()
         self.ts = TsClock(clock)
         self.views = ViewStore(self.ids, max_views)
+        self.homes = HomeTabs(self.ids)  # App Home tabs (views.publish)
         self.files = FileStore(self.ids, max_files)
         # URL prefixes Slack cannot download an image from (gone, private): a message with an
         # image block pointing there is refused, as Slack refuses it.
