@@ -595,7 +595,7 @@ class DeskService:
         """Active tickets, most urgent first, oldest first within a priority."""
         query = ticket_queries.queue_query(platform=platform, priority=priority, assignee=assignee, limit=limit)
         async with self._db.sessions() as session:
-            return [snapshot(t) for t in await session.scalars(query)]
+            return [snapshot(t) for t in await session.execute(query)]
 
 
 def _close(t: Ticket, actor: str, reason: str | None, now: datetime) -> None:

@@ -173,11 +173,16 @@ async def ticket_details(session: AsyncSession, ticket_id: int) -> TicketDetails
                          row.closed_by, earlier)
 
 
+# Listings read the ticket columns as plain rows (``snapshot`` reads them by name): mapping
+# ORM objects into a session's identity map cost as much as the indexed query itself.
+_TICKET_COLUMNS = tuple(Ticket.__table__.c)
+
+
 def queue_query(*, platform: str | None = None, priority: int | None = None, assignee: str | None = None,
-                limit: int = 50) -> Select[tuple[Ticket]]:
+                limit: int = 50) -> Select[Any]:
     """Active tickets, most urgent first, oldest first within a priority: read in the order
     of ``ix_tickets_active_queue`` (``ix_tickets_active_assignee`` for one agent's)."""
-    query = select(Ticket).where(is_active(Ticket.status))
+    query = select(*_TICKET_COLUMNS).where(is_active(Ticket.status))
     if platform:
         query = query.where(Ticket.platform == platform)
     if priority:
@@ -187,11 +192,11 @@ def queue_query(*, platform: str | None = None, priority: int | None = None, ass
     return query.order_by(Ticket.priority, Ticket.created_at, Ticket.id).limit(limit)
 
 
-def history_query(handle: str, *, platform: str | None = None, limit: int = 10) -> Select[tuple[Ticket]]:
+def history_query(handle: str, *, platform: str | None = None, limit: int = 10) -> Select[Any]:
     """Tickets opened by authors with this handle, newest first (``ix_authors_handle_lower``,
     then ``ix_tickets_author_created``)."""
     handle = handle.strip().removeprefix("@").casefold()
-    query = select(Ticket).join(Author, Ticket.author_id == Author.id).where(func.lower(Author.handle) == handle)
+    query = select(*_TICKET_COLUMNS).join(Author, Ticket.author_id == Author.id).where(func.lower(Author.handle) == handle)
     if platform:
         query = query.where(Ticket.platform == platform)
     return query.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit)
@@ -200,7 +205,7 @@ def history_query(handle: str, *, platform: str | None = None, limit: int = 10) 
 async def history_of(session: AsyncSession, handle: str, *, platform: str | None = None,
                      limit: int = 10) -> list[TicketSummary]:
     """Tickets opened by authors with this handle (any platform unless given), newest first."""
-    rows = await session.scalars(history_query(handle, platform=platform, limit=limit))
+    rows = await session.execute(history_query(handle, platform=platform, limit=limit))
     return await summaries(session, [snapshot(t) for t in rows])
 
 
