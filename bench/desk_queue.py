@@ -17,31 +17,26 @@ and interleaved (the order alternates); each round times ``--calls`` calls of ea
 ratio is the desk's median over the hand-written median (lower is better; the aim is at
 most 2).
 
-    python bench/queue.py [--tickets 1000000] [--active 90000] [--rounds 9] [--calls 20]
+    python bench/desk_queue.py [--tickets 1000000] [--active 90000] [--rounds 9] [--calls 20]
                           [--databases sqlite,postgresql] [--postgres-url URL]
 """
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import json
+import os
+import platform as platform_module
+import statistics
 import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime, timezone
 from pathlib import Path
-
-# This file's name is also the standard library's `queue` (which concurrent.futures
-# imports): run as a script, its directory must not shadow it.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import platform as platform_module  # noqa: E402
-import statistics  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence  # noqa: E402
-from contextlib import asynccontextmanager  # noqa: E402
-from datetime import datetime, timezone  # noqa: E402
-from typing import Any  # noqa: E402
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -61,7 +56,7 @@ from socialdesk.devtools.postgres import isolated_schema  # noqa: E402
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 POSTGRES_ENV = "SOCIALDESK_TEST_DATABASE_URL"
-RESULTS_FILE = ROOT / "bench" / "results" / "queue.json"
+RESULTS_FILE = ROOT / "bench" / "results" / "desk_queue.json"
 AGENTS = 30
 ACTIVE = "status IN ('open', 'waiting', 'snoozed')"
 COLUMNS = ("id, platform, conversation_id, status, priority, category, tags, sentiment, sentiment_score, "
