@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from socialdesk.core.runtime.metrics import metrics_for
@@ -73,9 +73,10 @@ class HandledRequests:
             self._last_sweep = now
             self._seen = {k: v for k, v in self._seen.items() if v > now}
         if self._app.database.dialect == "sqlite":
-            async with self._app.database.sessions() as session:
-                if await session.get(HandledSlackRequest, signature) is not None:
-                    return False
+            found = await self._app.database.run_read(lambda c: c.execute(
+                select(HandledSlackRequest.signature).where(HandledSlackRequest.signature == signature)).first())
+            if found is not None:
+                return False
             self._pending.add(signature)
             self._sweep_pending |= sweep
             if not self._writes:  # one writer at a time records everything pending

@@ -103,7 +103,12 @@ class Database:
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
         self.engine = create_engine_for(url, **engine_kwargs)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        # Sessions for reads: on SQLite they start no BEGIN IMMEDIATE, so a read neither
+        # takes nor waits for the write lock (WAL gives each statement a consistent
+        # snapshot). Writes go through ``transaction()``, which does take it.
+        self.sessions = async_sessionmaker(self.engine.execution_options(**{_READ_ONLY: True}),
+                                           expire_on_commit=False, autoflush=False)
+        self._write_sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         parsed = make_url(url)
         self._sqlite_threads = _SQLiteThreads(parsed) if _SQLiteThreads.serves(parsed) else None
         # asyncio.Lock wakes waiters in arrival order and binds to the loop on first use.
@@ -133,7 +138,7 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction: committed on success, rolled back on error."""
-        async with self._writer_turn(), self.sessions() as session, session.begin():
+        async with self._writer_turn(), self._write_sessions() as session, session.begin():
             yield session
 
     async def run_in_transaction(self, work: Callable[[Connection], T]) -> T:
