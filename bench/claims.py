@@ -219,8 +219,7 @@ async def desk(kind: str, postgres_url: str, users: list[SlackUser], slack: Slac
     async with database(kind, postgres_url) as (url, engine_kwargs):
         os.environ[TOKEN_ENV["bot_token_env"]] = slack.credentials["bot_token"]
         os.environ[TOKEN_ENV["signing_secret_env"]] = slack.credentials["signing_secret"]
-        raw = {"desk": {"channel": CHANNEL, "agents": [u.id for u in users], "admins": [users[0].id],
-                        "outbox": {"poll_interval_seconds": 0.05}},
+        raw = {"desk": {"channel": CHANNEL, "agents": [u.id for u in users], "admins": [users[0].id]},
                "plugins": {"slack": {"enabled": True, "mode": "http", "api_url": slack.credentials["api_url"],
                                      "http": {"host": "127.0.0.1", "port": 0},
                                      "rate": {"per_channel_per_second": 1.0, "burst": 3}, **TOKEN_ENV}}}
