@@ -11,8 +11,8 @@ SQLite gets a temporary file; PostgreSQL a schema of its own, dropped at the end
 Lines, each a pair: ``desk`` is what the Slack command runs (``DeskService.queue``,
 ``queue(assignee=...)`` for `mine`, ``history_of``, and for ``listing`` the queue plus the
 authors and opening messages ``summaries`` reads); ``hand-written`` is SQL written for
-the same rows, executed through the same engine (``text()``, rows as tuples), reading the
-partial index directly. Both must return the same tickets (checked). Rounds are paired
+the same rows, executed through the same read path (``Database.run_read``, ``text()``,
+rows as raw tuples), reading the partial index directly. Both must return the same tickets (checked). Rounds are paired
 and interleaved (the order alternates); each round times ``--calls`` calls of each; the
 ratio is the desk's median over the hand-written median (lower is better; the aim is at
 most 2).
@@ -163,8 +163,9 @@ def lines(service: DeskService, db: Database) -> dict[str, tuple[Call, Call]]:
     """name -> (desk, hand-written), each returning the ids of the tickets listed, in order."""
 
     async def hand(sql: str, **params: Any) -> list[Any]:
-        async with db.engine.connect() as connection:
-            return list((await connection.execute(text(sql), params)).all())
+        # Through the desk's own read path, as service.queue reads (on a SQLite file, one
+        # hand-off to a thread; on PostgreSQL a pooled connection).
+        return await db.run_read(lambda connection: list(connection.execute(text(sql), params).all()))
 
     queue_sql = f"SELECT {COLUMNS} FROM tickets WHERE {ACTIVE} ORDER BY priority, created_at, id LIMIT :limit"
     mine_sql = (f"SELECT {COLUMNS} FROM tickets WHERE {ACTIVE} AND assignee = :agent "

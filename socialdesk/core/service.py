@@ -565,8 +565,8 @@ class DeskService:
                     assignee: str | None = None, limit: int = 50) -> list[TicketSnapshot]:
         """Active tickets, most urgent first, oldest first within a priority."""
         query = ticket_queries.queue_query(platform=platform, priority=priority, assignee=assignee, limit=limit)
-        async with self._db.sessions() as session:
-            return [snapshot(t) for t in await session.execute(query)]
+        # One statement: read without a session (on a SQLite file, one hand-off to a thread).
+        return await self._db.run_read(lambda connection: [snapshot(t) for t in connection.execute(query)])
 
 
 def _close(t: Ticket, actor: str, reason: str | None, now: datetime) -> None:
