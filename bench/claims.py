@@ -252,8 +252,7 @@ async def click_round(d: Desk, cards: str, users: list[SlackUser], slack: SlackP
     targets = [d.one] * len(users) if cards == "one" else d.many
     cpu = time.process_time()
     answer = await slack.ask({"desk": d.kind, "clicks": [[u.id, d.card_ts[t]] for u, t in zip(users, targets)]})
-    if not answer["acked"]:
-        raise SystemExit(f"{d.kind} {cards} round {n}: an ack was late or missing")
+    late = sum(1 for a in answer["acks"] if a > 3.0)  # Slack would have shown the agent an error
     winners = sum(1 for text in answer["texts"] if text.startswith("You have #"))
     claimed = set(targets)
     if winners != len(claimed):
@@ -262,7 +261,7 @@ async def click_round(d: Desk, cards: str, users: list[SlackUser], slack: SlackP
     admin = Actor(users[0].id, is_admin=True)
     for tid in claimed:  # free the cards for the next round
         await d.app.service.unclaim(tid, admin)
-    return {"acks": answer["acks"], "answers": answer["answers"], "cpu_per_click": cpu_per_click}
+    return {"acks": answer["acks"], "answers": answer["answers"], "cpu_per_click": cpu_per_click, "late_acks": late}
 
 
 def line_summary(kind: str, cards: str, rounds: list[dict[str, Any]]) -> dict[str, Any]:
@@ -279,6 +278,7 @@ def line_summary(kind: str, cards: str, rounds: list[dict[str, Any]]) -> dict[st
             "answer_ms": {"p50": per_round(answers, 50), "p99": per_round(answers, 99),
                           "pooled_p99": percentile(every_answer, 99), "max": max(every_answer)},
             "desk_cpu_ms_per_click": statistics.median(r["cpu_per_click"] for r in rounds) * 1000,
+            "acks_over_3s": sum(r["late_acks"] for r in rounds),
             "one_winner_per_card_and_round": True}
 
 
@@ -313,12 +313,12 @@ async def main(argv: Sequence[str] | None = None) -> int:
     print(f"{args.agents} agents, {args.rounds} paired rounds, Slack {where}; medians over rounds of each round's "
           "percentile (pooled p99 over every click in brackets)")
     print(f"{'database':<11}{'cards':>6}{'clicks':>7}{'ack p50':>10}{'ack p99':>10}{'(pooled)':>10}"
-          f"{'answer p50':>12}{'answer p99':>12}{'(pooled)':>10}{'desk CPU/click':>16}")
+          f"{'answer p50':>12}{'answer p99':>12}{'(pooled)':>10}{'desk CPU/click':>16}{'acks > 3 s':>12}")
     for r in results:
         a, b = r["ack_ms"], r["answer_ms"]
         print(f"{r['database']:<11}{r['cards']:>6}{r['clicks']:>7}{a['p50']:>8.1f}ms{a['p99']:>8.1f}ms"
               f"{a['pooled_p99']:>8.1f}ms{b['p50']:>10.1f}ms{b['p99']:>10.1f}ms{b['pooled_p99']:>8.1f}ms"
-              f"{r['desk_cpu_ms_per_click']:>14.1f}ms")
+              f"{r['desk_cpu_ms_per_click']:>14.1f}ms{r['acks_over_3s']:>12}")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps({
         "benchmark": "claims", "python": platform_module.python_version(), "machine": platform_module.machine(),

@@ -536,13 +536,12 @@ class DeskService:
 
     async def summaries(self, tickets: Sequence[TicketSnapshot]) -> list[TicketSummary]:
         """Each ticket with its author and opening message (for listings)."""
-        async with self._db.sessions() as session:
-            return await ticket_queries.summaries(session, tickets)
+        return await self._db.run_read(lambda connection: ticket_queries.summaries_in(connection, tickets))
 
     async def history_of(self, handle: str, *, platform: str | None = None, limit: int = 10) -> list[TicketSummary]:
         """Tickets opened by the author with this handle (``@`` optional, any case), newest first."""
-        async with self._db.sessions() as session:
-            return await ticket_queries.history_of(session, handle, platform=platform, limit=limit)
+        return await self._db.run_read(
+            lambda connection: ticket_queries.history_in(connection, handle, platform=platform, limit=limit))
 
     async def stats(self, since: datetime) -> DeskStats:
         """Counts since ``since`` (new, replied, closed, spam, first-response median and

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Connection, Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from socialdesk.core.store.models import Author, Message, OutboxJob, Reply, Ticket, is_active
@@ -103,12 +103,12 @@ class JobState:
     attempts: int
 
 
-def author_snapshot(a: Author) -> AuthorSnapshot:
+def author_snapshot(a: Author | Any) -> AuthorSnapshot:
     return AuthorSnapshot(a.id, a.platform, a.external_id, a.handle, a.display_name, a.followers,
                           bool(a.verified), a.profile_url)
 
 
-def message_snapshot(m: Message) -> MessageSnapshot:
+def message_snapshot(m: Message | Any) -> MessageSnapshot:
     return MessageSnapshot(m.id, m.ticket_id, m.platform, m.external_id, m.direction, m.author_id, m.agent,
                            m.text, m.url, bool(m.public), m.created_at)
 
@@ -207,6 +207,34 @@ async def history_of(session: AsyncSession, handle: str, *, platform: str | None
     """Tickets opened by authors with this handle (any platform unless given), newest first."""
     rows = await session.execute(history_query(handle, platform=platform, limit=limit))
     return await summaries(session, [snapshot(t) for t in rows])
+
+
+# Listings read as plain rows through ``Database.run_read`` (on a SQLite file one hand-off
+# to a thread for all their statements; an ORM session on aiosqlite hands off each one).
+_AUTHOR_COLUMNS = tuple(Author.__table__.c)
+_MESSAGE_COLUMNS = tuple(Message.__table__.c)
+
+
+def summaries_in(connection: Connection, tickets: Sequence[TicketSnapshot]) -> list[TicketSummary]:
+    """``summaries`` for ``Database.run_read``: each ticket with its author and opening."""
+    author_ids = sorted({t.author_id for t in tickets if t.author_id is not None})
+    authors = {a.id: author_snapshot(a) for a in connection.execute(
+        select(*_AUTHOR_COLUMNS).where(Author.id.in_(author_ids)))} if author_ids else {}
+    openings: dict[int, MessageSnapshot] = {}
+    if tickets:
+        first = (select(Message.ticket_id, func.min(Message.id).label("first_id"))
+                 .where(Message.ticket_id.in_([t.id for t in tickets]), Message.direction == "inbound")
+                 .group_by(Message.ticket_id).subquery())
+        openings = {m.ticket_id: message_snapshot(m) for m in connection.execute(
+            select(*_MESSAGE_COLUMNS).join(first, Message.id == first.c.first_id))}
+    return [TicketSummary(t, authors.get(t.author_id) if t.author_id else None, openings.get(t.id)) for t in tickets]
+
+
+def history_in(connection: Connection, handle: str, *, platform: str | None = None,
+               limit: int = 10) -> list[TicketSummary]:
+    """``history_of`` for ``Database.run_read``."""
+    rows = connection.execute(history_query(handle, platform=platform, limit=limit))
+    return summaries_in(connection, [snapshot(t) for t in rows])
 
 
 async def stats(session: AsyncSession, since: datetime, now: datetime) -> DeskStats:
