@@ -563,9 +563,9 @@ class DeskService:
     async def queue(self, *, platform: str | None = None, priority: int | None = None,
                     assignee: str | None = None, limit: int = 50) -> list[TicketSnapshot]:
         """Active tickets, most urgent first, oldest first within a priority."""
-        query = ticket_queries.queue_query(platform=platform, priority=priority, assignee=assignee, limit=limit)
         # One statement: read without a session (on a SQLite file, one hand-off to a thread).
-        return await self._db.run_read(lambda connection: [snapshot(t) for t in connection.execute(query)])
+        return await self._db.run_read(lambda connection: ticket_queries.queue_rows(
+            connection, platform=platform or None, priority=priority or None, assignee=assignee or None, limit=limit))
 
 
 def _close(t: Ticket, actor: str, reason: str | None, now: datetime) -> None:

@@ -7,12 +7,13 @@ them as methods. Nothing here writes.
 from __future__ import annotations
 
 import statistics
+from functools import cache
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, func, select
+from sqlalchemy import Connection, Select, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from socialdesk.core.store.models import Author, Message, OutboxJob, Reply, Ticket, is_active
@@ -182,14 +183,30 @@ def queue_query(*, platform: str | None = None, priority: int | None = None, ass
                 limit: int = 50) -> Select[Any]:
     """Active tickets, most urgent first, oldest first within a priority: read in the order
     of ``ix_tickets_active_queue`` (``ix_tickets_active_assignee`` for one agent's)."""
+    return _queue_statement(bool(platform), bool(priority), bool(assignee)).params(
+        platform=platform, priority=priority, assignee=assignee, limit=limit)
+
+
+@cache
+def _queue_statement(platform: bool, priority: bool, assignee: bool) -> Select[Any]:
+    """Built once per combination of filters: a statement object keeps its cache key, and
+    building and keying a select of thirty columns cost several times the indexed query."""
     query = select(*_TICKET_COLUMNS).where(is_active(Ticket.status))
     if platform:
-        query = query.where(Ticket.platform == platform)
+        query = query.where(Ticket.platform == bindparam("platform"))
     if priority:
-        query = query.where(Ticket.priority == priority)
+        query = query.where(Ticket.priority == bindparam("priority"))
     if assignee:
-        query = query.where(Ticket.assignee == assignee)
-    return query.order_by(Ticket.priority, Ticket.created_at, Ticket.id).limit(limit)
+        query = query.where(Ticket.assignee == bindparam("assignee"))
+    return query.order_by(Ticket.priority, Ticket.created_at, Ticket.id).limit(bindparam("limit"))
+
+
+def queue_rows(connection: Connection, *, platform: str | None = None, priority: int | None = None,
+               assignee: str | None = None, limit: int = 50) -> list[TicketSnapshot]:
+    """``queue_query``'s tickets, for ``Database.run_read``."""
+    statement = _queue_statement(platform is not None, priority is not None, assignee is not None)
+    values = {"platform": platform, "priority": priority, "assignee": assignee, "limit": limit}
+    return [snapshot(t) for t in connection.execute(statement, values)]
 
 
 def history_query(handle: str, *, platform: str | None = None, limit: int = 10) -> Select[Any]:
@@ -215,25 +232,41 @@ _AUTHOR_COLUMNS = tuple(Author.__table__.c)
 _MESSAGE_COLUMNS = tuple(Message.__table__.c)
 
 
+@cache
+def _listing_statements() -> tuple[Select[Any], Select[Any]]:
+    """Authors by id, and each ticket's first inbound message (built once: see ``_queue_statement``)."""
+    authors = select(*_AUTHOR_COLUMNS).where(Author.id.in_(bindparam("author_ids", expanding=True)))
+    first = (select(Message.ticket_id, func.min(Message.id).label("first_id"))
+             .where(Message.ticket_id.in_(bindparam("ticket_ids", expanding=True)), Message.direction == "inbound")
+             .group_by(Message.ticket_id).subquery())
+    return authors, select(*_MESSAGE_COLUMNS).join(first, Message.id == first.c.first_id)
+
+
 def summaries_in(connection: Connection, tickets: Sequence[TicketSnapshot]) -> list[TicketSummary]:
     """``summaries`` for ``Database.run_read``: each ticket with its author and opening."""
+    by_id, openings_of = _listing_statements()
     author_ids = sorted({t.author_id for t in tickets if t.author_id is not None})
-    authors = {a.id: author_snapshot(a) for a in connection.execute(
-        select(*_AUTHOR_COLUMNS).where(Author.id.in_(author_ids)))} if author_ids else {}
-    openings: dict[int, MessageSnapshot] = {}
-    if tickets:
-        first = (select(Message.ticket_id, func.min(Message.id).label("first_id"))
-                 .where(Message.ticket_id.in_([t.id for t in tickets]), Message.direction == "inbound")
-                 .group_by(Message.ticket_id).subquery())
-        openings = {m.ticket_id: message_snapshot(m) for m in connection.execute(
-            select(*_MESSAGE_COLUMNS).join(first, Message.id == first.c.first_id))}
+    authors = {a.id: author_snapshot(a) for a in connection.execute(by_id, {"author_ids": author_ids})} \
+        if author_ids else {}
+    openings = {m.ticket_id: message_snapshot(m) for m in connection.execute(
+        openings_of, {"ticket_ids": [t.id for t in tickets]})} if tickets else {}
     return [TicketSummary(t, authors.get(t.author_id) if t.author_id else None, openings.get(t.id)) for t in tickets]
+
+
+@cache
+def _history_statement(platform: bool) -> Select[Any]:
+    query = select(*_TICKET_COLUMNS).join(Author, Ticket.author_id == Author.id).where(
+        func.lower(Author.handle) == bindparam("handle"))
+    if platform:
+        query = query.where(Ticket.platform == bindparam("platform"))
+    return query.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(bindparam("limit"))
 
 
 def history_in(connection: Connection, handle: str, *, platform: str | None = None,
                limit: int = 10) -> list[TicketSummary]:
     """``history_of`` for ``Database.run_read``."""
-    rows = connection.execute(history_query(handle, platform=platform, limit=limit))
+    rows = connection.execute(_history_statement(platform is not None), {
+        "handle": handle.strip().removeprefix("@").casefold(), "platform": platform, "limit": limit})
     return summaries_in(connection, [snapshot(t) for t in rows])
 
 
