@@ -6,6 +6,7 @@ them as methods. Nothing here writes.
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 from functools import cache
 from collections.abc import Sequence
@@ -187,6 +188,25 @@ def queue_query(*, platform: str | None = None, priority: int | None = None, ass
         platform=platform, priority=priority, assignee=assignee, limit=limit)
 
 
+_AT = {column.key: index for index, column in enumerate(_TICKET_COLUMNS)}
+_SNAPSHOT_FIELDS = ("id", "platform", "conversation_id", "status", "priority", "category", "tags", "sentiment",
+                    "language", "spam_suspected", "priority_reasons", "suggested_macro", "assignee", "author_id",
+                    "first_response_due", "resolution_due", "first_response_at", "snoozed_until", "closed_at",
+                    "close_reason", "card_channel", "card_ts", "created_at", "updated_at", "version")
+_SNAPSHOT_AT = tuple(_AT[name] for name in _SNAPSHOT_FIELDS)
+_TUPLE_FIELDS = (_SNAPSHOT_FIELDS.index("tags"), _SNAPSHOT_FIELDS.index("priority_reasons"))
+assert _SNAPSHOT_FIELDS == tuple(f.name for f in dataclasses.fields(TicketSnapshot)), "TicketSnapshot changed"
+
+
+def _snapshot_of_row(row: tuple[Any, ...]) -> TicketSnapshot:
+    """``snapshot`` of a row of ``_TICKET_COLUMNS`` by position (by name it cost as much as
+    the query: fifty attribute look-ups a ticket)."""
+    values = [row[index] for index in _SNAPSHOT_AT]
+    for index in _TUPLE_FIELDS:
+        values[index] = tuple(values[index] or ())
+    return TicketSnapshot(*values)  # _SNAPSHOT_FIELDS is TicketSnapshot's own field order (checked below)
+
+
 @cache
 def _queue_statement(platform: bool, priority: bool, assignee: bool) -> Select[Any]:
     """Built once per combination of filters: a statement object keeps its cache key, and
@@ -206,7 +226,7 @@ def queue_rows(connection: Connection, *, platform: str | None = None, priority:
     """``queue_query``'s tickets, for ``Database.run_read``."""
     statement = _queue_statement(platform is not None, priority is not None, assignee is not None)
     values = {"platform": platform, "priority": priority, "assignee": assignee, "limit": limit}
-    return [snapshot(t) for t in connection.execute(statement, values)]
+    return [_snapshot_of_row(row) for row in connection.execute(statement, values).tuples()]
 
 
 def history_query(handle: str, *, platform: str | None = None, limit: int = 10) -> Select[Any]:
@@ -267,7 +287,7 @@ def history_in(connection: Connection, handle: str, *, platform: str | None = No
     """``history_of`` for ``Database.run_read``."""
     rows = connection.execute(_history_statement(platform is not None), {
         "handle": handle.strip().removeprefix("@").casefold(), "platform": platform, "limit": limit})
-    return summaries_in(connection, [snapshot(t) for t in rows])
+    return summaries_in(connection, [_snapshot_of_row(t) for t in rows.tuples()])
 
 
 async def stats(session: AsyncSession, since: datetime, now: datetime) -> DeskStats:
