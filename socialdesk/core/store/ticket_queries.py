@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import statistics
-from functools import cache
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from datetime import datetime
 from typing import Any
 
@@ -175,8 +175,8 @@ async def ticket_details(session: AsyncSession, ticket_id: int) -> TicketDetails
                          row.closed_by, earlier)
 
 
-# Listings read the ticket columns as plain rows (``snapshot`` reads them by name): mapping
-# ORM objects into a session's identity map cost as much as the indexed query itself.
+# Listings read the ticket columns as plain rows: mapping ORM objects into a session's
+# identity map cost as much as the indexed query itself.
 _TICKET_COLUMNS = tuple(Ticket.__table__.c)
 
 
@@ -204,7 +204,7 @@ def _snapshot_of_row(row: tuple[Any, ...]) -> TicketSnapshot:
     values = [row[index] for index in _SNAPSHOT_AT]
     for index in _TUPLE_FIELDS:
         values[index] = tuple(values[index] or ())
-    return TicketSnapshot(*values)  # _SNAPSHOT_FIELDS is TicketSnapshot's own field order (checked below)
+    return TicketSnapshot(*values)  # _SNAPSHOT_FIELDS is TicketSnapshot's own field order (asserted above)
 
 
 @cache
