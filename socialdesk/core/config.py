@@ -232,6 +232,8 @@ def _plugin_problems(
             if is_enabled:  # a broken package that stays disabled harms nobody
                 problems.append(ConfigProblem(path, f"cannot be loaded: {entry.load_error}"))
             continue
+        if not is_enabled and not table and entry.source == "builtin":
+            continue  # nothing to check, and its module (with its client library) stays unloaded
         model = getattr(entry.plugin, "socialdesk_settings_model", None)
         model_cls = model() if callable(model) else None
         if model_cls is None:

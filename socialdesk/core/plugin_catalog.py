@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import importlib.util
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any, Literal
 
 from socialdesk.core.hookspecs import ENTRY_POINT_GROUP
@@ -72,11 +75,28 @@ class PluginCatalog:
         return PluginCatalog(tuple(e for e in self.entries if e.name not in taken) + extra)
 
 
+def _lazy_module(name: str) -> ModuleType:
+    """The module ``name``, executed when one of its attributes is first read.
+
+    A built-in platform plugin that stays disabled never loads its client library
+    (atproto, Mastodon.py, discord.py, tweepy, asyncpraw: tens of MiB each in every
+    replica); registering or validating a plugin reads its attributes and loads it.
+    """
+    loaded = sys.modules.get(name)
+    if loaded is not None:
+        return loaded
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None:
+        raise ModuleNotFoundError(f"no module named {name!r}", name=name)
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def _builtin_entries() -> list[PluginEntry]:
-    return [
-        PluginEntry(name, importlib.import_module(module), "builtin", enabled)
-        for name, module, enabled in BUILTIN_PLUGINS
-    ]
+    return [PluginEntry(name, _lazy_module(module), "builtin", enabled) for name, module, enabled in BUILTIN_PLUGINS]
 
 
 def _entry_point_entries(builtin_names: set[str]) -> list[PluginEntry]:

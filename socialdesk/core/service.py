@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from socialdesk.core.claims import Claims
 from socialdesk.core.store import ticket_queries
 from socialdesk.core.store.cursors import CursorAdvance
 from socialdesk.core.store.database import Database
@@ -82,6 +83,7 @@ class DeskService:
         self._outbox = outbox
         self._clock = clock
         self._ingestor = Ingestor(database, hooks, outbox, clock, self._publish)
+        self._claims = Claims(database, outbox, clock, self._publish)
 
     async def _publish(self, events: list[TicketEvent]) -> None:
         for event in events:
@@ -119,40 +121,9 @@ class DeskService:
         return view
 
     async def claim(self, ticket_id: int, actor: Actor, *, takeover: bool = False) -> TicketSnapshot:
-        """One conditional UPDATE: of many simultaneous claims exactly one matches a row."""
-        if not takeover:
-            # Most of a crowd of clicks finds the card already taken: they are answered from a
-            # read (never blocked by the writer) instead of queueing for the write lock.
-            async with self._db.sessions() as session:
-                held = (await session.execute(select(Ticket.assignee, Ticket.status)
-                                              .where(Ticket.id == ticket_id))).first()
-            if held is not None and held.assignee is not None and held.status in ACTIVE_STATUSES:
-                if held.assignee == actor.user_id:
-                    raise IllegalTransition(f"#{ticket_id} is already yours")
-                raise ClaimedByOther(ticket_id, held.assignee)
-        changes = ChangeLog()
-        async with self._db.transaction() as session:
-            now = self._clock()
-            condition = [Ticket.id == ticket_id, Ticket.status.in_(ACTIVE_STATUSES)]
-            if not takeover:
-                condition.append(Ticket.assignee.is_(None))
-            won = await session.execute(
-                update(Ticket).where(*condition)
-                .values(assignee=actor.user_id, updated_at=now, version=Ticket.version + 1)
-                .returning(Ticket.assignee)
-            )
-            if won.first() is None:
-                ticket = await load_ticket(session, ticket_id)
-                _require_active(ticket, "claim it")
-                if ticket.assignee == actor.user_id:
-                    raise IllegalTransition(f"#{ticket_id} is already yours")
-                raise ClaimedByOther(ticket_id, ticket.assignee or "?")
-            ticket = await load_ticket(session, ticket_id)
-            changes.record(session, EventKind.CLAIMED, ticket_id, actor.user_id, now, takeover=takeover)
-            await self._outbox.enqueue_card_update(session, ticket_id, now=now, priority=ticket.priority)
-            view = snapshot(ticket)
-        await self._publish(changes.events)
-        return view
+        """One conditional UPDATE: of many simultaneous claims exactly one matches a row
+        (``claims.Claims``: the losers are told who holds it, mostly from a read)."""
+        return await self._claims.claim(ticket_id, actor.user_id, takeover=takeover)
 
     async def unclaim(self, ticket_id: int, actor: Actor) -> TicketSnapshot:
         def change(session: AsyncSession, t: Ticket, changes: ChangeLog, now: datetime) -> None:
@@ -565,13 +536,12 @@ class DeskService:
 
     async def summaries(self, tickets: Sequence[TicketSnapshot]) -> list[TicketSummary]:
         """Each ticket with its author and opening message (for listings)."""
-        async with self._db.sessions() as session:
-            return await ticket_queries.summaries(session, tickets)
+        return await self._db.run_read(lambda connection: ticket_queries.summaries_in(connection, tickets))
 
     async def history_of(self, handle: str, *, platform: str | None = None, limit: int = 10) -> list[TicketSummary]:
         """Tickets opened by the author with this handle (``@`` optional, any case), newest first."""
-        async with self._db.sessions() as session:
-            return await ticket_queries.history_of(session, handle, platform=platform, limit=limit)
+        return await self._db.run_read(
+            lambda connection: ticket_queries.history_in(connection, handle, platform=platform, limit=limit))
 
     async def stats(self, since: datetime) -> DeskStats:
         """Counts since ``since`` (new, replied, closed, spam, first-response median and
@@ -593,9 +563,9 @@ class DeskService:
     async def queue(self, *, platform: str | None = None, priority: int | None = None,
                     assignee: str | None = None, limit: int = 50) -> list[TicketSnapshot]:
         """Active tickets, most urgent first, oldest first within a priority."""
-        query = ticket_queries.queue_query(platform=platform, priority=priority, assignee=assignee, limit=limit)
-        async with self._db.sessions() as session:
-            return [snapshot(t) for t in await session.scalars(query)]
+        # One statement: read without a session (on a SQLite file, one hand-off to a thread).
+        return await self._db.run_read(lambda connection: ticket_queries.queue_rows(
+            connection, platform=platform or None, priority=priority or None, assignee=assignee or None, limit=limit))
 
 
 def _close(t: Ticket, actor: str, reason: str | None, now: datetime) -> None:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 
 from socialdesk.core.backoff import retry_delay
 from socialdesk.core.config import OutboxConfig
@@ -94,8 +94,8 @@ class OutboxRunner:
         if not self._performers:
             return []
         limit = limit or self._settings.batch_size
-        async with self._db.transaction() as session:
-            now = self._clock()
+
+        def wanted_at(now: datetime) -> list[ColumnElement[bool]]:
             due = or_(
                 and_(OutboxJob.status == JobStatus.PENDING, OutboxJob.not_before <= now),
                 and_(OutboxJob.status == JobStatus.RUNNING, OutboxJob.locked_until < now),  # worker died
@@ -103,6 +103,17 @@ class OutboxRunner:
             wanted = [due, OutboxJob.kind.in_(list(self._performers))]
             if self.urgent:
                 wanted.append(OutboxJob.priority <= HIGHEST_PRIORITY)
+            return wanted
+
+        # Most polls find nothing due: a read says so without a write transaction (on SQLite
+        # the write lock, which a claim or an ingest would then wait for, several times a second).
+        now = self._clock()
+        if await self._db.run_read(lambda c: c.execute(select(OutboxJob.id).where(*wanted_at(now)).limit(1)).first()) \
+                is None:
+            return []
+        async with self._db.transaction() as session:
+            now = self._clock()
+            wanted = wanted_at(now)
             rows = (await session.scalars(
                 select(OutboxJob).where(*wanted)
                 .order_by(OutboxJob.priority, OutboxJob.not_before, OutboxJob.id)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from socialdesk.core.runtime.metrics import metrics_for
@@ -59,6 +59,8 @@ class HandledRequests:
         self._seen: dict[str, float] = {}  # signature -> monotonic expiry
         self._last_sweep = 0.0
         self._writes: set[asyncio.Task[None]] = set()
+        self._pending: set[str] = set()  # SQLite: handled, not yet recorded
+        self._sweep_pending = False
 
     async def first_time(self, signature: str) -> bool:
         """Record ``signature`` as handled; False if it already was (a replay)."""
@@ -71,23 +73,41 @@ class HandledRequests:
             self._last_sweep = now
             self._seen = {k: v for k, v in self._seen.items() if v > now}
         if self._app.database.dialect == "sqlite":
-            async with self._app.database.sessions() as session:
-                if await session.get(HandledSlackRequest, signature) is not None:
-                    return False
-            write = asyncio.ensure_future(self._insert(signature, sweep=sweep))
-            self._writes.add(write)
-            write.add_done_callback(self._writes.discard)
+            found = await self._app.database.run_read(lambda c: c.execute(
+                select(HandledSlackRequest.signature).where(HandledSlackRequest.signature == signature)).first())
+            if found is not None:
+                return False
+            self._pending.add(signature)
+            self._sweep_pending |= sweep
+            if not self._writes:  # one writer at a time records everything pending
+                write = asyncio.ensure_future(self._record_pending())
+                self._writes.add(write)
+                write.add_done_callback(self._writes.discard)
             return True
-        return await self._insert(signature, sweep=sweep)
+        return await self._insert([signature], sweep=sweep)
 
-    async def _insert(self, signature: str, *, sweep: bool) -> bool:
+    async def _record_pending(self) -> None:
+        """SQLite: the signatures pending, in one write transaction per batch (a burst of
+        clicks is one write, not one each queued behind the claims)."""
+        while self._pending:
+            batch, self._pending = self._pending, set()
+            sweep, self._sweep_pending = self._sweep_pending, False
+            try:
+                if not await self._insert(sorted(batch), sweep=sweep) and len(batch) > 1:
+                    for signature in sorted(batch):  # one was recorded already: record the others
+                        await self._insert([signature], sweep=False)
+            except Exception:  # the memory still refuses replays in this process
+                log.exception("could not record handled Slack requests")
+
+    async def _insert(self, signatures: list[str], *, sweep: bool) -> bool:
         now = self._app.clock()
         try:
             async with self._app.database.transaction() as session:
                 if sweep:
                     await session.execute(delete(HandledSlackRequest).where(HandledSlackRequest.expires_at < now))
-                session.add(HandledSlackRequest(signature=signature, handled_at=now,
-                                                expires_at=now + timedelta(seconds=KEEP_SECONDS)))
+                session.add_all(HandledSlackRequest(signature=signature, handled_at=now,
+                                                    expires_at=now + timedelta(seconds=KEEP_SECONDS))
+                                for signature in signatures)
         except IntegrityError:
             return False
         return True

@@ -103,9 +103,16 @@ class Database:
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
         self.engine = create_engine_for(url, **engine_kwargs)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        # Sessions for reads: on SQLite they start no BEGIN IMMEDIATE, so a read neither
+        # takes nor waits for the write lock (WAL gives each statement a consistent
+        # snapshot). Writes go through ``transaction()``, which does take it.
+        self.sessions = async_sessionmaker(self.engine.execution_options(**{_READ_ONLY: True}),
+                                           expire_on_commit=False, autoflush=False)
+        self._write_sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         parsed = make_url(url)
         self._sqlite_threads = _SQLiteThreads(parsed) if _SQLiteThreads.serves(parsed) else None
+        # asyncio.Lock wakes waiters in arrival order and binds to the loop on first use.
+        self._writers = asyncio.Lock() if parsed.get_backend_name() == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -116,9 +123,22 @@ class Database:
         return self.dialect == "postgresql"
 
     @asynccontextmanager
+    async def _writer_turn(self) -> AsyncIterator[None]:
+        """On SQLite, this process's write transactions take turns here, first come first
+        served, before ``BEGIN IMMEDIATE``: SQLite's busy handler makes a waiting writer
+        poll with sleeps of up to 100 ms, so fifty simultaneous clicks each contending for
+        the lock waited seconds for a lock held a few milliseconds at a time. (Other
+        processes on the same file still meet the busy timeout.)"""
+        if self._writers is None:
+            yield
+            return
+        async with self._writers:
+            yield
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction: committed on success, rolled back on error."""
-        async with self.sessions() as session, session.begin():
+        async with self._writer_turn(), self._write_sessions() as session, session.begin():
             yield session
 
     async def run_in_transaction(self, work: Callable[[Connection], T]) -> T:
@@ -130,8 +150,9 @@ class Database:
         ``run_sync``. Either way it must not touch the event loop or anything bound to it.
         """
         if self._sqlite_threads is not None:
-            return await self._sqlite_threads.transaction(work)
-        async with self.engine.begin() as connection:
+            async with self._writer_turn():
+                return await self._sqlite_threads.transaction(work)
+        async with self._writer_turn(), self.engine.begin() as connection:
             return await connection.run_sync(work)
 
     async def run_read(self, work: Callable[[Connection], T]) -> T:

@@ -6,13 +6,15 @@ them as methods. Nothing here writes.
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Connection, Select, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from socialdesk.core.store.models import Author, Message, OutboxJob, Reply, Ticket, is_active
@@ -103,12 +105,12 @@ class JobState:
     attempts: int
 
 
-def author_snapshot(a: Author) -> AuthorSnapshot:
+def author_snapshot(a: Author | Any) -> AuthorSnapshot:
     return AuthorSnapshot(a.id, a.platform, a.external_id, a.handle, a.display_name, a.followers,
                           bool(a.verified), a.profile_url)
 
 
-def message_snapshot(m: Message) -> MessageSnapshot:
+def message_snapshot(m: Message | Any) -> MessageSnapshot:
     return MessageSnapshot(m.id, m.ticket_id, m.platform, m.external_id, m.direction, m.author_id, m.agent,
                            m.text, m.url, bool(m.public), m.created_at)
 
@@ -173,25 +175,65 @@ async def ticket_details(session: AsyncSession, ticket_id: int) -> TicketDetails
                          row.closed_by, earlier)
 
 
+# Listings read the ticket columns as plain rows: mapping ORM objects into a session's
+# identity map cost as much as the indexed query itself.
+_TICKET_COLUMNS = tuple(Ticket.__table__.c)
+
+
 def queue_query(*, platform: str | None = None, priority: int | None = None, assignee: str | None = None,
-                limit: int = 50) -> Select[tuple[Ticket]]:
+                limit: int = 50) -> Select[Any]:
     """Active tickets, most urgent first, oldest first within a priority: read in the order
     of ``ix_tickets_active_queue`` (``ix_tickets_active_assignee`` for one agent's)."""
-    query = select(Ticket).where(is_active(Ticket.status))
+    return _queue_statement(bool(platform), bool(priority), bool(assignee)).params(
+        platform=platform, priority=priority, assignee=assignee, limit=limit)
+
+
+_AT = {column.key: index for index, column in enumerate(_TICKET_COLUMNS)}
+_SNAPSHOT_FIELDS = ("id", "platform", "conversation_id", "status", "priority", "category", "tags", "sentiment",
+                    "language", "spam_suspected", "priority_reasons", "suggested_macro", "assignee", "author_id",
+                    "first_response_due", "resolution_due", "first_response_at", "snoozed_until", "closed_at",
+                    "close_reason", "card_channel", "card_ts", "created_at", "updated_at", "version")
+_SNAPSHOT_AT = tuple(_AT[name] for name in _SNAPSHOT_FIELDS)
+_TUPLE_FIELDS = (_SNAPSHOT_FIELDS.index("tags"), _SNAPSHOT_FIELDS.index("priority_reasons"))
+assert _SNAPSHOT_FIELDS == tuple(f.name for f in dataclasses.fields(TicketSnapshot)), "TicketSnapshot changed"
+
+
+def _snapshot_of_row(row: tuple[Any, ...]) -> TicketSnapshot:
+    """``snapshot`` of a row of ``_TICKET_COLUMNS`` by position (by name it cost as much as
+    the query: fifty attribute look-ups a ticket)."""
+    values = [row[index] for index in _SNAPSHOT_AT]
+    for index in _TUPLE_FIELDS:
+        values[index] = tuple(values[index] or ())
+    return TicketSnapshot(*values)  # _SNAPSHOT_FIELDS is TicketSnapshot's own field order (asserted above)
+
+
+@cache
+def _queue_statement(platform: bool, priority: bool, assignee: bool) -> Select[Any]:
+    """Built once per combination of filters: a statement object keeps its cache key, and
+    building and keying a select of thirty columns cost several times the indexed query."""
+    query = select(*_TICKET_COLUMNS).where(is_active(Ticket.status))
     if platform:
-        query = query.where(Ticket.platform == platform)
+        query = query.where(Ticket.platform == bindparam("platform"))
     if priority:
-        query = query.where(Ticket.priority == priority)
+        query = query.where(Ticket.priority == bindparam("priority"))
     if assignee:
-        query = query.where(Ticket.assignee == assignee)
-    return query.order_by(Ticket.priority, Ticket.created_at, Ticket.id).limit(limit)
+        query = query.where(Ticket.assignee == bindparam("assignee"))
+    return query.order_by(Ticket.priority, Ticket.created_at, Ticket.id).limit(bindparam("limit"))
 
 
-def history_query(handle: str, *, platform: str | None = None, limit: int = 10) -> Select[tuple[Ticket]]:
+def queue_rows(connection: Connection, *, platform: str | None = None, priority: int | None = None,
+               assignee: str | None = None, limit: int = 50) -> list[TicketSnapshot]:
+    """``queue_query``'s tickets, for ``Database.run_read``."""
+    statement = _queue_statement(platform is not None, priority is not None, assignee is not None)
+    values = {"platform": platform, "priority": priority, "assignee": assignee, "limit": limit}
+    return [_snapshot_of_row(row) for row in connection.execute(statement, values).tuples()]
+
+
+def history_query(handle: str, *, platform: str | None = None, limit: int = 10) -> Select[Any]:
     """Tickets opened by authors with this handle, newest first (``ix_authors_handle_lower``,
     then ``ix_tickets_author_created``)."""
     handle = handle.strip().removeprefix("@").casefold()
-    query = select(Ticket).join(Author, Ticket.author_id == Author.id).where(func.lower(Author.handle) == handle)
+    query = select(*_TICKET_COLUMNS).join(Author, Ticket.author_id == Author.id).where(func.lower(Author.handle) == handle)
     if platform:
         query = query.where(Ticket.platform == platform)
     return query.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit)
@@ -200,8 +242,52 @@ def history_query(handle: str, *, platform: str | None = None, limit: int = 10) 
 async def history_of(session: AsyncSession, handle: str, *, platform: str | None = None,
                      limit: int = 10) -> list[TicketSummary]:
     """Tickets opened by authors with this handle (any platform unless given), newest first."""
-    rows = await session.scalars(history_query(handle, platform=platform, limit=limit))
+    rows = await session.execute(history_query(handle, platform=platform, limit=limit))
     return await summaries(session, [snapshot(t) for t in rows])
+
+
+# Listings read as plain rows through ``Database.run_read`` (on a SQLite file one hand-off
+# to a thread for all their statements; an ORM session on aiosqlite hands off each one).
+_AUTHOR_COLUMNS = tuple(Author.__table__.c)
+_MESSAGE_COLUMNS = tuple(Message.__table__.c)
+
+
+@cache
+def _listing_statements() -> tuple[Select[Any], Select[Any]]:
+    """Authors by id, and each ticket's first inbound message (built once: see ``_queue_statement``)."""
+    authors = select(*_AUTHOR_COLUMNS).where(Author.id.in_(bindparam("author_ids", expanding=True)))
+    first = (select(Message.ticket_id, func.min(Message.id).label("first_id"))
+             .where(Message.ticket_id.in_(bindparam("ticket_ids", expanding=True)), Message.direction == "inbound")
+             .group_by(Message.ticket_id).subquery())
+    return authors, select(*_MESSAGE_COLUMNS).join(first, Message.id == first.c.first_id)
+
+
+def summaries_in(connection: Connection, tickets: Sequence[TicketSnapshot]) -> list[TicketSummary]:
+    """``summaries`` for ``Database.run_read``: each ticket with its author and opening."""
+    by_id, openings_of = _listing_statements()
+    author_ids = sorted({t.author_id for t in tickets if t.author_id is not None})
+    authors = {a.id: author_snapshot(a) for a in connection.execute(by_id, {"author_ids": author_ids})} \
+        if author_ids else {}
+    openings = {m.ticket_id: message_snapshot(m) for m in connection.execute(
+        openings_of, {"ticket_ids": [t.id for t in tickets]})} if tickets else {}
+    return [TicketSummary(t, authors.get(t.author_id) if t.author_id else None, openings.get(t.id)) for t in tickets]
+
+
+@cache
+def _history_statement(platform: bool) -> Select[Any]:
+    query = select(*_TICKET_COLUMNS).join(Author, Ticket.author_id == Author.id).where(
+        func.lower(Author.handle) == bindparam("handle"))
+    if platform:
+        query = query.where(Ticket.platform == bindparam("platform"))
+    return query.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(bindparam("limit"))
+
+
+def history_in(connection: Connection, handle: str, *, platform: str | None = None,
+               limit: int = 10) -> list[TicketSummary]:
+    """``history_of`` for ``Database.run_read``."""
+    rows = connection.execute(_history_statement(platform is not None), {
+        "handle": handle.strip().removeprefix("@").casefold(), "platform": platform, "limit": limit})
+    return summaries_in(connection, [_snapshot_of_row(t) for t in rows.tuples()])
 
 
 async def stats(session: AsyncSession, since: datetime, now: datetime) -> DeskStats:

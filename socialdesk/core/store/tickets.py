@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from socialdesk.core.errors import TicketNotFound
@@ -15,7 +15,8 @@ from socialdesk.core.store.models import AuditEvent, Ticket
 from socialdesk.core.ticket import TicketSnapshot
 
 
-def snapshot(t: Ticket) -> TicketSnapshot:
+def snapshot(t: Ticket | Row[Any]) -> TicketSnapshot:
+    """A ticket, from its ORM object or a row of its columns (listings read rows)."""
     return TicketSnapshot(
         id=t.id, platform=t.platform, conversation_id=t.conversation_id, status=t.status,
         priority=t.priority, category=t.category, tags=tuple(t.tags or ()), sentiment=t.sentiment,

@@ -8,13 +8,13 @@ to the best without a restriction, fast, and needs only numpy.
 
 The merged language decides which per-language keyword rules apply (``when_language``),
 so a guess below ``min_confidence`` is no guess at all: better no language than a wrong one.
+The model is loaded on first use, once per process, in a compact form
+(``language_model``: the same verdicts in about half of py3langid's own memory).
 """
 
 from __future__ import annotations
 
 import re
-from functools import cache
-from typing import TYPE_CHECKING
 
 from pydantic import Field, field_validator
 
@@ -22,9 +22,7 @@ from socialdesk.core.config import StrictModel
 from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.mention import Mention
 from socialdesk.core.triage import TriageContribution
-
-if TYPE_CHECKING:  # py3langid (with numpy) is imported when the model is first loaded
-    from py3langid.langid import LanguageIdentifier
+from socialdesk.plugins.triage import language_model
 
 PLUGIN_NAME = "language"
 # Enough words to decide; a 10,000-character mention must not cost more than a tweet.
@@ -42,20 +40,8 @@ def clean_for_detection(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-@cache
-def _identifier(languages: tuple[str, ...]) -> LanguageIdentifier:
-    # Loading the model takes about half a second: once per set of candidates, per process.
-    # The identifier is only read afterwards.
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    if languages:
-        identifier.set_languages(list(languages))
-    return identifier
-
-
 def known_languages() -> frozenset[str]:
-    return frozenset(_identifier(()).labels)
+    return language_model.known_languages()
 
 
 class LanguageSettings(StrictModel):
@@ -79,7 +65,7 @@ def detect(text: str, settings: LanguageSettings) -> tuple[str, float] | None:
     cleaned = clean_for_detection(text)
     if not any(ch.isalpha() for ch in cleaned):
         return None
-    code, confidence = _identifier(tuple(sorted(settings.languages))).classify(cleaned)
+    code, confidence = language_model.identifier(tuple(sorted(settings.languages))).classify(cleaned)
     if confidence < settings.min_confidence:
         return None
     return str(code), float(confidence)
