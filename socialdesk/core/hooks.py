@@ -26,7 +26,7 @@ from socialdesk.core.platform import (
     SentReply,
     SurveyRequest,
 )
-from socialdesk.core.reply_change import PostState, ReplyCapabilities, ReplyChangeRequest
+from socialdesk.core.reply_change import ChangeAction, PostState, ReplyCapabilities, ReplyChangeRequest, ReplyChanger
 from socialdesk.core.ticket import OpenedTicket, TicketSnapshot
 from socialdesk.core.triage import TriageContribution, TriageResult, merge_triage
 
@@ -266,37 +266,32 @@ class DeskHooks:
 
     # --- corrections of sent replies (edit, delete) -----------------------------------------
 
+    def reply_changer(self, platform: str) -> ReplyChanger:
+        """How replies on ``platform`` may be corrected (neither edit nor delete, without an owning answer)."""
+        answer = _first(self.pm.hook.socialdesk_reply_changer(platform=platform, app=self._app))
+        return answer if isinstance(answer, ReplyChanger) else ReplyChanger(ReplyCapabilities(platform))
+
     def reply_capabilities(self, platform: str) -> ReplyCapabilities:
-        """What may be done to a sent reply on ``platform`` (neither, without an owning answer)."""
-        answer = _first(self.pm.hook.socialdesk_reply_capabilities(platform=platform, app=self._app))
-        return answer if isinstance(answer, ReplyCapabilities) else ReplyCapabilities(platform)
+        return self.reply_changer(platform).capabilities
 
     async def edit_reply(self, request: ReplyChangeRequest) -> bool | None:
-        return await self._change_once("socialdesk_edit_reply", request)
+        return await self._change(self.reply_changer(request.platform).edit, request)
 
     async def delete_reply(self, request: ReplyChangeRequest) -> bool | None:
-        return await self._change_once("socialdesk_delete_reply", request)
+        return await self._change(self.reply_changer(request.platform).delete, request)
 
-    async def _change_once(self, hook: str, request: ReplyChangeRequest) -> bool | None:
-        # One implementation at a time: the first answer stops the round (as for sending).
-        for _, impl in self._each(hook):
-            kwargs = {"request": request, "app": self._app}
-            try:
-                done = await await_me_maybe(impl.function(**{a: kwargs[a] for a in impl.argnames}))
-            except PlatformError as exc:
-                metrics_for(self._app).platform_error(request.platform, exc)
-                raise
-            if done is not None:
-                return bool(done)
-        return None
+    async def _change(self, action: ChangeAction | None, request: ReplyChangeRequest) -> bool | None:
+        if action is None:
+            return None
+        try:
+            return bool(await action(request))
+        except PlatformError as exc:
+            metrics_for(self._app).platform_error(request.platform, exc)
+            raise
 
     async def reply_post_state(self, request: ReplyChangeRequest) -> PostState | None:
-        for _, impl in self._each("socialdesk_reply_post_state"):
-            kwargs = {"request": request, "app": self._app}
-            state = await await_me_maybe(impl.function(**{a: kwargs[a] for a in impl.argnames}))
-            if state is not None:
-                return state  # type: ignore[no-any-return]
-        return None
+        look = self.reply_changer(request.platform).post_state
+        return await look(request) if look is not None else None
 
     # --- cards and observers -----------------------------------------------------------
 

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from socialdesk.core.past_answers import PastAnswer
     from socialdesk.core.push.source import PushSource
     from socialdesk.core.platform import ReconciledReply, ReplyLimits, ReplyRequest, SentReply, SurveyRequest
-    from socialdesk.core.reply_change import PostState, ReplyCapabilities, ReplyChangeRequest
+    from socialdesk.core.reply_change import ReplyChanger
     from socialdesk.core.ticket import OpenedTicket, TicketSnapshot
     from socialdesk.core.triage import TriageContribution
 
@@ -242,47 +242,16 @@ def socialdesk_reconcile_reply(request: ReplyRequest, app: DeskApp) -> Reconcile
 
 
 @hookspec
-def socialdesk_reply_capabilities(platform: str, app: DeskApp) -> ReplyCapabilities | None:
-    """Say what the desk may do to a reply it posted on ``platform``: edit it in place,
-    delete it, or "edit" by deleting and posting anew (X).
+def socialdesk_reply_changer(platform: str, app: DeskApp) -> ReplyChanger | None:
+    """Say how the desk may correct a reply it posted on ``platform``: a ``ReplyChanger``
+    with its ``ReplyCapabilities`` (edit in place, delete, or "edit" by deleting and posting
+    anew as on X) and the calls that do it.
 
-    Called when a card shows its sent reply (the Edit and Delete buttons, or why not) and
-    before an edit or delete is accepted. Only the owning plugin answers; others return
-    ``None`` (a platform without an answer can do neither). Must be sync.
-    """
-
-
-@hookspec
-def socialdesk_edit_reply(request: ReplyChangeRequest, app: DeskApp) -> bool | None:
-    """Replace the text of the post ``request.platform_id`` with ``request.text``, in place.
-
-    Called by the outbox (job ``change_reply``) for platforms whose capabilities say
-    ``can_edit``. Only the owning plugin answers; return ``True`` once the post holds the
-    new text. Raise the ``PlatformError`` kinds of ``socialdesk_send_reply``: after an
-    ``AmbiguousPlatformError`` the desk calls ``socialdesk_reply_post_state`` before trying
-    again. May be async.
-    """
-
-
-@hookspec
-def socialdesk_delete_reply(request: ReplyChangeRequest, app: DeskApp) -> bool | None:
-    """Delete the post ``request.platform_id``; a post already gone counts as deleted.
-
-    Called by the outbox (job ``change_reply``) for a delete, and for the first half of an
-    edit on platforms that edit by deleting and posting anew. Only the owning plugin
-    answers; return ``True`` once the post is gone. Errors as in ``socialdesk_edit_reply``.
-    May be async.
-    """
-
-
-@hookspec
-def socialdesk_reply_post_state(request: ReplyChangeRequest, app: DeskApp) -> PostState | None:
-    """Look at the post ``request.platform_id``: does it exist, and what is its text?
-
-    Called by the outbox before repeating an edit or delete whose earlier attempt may have
-    reached the platform (its answer was lost, or the desk stopped meanwhile), so that
-    nothing is done twice. Only the owning plugin answers; raise (any exception) when the
-    platform cannot be asked now: the job is tried again later. May be async.
+    Called when a card shows its sent reply (the Edit and Delete buttons, or why not),
+    before an edit or delete is accepted, and by the outbox (job ``change_reply``), which
+    asks ``post_state`` before repeating a change whose answer was lost, so that nothing is
+    done twice. Only the owning plugin answers; others return ``None`` (a platform without
+    an answer can do neither). Must be sync.
     """
 
 

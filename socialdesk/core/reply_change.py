@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -52,7 +53,27 @@ class ReplyChangeRequest:
 
 @dataclass(frozen=True, slots=True)
 class PostState:
-    """The answer of ``socialdesk_reply_post_state``: is the post there, and what does it say?"""
+    """How a posted reply is now: is the post there, and what does it say?"""
 
     exists: bool
     text: str | None = None
+
+
+ChangeAction = Callable[[ReplyChangeRequest], Awaitable[bool]]
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyChanger:
+    """How one platform corrects the replies the desk posted there (``socialdesk_reply_changer``).
+
+    ``edit`` replaces the text in place (only with ``capabilities.can_edit``); ``delete``
+    removes the post, a post already gone counting as deleted; each returns ``True`` once
+    done and raises the ``PlatformError`` kinds of ``socialdesk_send_reply``. ``post_state``
+    looks at the post before an edit or delete that may already have happened is repeated;
+    it raises when the platform cannot be asked now.
+    """
+
+    capabilities: ReplyCapabilities
+    post_state: Callable[[ReplyChangeRequest], Awaitable[PostState]] | None = None
+    edit: ChangeAction | None = None
+    delete: ChangeAction | None = None

@@ -8,7 +8,7 @@ answers decides what follows:
   retried with backoff;
 * refused (forbidden, invalid) -> failed, shown on the card, the reply as it was;
 * no answer (timeout, broken connection), or the desk stopped meanwhile -> the next attempt
-  first asks the platform how the post is now (``socialdesk_reply_post_state``): a post
+  first asks the platform how the post is now (the platform's ``ReplyChanger.post_state``): a post
   already gone, or already holding the new text, is recorded as done without acting again.
 """
 

@@ -17,7 +17,7 @@ from socialdesk.core.errors import DeskError
 from socialdesk.core.extensions import OnlineCheck
 from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.platform import ReconciledReply, ReplyLimits, ReplyRequest, SentReply, SurveyRequest
-from socialdesk.core.reply_change import PostState, ReplyCapabilities, ReplyChangeRequest
+from socialdesk.core.reply_change import ReplyChanger
 from socialdesk.core.ticket import TicketSnapshot
 from socialdesk.plugins.bluesky.connection import CredentialsRefused
 from socialdesk.plugins.bluesky.cost import poll_cost
@@ -82,18 +82,8 @@ async def socialdesk_send_survey(request: SurveyRequest, app: DeskApp) -> SentRe
 
 
 @hookimpl
-def socialdesk_reply_capabilities(platform: str) -> ReplyCapabilities | None:
-    return reply_changes.CAPABILITIES if platform == PLATFORM else None
-
-
-@hookimpl
-async def socialdesk_delete_reply(request: ReplyChangeRequest, app: DeskApp) -> bool | None:
-    return await reply_changes.delete_reply(runtime_for(app), request) if request.platform == PLATFORM else None
-
-
-@hookimpl
-async def socialdesk_reply_post_state(request: ReplyChangeRequest, app: DeskApp) -> PostState | None:
-    return await reply_changes.post_state(runtime_for(app), request) if request.platform == PLATFORM else None
+def socialdesk_reply_changer(platform: str, app: DeskApp) -> ReplyChanger | None:
+    return reply_changes.changer(runtime_for(app)) if platform == PLATFORM else None
 
 
 @hookimpl

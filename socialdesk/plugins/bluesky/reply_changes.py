@@ -8,12 +8,14 @@ gone succeeds on the PDS, so a repeated delete is harmless; the desk still looks
 
 from __future__ import annotations
 
+from functools import partial
+
 from atproto import models
 from atproto_client.exceptions import BadRequestError, RateLimitExceededError, UnauthorizedError
 
 from socialdesk.core.errors import DeskError
 from socialdesk.core.platform import AmbiguousPlatformError, PermanentPlatformError, TransientPlatformError
-from socialdesk.core.reply_change import PostState, ReplyCapabilities, ReplyChangeRequest
+from socialdesk.core.reply_change import PostState, ReplyCapabilities, ReplyChangeRequest, ReplyChanger
 from socialdesk.plugins.bluesky.connection import LoginDeferred
 from socialdesk.plugins.bluesky.errors import API_ERRORS, describe, headers_of, never_sent, status_of
 from socialdesk.plugins.bluesky.mentions import PLATFORM
@@ -69,3 +71,8 @@ async def post_state(runtime: BlueskyRuntime, request: ReplyChangeRequest) -> Po
     if not found:
         return PostState(exists=False)
     return PostState(exists=True, text=str((found[0].get("record") or {}).get("text") or ""))
+
+
+def changer(runtime: BlueskyRuntime) -> ReplyChanger:
+    return ReplyChanger(CAPABILITIES, post_state=partial(post_state, runtime),
+                        delete=partial(delete_reply, runtime))

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import AsyncExitStack
+from functools import partial
 from typing import TYPE_CHECKING
 
 import discord
 
 from socialdesk.core.platform import PermanentPlatformError
-from socialdesk.core.reply_change import PostState, ReplyCapabilities, ReplyChangeRequest
+from socialdesk.core.reply_change import PostState, ReplyCapabilities, ReplyChangeRequest, ReplyChanger
 from socialdesk.plugins.discord.refs import MessageRef
 from socialdesk.plugins.discord.replies import _before_sending, classify
 from socialdesk.plugins.discord.settings import PLATFORM
@@ -84,3 +85,8 @@ async def post_state(runtime: DiscordRuntime, request: ReplyChangeRequest) -> Po
         except discord.NotFound:
             return PostState(exists=False)
     return PostState(exists=True, text=message.content)
+
+
+def changer(runtime: DiscordRuntime) -> ReplyChanger:
+    return ReplyChanger(CAPABILITIES, post_state=partial(post_state, runtime),
+                        edit=partial(edit_reply, runtime), delete=partial(delete_reply, runtime))

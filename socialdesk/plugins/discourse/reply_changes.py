@@ -9,10 +9,12 @@ acting again.
 
 from __future__ import annotations
 
+from functools import partial
+
 import aiohttp
 
 from socialdesk.core.platform import AmbiguousPlatformError, PermanentPlatformError, TransientPlatformError
-from socialdesk.core.reply_change import PostState, ReplyCapabilities, ReplyChangeRequest
+from socialdesk.core.reply_change import PostState, ReplyCapabilities, ReplyChangeRequest, ReplyChanger
 from socialdesk.plugins.discourse.api import DiscourseRefusal
 from socialdesk.plugins.discourse.replies import _client, length_problems
 from socialdesk.plugins.discourse.runtime import DiscourseRuntime
@@ -78,3 +80,8 @@ async def post_state(runtime: DiscourseRuntime, request: ReplyChangeRequest) -> 
             return PostState(exists=False)
         raise
     return PostState(exists=True, text=str(post.get("raw") or ""))
+
+
+def changer(runtime: DiscourseRuntime) -> ReplyChanger:
+    return ReplyChanger(CAPABILITIES, post_state=partial(post_state, runtime),
+                        edit=partial(edit_reply, runtime), delete=partial(delete_reply, runtime))

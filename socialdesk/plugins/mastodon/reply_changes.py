@@ -9,13 +9,14 @@ against the instance's limit before any request. A status already gone counts as
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 from mastodon import MastodonAPIError, MastodonNetworkError, MastodonRatelimitError
 
 from socialdesk.core.errors import DeskError
 from socialdesk.core.platform import AmbiguousPlatformError, PermanentPlatformError, TransientPlatformError
-from socialdesk.core.reply_change import PostState, ReplyCapabilities, ReplyChangeRequest
+from socialdesk.core.reply_change import PostState, ReplyCapabilities, ReplyChangeRequest, ReplyChanger
 from socialdesk.plugins.mastodon.api_errors import CALL_ERRORS, describe, never_left, status_of
 from socialdesk.plugins.mastodon.html_text import html_to_text
 from socialdesk.plugins.mastodon.mentions import PLATFORM
@@ -97,3 +98,8 @@ async def post_state(runtime: MastodonRuntime, request: ReplyChangeRequest) -> P
         return PostState(exists=False)
     text = _LEADING_MENTIONS.sub("", html_to_text(str(current.get("content") or "")).strip())
     return PostState(exists=True, text=text)
+
+
+def changer(runtime: MastodonRuntime) -> ReplyChanger:
+    return ReplyChanger(CAPABILITIES, post_state=partial(post_state, runtime),
+                        edit=partial(edit_reply, runtime), delete=partial(delete_reply, runtime))

@@ -17,7 +17,7 @@ from socialdesk.core.errors import DeskError
 from socialdesk.core.extensions import OnlineCheck
 from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.platform import ReconciledReply, ReplyLimits, ReplyRequest, SentReply
-from socialdesk.core.reply_change import PostState, ReplyCapabilities, ReplyChangeRequest
+from socialdesk.core.reply_change import ReplyChanger
 from socialdesk.core.ticket import TicketSnapshot
 from socialdesk.plugins.reddit import reply_changes
 from socialdesk.plugins.reddit.replies import find_posted_reply, length_problems, send_reply
@@ -61,18 +61,8 @@ async def socialdesk_send_reply(request: ReplyRequest, app: DeskApp) -> SentRepl
 
 
 @hookimpl
-def socialdesk_reply_capabilities(platform: str) -> ReplyCapabilities | None:
-    return reply_changes.CAPABILITIES if platform == PLATFORM else None
-
-
-@hookimpl
-async def socialdesk_delete_reply(request: ReplyChangeRequest, app: DeskApp) -> bool | None:
-    return await reply_changes.delete_reply(runtime_for(app), request) if request.platform == PLATFORM else None
-
-
-@hookimpl
-async def socialdesk_reply_post_state(request: ReplyChangeRequest, app: DeskApp) -> PostState | None:
-    return await reply_changes.post_state(runtime_for(app), request) if request.platform == PLATFORM else None
+def socialdesk_reply_changer(platform: str, app: DeskApp) -> ReplyChanger | None:
+    return reply_changes.changer(runtime_for(app)) if platform == PLATFORM else None
 
 
 @hookimpl

@@ -7,6 +7,8 @@ comments (a deleted comment is no longer listed there).
 
 from __future__ import annotations
 
+from functools import partial
+
 import aiohttp
 from asyncpraw.models import Comment, Redditor
 from asyncprawcore.exceptions import Forbidden, NotFound, RequestException, ResponseException, ServerError, \
@@ -14,7 +16,7 @@ from asyncprawcore.exceptions import Forbidden, NotFound, RequestException, Resp
 
 from socialdesk.core.errors import DeskError
 from socialdesk.core.platform import AmbiguousPlatformError, PermanentPlatformError, TransientPlatformError
-from socialdesk.core.reply_change import PostState, ReplyCapabilities, ReplyChangeRequest
+from socialdesk.core.reply_change import PostState, ReplyCapabilities, ReplyChangeRequest, ReplyChanger
 from socialdesk.plugins.reddit.replies import RECONCILE_COMMENTS
 from socialdesk.plugins.reddit.runtime import RedditRuntime
 from socialdesk.plugins.reddit.settings import PLATFORM
@@ -68,3 +70,8 @@ async def post_state(runtime: RedditRuntime, request: ReplyChangeRequest) -> Pos
         if data.get("name") == request.platform_id:
             return PostState(exists=True, text=str(data.get("body") or ""))
     return PostState(exists=False)
+
+
+def changer(runtime: RedditRuntime) -> ReplyChanger:
+    return ReplyChanger(CAPABILITIES, post_state=partial(post_state, runtime),
+                        delete=partial(delete_reply, runtime))

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from socialdesk.core.extensions import CardField, OnlineCheck
 from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.platform import PlatformError, ReconciledReply, ReplyLimits, ReplyRequest, SentReply
-from socialdesk.core.reply_change import ReplyCapabilities
+from socialdesk.core.reply_change import ReplyCapabilities, ReplyChanger
 from socialdesk.core.ticket import TicketSnapshot
 from socialdesk.plugins.webhook.callback import deliver
 from socialdesk.plugins.webhook.payload import source_of
@@ -75,10 +75,10 @@ async def socialdesk_send_reply(request: ReplyRequest, app: DeskApp) -> SentRepl
 
 
 @hookimpl
-def socialdesk_reply_capabilities(platform: str) -> ReplyCapabilities | None:
+def socialdesk_reply_changer(platform: str) -> ReplyChanger | None:
     # An answer handed to the sender's callback is theirs: the webhook protocol has no way to
     # take it back or change it, so the card says so on the button.
-    return ReplyCapabilities(PLATFORM) if platform == PLATFORM else None
+    return ReplyChanger(ReplyCapabilities(PLATFORM)) if platform == PLATFORM else None
 
 
 @hookimpl

@@ -18,7 +18,7 @@ import tweepy
 from socialdesk.core.errors import DeskError
 from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.platform import ReconciledReply, ReplyLimits, ReplyRequest, SentReply, SurveyRequest
-from socialdesk.core.reply_change import PostState, ReplyCapabilities, ReplyChangeRequest
+from socialdesk.core.reply_change import ReplyChanger
 from socialdesk.core.ticket import TicketSnapshot
 from socialdesk.core.extensions import OnlineCheck
 from socialdesk.core.store.credentials import RefreshRefused
@@ -100,18 +100,8 @@ async def socialdesk_reconcile_reply(request: ReplyRequest, app: DeskApp) -> Rec
 
 
 @hookimpl
-def socialdesk_reply_capabilities(platform: str) -> ReplyCapabilities | None:
-    return reply_changes.CAPABILITIES if platform == PLATFORM else None
-
-
-@hookimpl
-async def socialdesk_delete_reply(request: ReplyChangeRequest, app: DeskApp) -> bool | None:
-    return await reply_changes.delete_reply(runtime_for(app), request) if request.platform == PLATFORM else None
-
-
-@hookimpl
-async def socialdesk_reply_post_state(request: ReplyChangeRequest, app: DeskApp) -> PostState | None:
-    return await reply_changes.post_state(runtime_for(app), request) if request.platform == PLATFORM else None
+def socialdesk_reply_changer(platform: str, app: DeskApp) -> ReplyChanger | None:
+    return reply_changes.changer(runtime_for(app)) if platform == PLATFORM else None
 
 
 async def poll_timeline(app: DeskApp, job_id: str) -> PollReport | None:

@@ -11,12 +11,13 @@ as deleted.
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 import aiohttp
 import tweepy
 
 from socialdesk.core.platform import AmbiguousPlatformError, PermanentPlatformError, TransientPlatformError
-from socialdesk.core.reply_change import PostState, ReplyCapabilities, ReplyChangeRequest
+from socialdesk.core.reply_change import PostState, ReplyCapabilities, ReplyChangeRequest, ReplyChanger
 from socialdesk.plugins.x.api_response import describe, headers_of, read_answer, status_of
 from socialdesk.plugins.x.http import NOT_SENT
 from socialdesk.plugins.x.mentions import PLATFORM
@@ -90,3 +91,8 @@ async def post_state(runtime: XRuntime, request: ReplyChangeRequest) -> PostStat
             return PostState(exists=False)
         raise ValueError("X's answer about the post could not be read")
     return PostState(exists=True, text=str(data.get("text") or ""))
+
+
+def changer(runtime: XRuntime) -> ReplyChanger:
+    return ReplyChanger(CAPABILITIES, post_state=partial(post_state, runtime),
+                        delete=partial(delete_reply, runtime))
