@@ -30,7 +30,7 @@ def test_bluesky_is_a_builtin_that_is_off_until_enabled() -> None:
     entry = catalog.get("bluesky")
     assert entry is not None and entry.source == "builtin" and entry.enabled_by_default is False
     config = parse_config({}, catalog)
-    assert "bluesky" not in config.enabled and isinstance(config.settings("bluesky"), BlueskySettings)
+    assert "bluesky" not in config.enabled and config.settings("bluesky") is None  # not even loaded
     enabled = parse_config({"plugins": {"bluesky": {"enabled": True}}}, catalog)
     assert "bluesky" in enabled.enabled and enabled.settings("bluesky").xrpc_base == "https://bsky.social/xrpc"
 

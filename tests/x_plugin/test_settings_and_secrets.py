@@ -27,8 +27,9 @@ def test_x_is_a_builtin_that_is_off_until_enabled() -> None:
     catalog = discover_plugins()
     entry = catalog.get("x")
     assert entry is not None and entry.source == "builtin" and entry.enabled_by_default is False
-    config = parse_config({}, catalog)  # a desk without a [plugins.x] table validates
-    assert "x" not in config.enabled and isinstance(config.settings("x"), XSettings)
+    config = parse_config({}, catalog)  # a desk without a [plugins.x] table validates...
+    assert "x" not in config.enabled and config.settings("x") is None  # ...without loading the plugin
+    assert isinstance(parse_config({"plugins": {"x": {"poll_interval": 60}}}, catalog).settings("x"), XSettings)
     assert parse_config({"plugins": {"x": {"enabled": True}}}, catalog).enabled[-1] == "x"
 
 

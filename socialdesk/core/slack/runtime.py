@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-import weakref
 from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
@@ -18,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from socialdesk.core.admin.lists import admin_lists
 from socialdesk.core.errors import DeskError
+from socialdesk.core.per_desk import PerDesk
 from socialdesk.core.slack.display_names import DisplayNames
 from socialdesk.core.slack.pacing import Pacer
 from socialdesk.core.slack.permissions import Permissions
@@ -30,9 +30,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 NAME_CACHE_SECONDS = 600.0
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
-
-_runtimes: weakref.WeakKeyDictionary[DeskApp, SlackRuntime] = weakref.WeakKeyDictionary()
-
 
 class SlackRuntime:
     def __init__(self, app: DeskApp) -> None:
@@ -114,13 +111,6 @@ class SlackRuntime:
         return f"{base}archives/{channel}/p{ts.replace('.', '')}"
 
 
-def runtime_for(app: DeskApp) -> SlackRuntime:
-    """The Slack state of ``app``, made on first use (reads the bot token then)."""
-    runtime = _runtimes.get(app)
-    if runtime is None:
-        runtime = _runtimes[app] = SlackRuntime(app)
-    return runtime
-
-
-def existing_runtime(app: DeskApp) -> SlackRuntime | None:
-    return _runtimes.get(app)
+# The Slack state of an app, made on first use (it reads the bot token then).
+runtime_for: PerDesk[SlackRuntime] = PerDesk(SlackRuntime)
+existing_runtime = runtime_for.existing

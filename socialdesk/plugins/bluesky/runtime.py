@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 from typing import TYPE_CHECKING
-from weakref import WeakKeyDictionary
 
+from socialdesk.core.per_desk import PerDesk
 from socialdesk.plugins.bluesky.connection import BlueskyConnection
 from socialdesk.plugins.bluesky.poller import NotificationPoller
 from socialdesk.plugins.bluesky.rate_budget import POST_COST, RateBudget
@@ -48,17 +48,10 @@ class BlueskyRuntime:
                 self._connection = None
 
 
-_runtimes: WeakKeyDictionary[DeskApp, BlueskyRuntime] = WeakKeyDictionary()
-
-
-def runtime_for(app: DeskApp) -> BlueskyRuntime:
-    runtime = _runtimes.get(app)
-    if runtime is None:
-        runtime = _runtimes[app] = BlueskyRuntime(app)
-    return runtime
+runtime_for: PerDesk[BlueskyRuntime] = PerDesk(BlueskyRuntime)
 
 
 async def close_runtime(app: DeskApp) -> None:
-    runtime = _runtimes.pop(app, None)
+    runtime = runtime_for.forget(app)
     if runtime is not None:
         await runtime.close()

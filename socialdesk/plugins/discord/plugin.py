@@ -7,12 +7,12 @@ here for as long as the desk exists.
 
 from __future__ import annotations
 
-import weakref
 from typing import TYPE_CHECKING
 
 from socialdesk.core.errors import DeskError
 from socialdesk.core.extensions import CardField, OnlineCheck
 from socialdesk.core.hookspecs import hookimpl
+from socialdesk.core.per_desk import PerDesk
 from socialdesk.core.platform import ReconciledReply, ReplyLimits, ReplyRequest, SentReply, SurveyRequest
 from socialdesk.core.reply_change import ReplyChanger
 from socialdesk.core.ticket import TicketSnapshot
@@ -24,14 +24,7 @@ from socialdesk.plugins.discord.settings import PLATFORM, PLUGIN_NAME, DiscordSe
 if TYPE_CHECKING:
     from socialdesk.core.app import DeskApp
 
-_runtimes: weakref.WeakKeyDictionary[DeskApp, DiscordRuntime] = weakref.WeakKeyDictionary()
-
-
-def runtime_for(app: DeskApp) -> DiscordRuntime:
-    runtime = _runtimes.get(app)
-    if runtime is None:
-        runtime = _runtimes[app] = DiscordRuntime(app)
-    return runtime
+runtime_for: PerDesk[DiscordRuntime] = PerDesk(DiscordRuntime)
 
 
 @hookimpl
@@ -61,7 +54,7 @@ async def socialdesk_start_listeners(app: DeskApp) -> None:
 
 @hookimpl
 async def socialdesk_stop_listeners(app: DeskApp) -> None:
-    runtime = _runtimes.get(app)
+    runtime = runtime_for.existing(app)
     if runtime is not None:
         await runtime.stop()
 
@@ -115,5 +108,5 @@ async def socialdesk_check_online(app: DeskApp) -> OnlineCheck:
 
 @hookimpl
 def socialdesk_card_fields(ticket: TicketSnapshot, app: DeskApp) -> list[CardField] | None:
-    runtime = _runtimes.get(app)
+    runtime = runtime_for.existing(app)
     return card.card_fields(ticket, runtime.client if runtime is not None else None)

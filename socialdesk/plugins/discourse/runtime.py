@@ -5,12 +5,12 @@ Built-in plugins are modules, so per-desk state lives here, keyed weakly by the 
 
 from __future__ import annotations
 
-import weakref
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from socialdesk.core.per_desk import PerDesk
 from socialdesk.core.store.models import Ticket
 from socialdesk.core.ticket import ACTIVE_STATUSES
 from socialdesk.plugins.discourse.api import DiscourseClient
@@ -20,9 +20,6 @@ if TYPE_CHECKING:
     from socialdesk.core.app import DeskApp
 
 TOPIC_CACHE_SIZE = 2000
-
-_runtimes: weakref.WeakKeyDictionary[DeskApp, DiscourseRuntime] = weakref.WeakKeyDictionary()
-
 
 class DiscourseRuntime:
     def __init__(self, app: DeskApp) -> None:
@@ -65,14 +62,10 @@ class DiscourseRuntime:
             self._client = None
 
 
-def runtime_for(app: DeskApp) -> DiscourseRuntime:
-    runtime = _runtimes.get(app)
-    if runtime is None:
-        runtime = _runtimes[app] = DiscourseRuntime(app)
-    return runtime
+runtime_for: PerDesk[DiscourseRuntime] = PerDesk(DiscourseRuntime)
 
 
 async def close_runtime(app: DeskApp) -> None:
-    runtime = _runtimes.pop(app, None)
+    runtime = runtime_for.forget(app)
     if runtime is not None:
         await runtime.close()

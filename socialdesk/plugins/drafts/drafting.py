@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from socialdesk.core.per_desk import PerDesk
 from socialdesk.core.slack.masking import masked
 from socialdesk.core.slack.settings import PLUGIN_NAME as SLACK_PLUGIN
 from socialdesk.plugins.drafts.checks import draft_problems
@@ -106,19 +106,4 @@ class Drafter:
         await self.endpoint.close()
 
 
-_drafters: weakref.WeakKeyDictionary[DeskApp, Drafter] = weakref.WeakKeyDictionary()
-
-
-def drafter_for(app: DeskApp) -> Drafter:
-    found = _drafters.get(app)
-    if found is None:
-        found = _drafters[app] = Drafter(app)
-    return found
-
-
-def existing_drafter(app: DeskApp) -> Drafter | None:
-    return _drafters.get(app)
-
-
-def forget_drafter(app: DeskApp) -> Drafter | None:
-    return _drafters.pop(app, None)
+drafter_for: PerDesk[Drafter] = PerDesk(Drafter)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from socialdesk.core.per_desk import PerDesk
 from socialdesk.plugins.drafts.drafting import Draft
 
 if TYPE_CHECKING:
@@ -80,15 +80,4 @@ class OpenForms:
         await asyncio.gather(*self.tasks, return_exceptions=True)
 
 
-_forms: weakref.WeakKeyDictionary[DeskApp, OpenForms] = weakref.WeakKeyDictionary()
-
-
-def forms_for(app: DeskApp) -> OpenForms:
-    found = _forms.get(app)
-    if found is None:
-        found = _forms[app] = OpenForms()
-    return found
-
-
-def existing_forms(app: DeskApp) -> OpenForms | None:
-    return _forms.get(app)
+forms_for: PerDesk[OpenForms] = PerDesk(lambda app: OpenForms())

@@ -104,12 +104,12 @@ def socialdesk_slack_listeners(bolt: Any, app: DeskApp) -> None:
 
 @hookimpl
 async def socialdesk_stop_services(app: DeskApp) -> None:
-    from socialdesk.plugins.drafts.drafting import forget_drafter
-    from socialdesk.plugins.drafts.form_state import existing_forms
+    from socialdesk.plugins.drafts.drafting import drafter_for
+    from socialdesk.plugins.drafts.form_state import forms_for
 
-    forms = existing_forms(app)
+    forms = forms_for.existing(app)
     if forms is not None:
         await forms.stop()
-    drafter = forget_drafter(app)
+    drafter = drafter_for.forget(app)
     if drafter is not None:
         await drafter.close()

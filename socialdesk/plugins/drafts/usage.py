@@ -10,11 +10,11 @@
 
 from __future__ import annotations
 
-import weakref
 from typing import TYPE_CHECKING
 
 from prometheus_client import Counter
 
+from socialdesk.core.per_desk import PerDesk
 from socialdesk.core.runtime.metrics import metrics_for
 from socialdesk.plugins.drafts.endpoint import Completion
 from socialdesk.plugins.drafts.settings import DraftsSettings
@@ -46,11 +46,4 @@ class DraftUsage:
                                           + completion.completion_tokens / 1000 * (completion_price or 0.0))
 
 
-_usage: weakref.WeakKeyDictionary[DeskApp, DraftUsage] = weakref.WeakKeyDictionary()
-
-
-def usage_for(app: DeskApp) -> DraftUsage:
-    found = _usage.get(app)
-    if found is None:
-        found = _usage[app] = DraftUsage(app)
-    return found
+usage_for: PerDesk[DraftUsage] = PerDesk(DraftUsage)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 from typing import TYPE_CHECKING
-from weakref import WeakKeyDictionary
 
 from mastodon import Mastodon
 
+from socialdesk.core.per_desk import PerDesk
 from socialdesk.plugins.mastodon.catch_up import CatchUp
 from socialdesk.plugins.mastodon.connection import MastodonConnection
 from socialdesk.plugins.mastodon.rate_budget import RateBudget
@@ -73,17 +73,10 @@ class MastodonRuntime:
                 self._connection = None
 
 
-_runtimes: WeakKeyDictionary[DeskApp, MastodonRuntime] = WeakKeyDictionary()
-
-
-def runtime_for(app: DeskApp) -> MastodonRuntime:
-    runtime = _runtimes.get(app)
-    if runtime is None:
-        runtime = _runtimes[app] = MastodonRuntime(app)
-    return runtime
+runtime_for: PerDesk[MastodonRuntime] = PerDesk(MastodonRuntime)
 
 
 async def close_runtime(app: DeskApp) -> None:
-    runtime = _runtimes.pop(app, None)
+    runtime = runtime_for.forget(app)
     if runtime is not None:
         await runtime.close()

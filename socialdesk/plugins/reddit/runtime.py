@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import weakref
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from socialdesk.core.per_desk import PerDesk
 from socialdesk.core.store.models import Ticket
 from socialdesk.core.ticket import ACTIVE_STATUSES
 from socialdesk.plugins.reddit.connection import RedditConnection, connect
@@ -15,9 +15,6 @@ from socialdesk.plugins.reddit.settings import PLATFORM, PLUGIN_NAME, RedditSett
 
 if TYPE_CHECKING:
     from socialdesk.core.app import DeskApp
-
-_runtimes: weakref.WeakKeyDictionary[DeskApp, RedditRuntime] = weakref.WeakKeyDictionary()
-
 
 class RedditRuntime:
     def __init__(self, app: DeskApp) -> None:
@@ -42,14 +39,10 @@ class RedditRuntime:
             self._connection = None
 
 
-def runtime_for(app: DeskApp) -> RedditRuntime:
-    runtime = _runtimes.get(app)
-    if runtime is None:
-        runtime = _runtimes[app] = RedditRuntime(app)
-    return runtime
+runtime_for: PerDesk[RedditRuntime] = PerDesk(RedditRuntime)
 
 
 async def close_runtime(app: DeskApp) -> None:
-    runtime = _runtimes.pop(app, None)
+    runtime = runtime_for.forget(app)
     if runtime is not None:
         await runtime.close()

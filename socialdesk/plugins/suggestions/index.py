@@ -14,12 +14,12 @@ from __future__ import annotations
 import asyncio
 import heapq
 import math
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from socialdesk.core.per_desk import PerDesk
 from socialdesk.plugins.suggestions import store
 from socialdesk.plugins.suggestions.vectors import idf, weight
 
@@ -147,12 +147,4 @@ class AnswerIndex:
         return collection.search(query, min_similarity, exclude) if collection else []
 
 
-_INDEXES: weakref.WeakKeyDictionary[DeskApp, AnswerIndex] = weakref.WeakKeyDictionary()
-
-
-def index_for(app: DeskApp) -> AnswerIndex:
-    """This process's index for ``app`` (one per desk, made on first use)."""
-    index = _INDEXES.get(app)
-    if index is None:
-        index = _INDEXES[app] = AnswerIndex()
-    return index
+index_for: PerDesk[AnswerIndex] = PerDesk(lambda app: AnswerIndex())  # this process's index, one per desk

@@ -21,13 +21,13 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
-from weakref import WeakKeyDictionary
 
 from pydantic import Field, model_validator
 
 from socialdesk.core.config import StrictModel
 from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.mention import Mention
+from socialdesk.core.per_desk import PerDesk
 from socialdesk.core.triage import TriageContribution
 from socialdesk.plugins.triage.keyword_rules import admin_priority_rule_matches
 from socialdesk.plugins.triage.model_file import (
@@ -121,14 +121,7 @@ class _DeskState:
     warned: bool = False
 
 
-_states: WeakKeyDictionary[DeskApp, _DeskState] = WeakKeyDictionary()
-
-
-def _state(app: DeskApp) -> _DeskState:
-    state = _states.get(app)
-    if state is None:
-        state = _states[app] = _DeskState()
-    return state
+_state: PerDesk[_DeskState] = PerDesk(lambda app: _DeskState())
 
 
 def _base_for(app: DeskApp, state: _DeskState) -> TriageModel | None:
@@ -198,7 +191,7 @@ def forget_models() -> None:
     with _files_lock:
         _files.clear()
     _desk_models.clear()
-    _states.clear()
+    _state.clear()
 
 
 # --- the verdict ---------------------------------------------------------------------------------

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 from typing import TYPE_CHECKING
-from weakref import WeakKeyDictionary
 
+from socialdesk.core.per_desk import PerDesk
 from socialdesk.plugins.x.connection import XConnection
 from socialdesk.plugins.x.poller import TimelinePoller
 from socialdesk.plugins.x.rate_budget import RateBudget
@@ -59,17 +59,10 @@ class XRuntime:
                 self._connection = None
 
 
-_runtimes: WeakKeyDictionary[DeskApp, XRuntime] = WeakKeyDictionary()
-
-
-def runtime_for(app: DeskApp) -> XRuntime:
-    runtime = _runtimes.get(app)
-    if runtime is None:
-        runtime = _runtimes[app] = XRuntime(app)
-    return runtime
+runtime_for: PerDesk[XRuntime] = PerDesk(XRuntime)
 
 
 async def close_runtime(app: DeskApp) -> None:
-    runtime = _runtimes.pop(app, None)
+    runtime = runtime_for.forget(app)
     if runtime is not None:
         await runtime.close()
