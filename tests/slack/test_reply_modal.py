@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from socialdesk.core.extensions import Actor
 from socialdesk.core.outbox.jobs import JobKind
 from socialdesk.core.platform import PermanentPlatformError
+from socialdesk.core.slack import submissions
 from socialdesk.core.slack.card import Actions
 from socialdesk.core.slack.modals import Callbacks, Inputs
 from socialdesk.core.ticket import ReplyStatus, TicketStatus
@@ -130,3 +133,29 @@ async def test_a_failed_reply_can_be_discarded(start_desk) -> None:
     text = desk.card_text(desk.slack.message(CHANNEL, card.ts))
     assert "reply failed" not in text and Actions.DISCARD not in text
     assert (await desk.app.service.get_ticket(tid)).status == TicketStatus.OPEN
+
+
+async def test_a_reply_slower_than_slacks_deadline_closes_the_form_and_a_refusal_quotes_the_text(
+        start_desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A loaded database: the reply is still being written when Slack's 3 seconds run out. The
+    # form closes at once (one left open after a timeout invites a second Send), and the
+    # refusal that follows comes as a message that gives the agent their text back.
+    desk = await start_desk("http")
+    tid = await desk.mention()
+    await desk.card(tid)
+    view = await open_reply(desk, tid)
+    monkeypatch.setattr(submissions, "SUBMIT_ACK_BUDGET_SECONDS", 0.05)
+    write = desk.app.service.reply
+
+    async def slow_write(*args: object, **kwargs: object) -> object:
+        await asyncio.sleep(0.5)
+        return await write(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(desk.app.service, "reply", slow_write)
+    delivery = await desk.driver.submit_view(view.id, {BOX: {Inputs.TEXT_ACTION: "<!channel> " + "x" * 280}})
+    assert delivery.outcome == "closed"
+    told = (await desk.told(ALICE))[-1]
+    assert told.startswith(f"Reply to #{tid} not sent: 280 characters at most on testnet, this reply has 291")
+    assert "> &lt;!\u2060channel&gt; " + "x" * 280 in told  # the text back, never a ping
+    await desk.settled()
+    assert await count(desk.app, Reply) == 0 and desk.platform.posted == []

@@ -37,7 +37,7 @@ from socialdesk.core.extensions import Actor
 from socialdesk.core.incidents.service import BulkReplyRejected, BulkReplyResult, CloseAllResult
 from socialdesk.core.slack.escaping import cut, fit
 from socialdesk.core.slack.incident_card import IncidentActions
-from socialdesk.core.slack.interaction import actor_or_refuse, channel_of, tell
+from socialdesk.core.slack.interaction import actor_or_refuse, channel_of, tell, tell_privately
 from socialdesk.core.slack.masking import masked
 from socialdesk.core.slack.modals import MAX_MACRO_OPTIONS, MAX_SLACK_INPUT, error_text, selected, text_value
 from socialdesk.core.slack.permissions import REFUSAL
@@ -183,7 +183,7 @@ def register(bolt: AsyncApp, app: DeskApp, rt: SlackRuntime) -> None:
             answer = bulk_answer(state.incident_id, result)
         except DeskError as exc:
             answer = f"Nothing was sent to incident #{state.incident_id}: {exc}"
-        await _tell_privately(rt, state.channel, actor, answer)
+        await tell_privately(rt, state.channel, actor, answer)
 
     @bolt.action(IncidentActions.CLOSE_ALL)
     async def close_all_clicked(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
@@ -197,13 +197,3 @@ def register(bolt: AsyncApp, app: DeskApp, rt: SlackRuntime) -> None:
         except DeskError as exc:
             answer = str(exc)
         await tell(respond, answer)
-
-
-async def _tell_privately(rt: SlackRuntime, channel: str | None, actor: Actor, text: str) -> None:
-    """A modal has no response_url: an ephemeral message in the card's channel instead."""
-    if channel is None:
-        return
-    try:
-        await rt.client.chat_postEphemeral(channel=channel, user=actor.user_id, text=text)
-    except (SlackApiError, OSError, TimeoutError) as exc:
-        log.warning("could not tell the agent about the bulk reply", extra={"error": type(exc).__name__})

@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
 
 from socialdesk.core.extensions import Actor
 from socialdesk.core.slack.permissions import REFUSAL
@@ -47,3 +48,13 @@ async def actor_or_refuse(rt: SlackRuntime, body: dict[str, Any], respond: Async
         log.info("refused a non-agent", extra={"user": user_of(body), "type": body.get("type") or "command"})
         await tell(respond, REFUSAL)
     return actor
+
+
+async def tell_privately(rt: SlackRuntime, channel: str | None, actor: Actor, text: str) -> None:
+    """A modal has no response_url: an ephemeral message in the card's channel instead."""
+    if channel is None:
+        return
+    try:
+        await rt.client.chat_postEphemeral(channel=channel, user=actor.user_id, text=text)
+    except (SlackApiError, OSError, TimeoutError) as exc:
+        log.warning("could not tell the agent privately", extra={"error": type(exc).__name__})

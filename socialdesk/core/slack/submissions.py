@@ -3,11 +3,14 @@
 The desk does the change before acknowledging, because its verdict decides the answer:
 accepted closes the modal, refused keeps it open with the reason under the input
 (``response_action: errors``). These are single short transactions, well within
-Slack's 3 seconds; a reply is only written here, and sent later by the outbox.
+Slack's 3 seconds; a reply is only written here, and sent later by the outbox. A reply
+still being written near the deadline (a loaded database) closes the form and, if it is
+then refused, the agent is told by an ephemeral message that quotes their text.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +20,8 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from socialdesk.core.errors import ClaimedByOther, DeskError, ReplyRejected
 from socialdesk.core.slack.actions import fill_macro
 from socialdesk.core.slack.durations import snooze_until
+from socialdesk.core.slack.escaping import cut, escape_text
+from socialdesk.core.slack.interaction import tell_privately
 from socialdesk.core.slack.modals import (
     Callbacks,
     Inputs,
@@ -34,6 +39,17 @@ if TYPE_CHECKING:
     from socialdesk.core.app import DeskApp
 
 log = logging.getLogger(__name__)
+# Slack waits 3 seconds for a submission's answer; a reply not written by then closes the form.
+SUBMIT_ACK_BUDGET_SECONDS = 2.0
+MAX_QUOTED = 2500
+
+
+def late_refusal(ticket_id: int, refused: DeskError, text: str) -> str:
+    """What an agent is told when a reply is refused after its form closed: why, and their
+    text (quoted, bounded) so that nothing they wrote is lost."""
+    why = str(refused) if isinstance(refused, ReplyRejected) else f"Your reply to #{ticket_id} was not sent: {refused}"
+    quoted = "\n".join(f"> {line}" for line in escape_text(cut(text, MAX_QUOTED)).splitlines()) or "> (empty)"
+    return f"{why}\nWhat you wrote:\n{quoted}"
 
 
 def _has_block(view: dict[str, Any], block_id: str) -> bool:
@@ -60,8 +76,20 @@ def register(bolt: AsyncApp, app: DeskApp, rt: SlackRuntime) -> None:
             text = await fill_macro(app, rt, state.ticket_id, actor, macro[0]) or ""
         close_after = Inputs.CLOSE_AFTER in selected(view, Inputs.OPTIONS, Inputs.OPTIONS_ACTION)
         takeover = "yes" in selected(view, Inputs.TAKEOVER, Inputs.TAKEOVER_ACTION)
+        writing = asyncio.ensure_future(
+            service.reply(state.ticket_id, actor, text, close_after=close_after, takeover=takeover))
+        done, _ = await asyncio.wait({writing}, timeout=SUBMIT_ACK_BUDGET_SECONDS)
+        if not done:
+            # Slower than Slack's deadline: close the form now (a form that timed out stays
+            # open and invites a second Send); a refusal then comes as a message, with the text.
+            await ack()
+            try:
+                await writing
+            except DeskError as exc:
+                await tell_privately(rt, state.channel, actor, late_refusal(state.ticket_id, exc, text))
+            return
         try:
-            await service.reply(state.ticket_id, actor, text, close_after=close_after, takeover=takeover)
+            writing.result()
         except ReplyRejected as exc:
             problems = "; ".join(exc.problems)
             await ack(response_action="errors", errors={text_block: await shown(f"Not sent: {problems}")})

@@ -14,7 +14,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from socialdesk.core.store.models import HomePreference, Incident, Ticket, is_active
-from socialdesk.core.store.ticket_queries import queue_query
+from socialdesk.core.store.ticket_queries import queue_query, snapshot_of_row
 from socialdesk.core.store.tickets import snapshot
 from socialdesk.core.ticket import TicketSnapshot
 
@@ -41,12 +41,12 @@ async def unclaimed(session: AsyncSession, filters: HomeFilters, limit: int) -> 
     """Active tickets nobody holds, most urgent first, oldest first within a priority."""
     query = queue_query(platform=filters.platform, priority=filters.priority, limit=limit) \
         .where(Ticket.assignee.is_(None))
-    return [snapshot(t) for t in await session.scalars(query)]
+    return [snapshot_of_row(row) for row in (await session.execute(query)).tuples()]
 
 
 async def held_by(session: AsyncSession, user_id: str, filters: HomeFilters, limit: int) -> list[TicketSnapshot]:
     query = queue_query(platform=filters.platform, priority=filters.priority, assignee=user_id, limit=limit)
-    return [snapshot(t) for t in await session.scalars(query)]
+    return [snapshot_of_row(row) for row in (await session.execute(query)).tuples()]
 
 
 async def sla_at_risk(session: AsyncSession, filters: HomeFilters, now: datetime, soon: timedelta,

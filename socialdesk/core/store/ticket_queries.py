@@ -198,7 +198,7 @@ _TUPLE_FIELDS = (_SNAPSHOT_FIELDS.index("tags"), _SNAPSHOT_FIELDS.index("priorit
 assert _SNAPSHOT_FIELDS == tuple(f.name for f in dataclasses.fields(TicketSnapshot)), "TicketSnapshot changed"
 
 
-def _snapshot_of_row(row: tuple[Any, ...]) -> TicketSnapshot:
+def snapshot_of_row(row: tuple[Any, ...]) -> TicketSnapshot:
     """``snapshot`` of a row of ``_TICKET_COLUMNS`` by position (by name it cost as much as
     the query: fifty attribute look-ups a ticket)."""
     values = [row[index] for index in _SNAPSHOT_AT]
@@ -226,7 +226,7 @@ def queue_rows(connection: Connection, *, platform: str | None = None, priority:
     """``queue_query``'s tickets, for ``Database.run_read``."""
     statement = _queue_statement(platform is not None, priority is not None, assignee is not None)
     values = {"platform": platform, "priority": priority, "assignee": assignee, "limit": limit}
-    return [_snapshot_of_row(row) for row in connection.execute(statement, values).tuples()]
+    return [snapshot_of_row(row) for row in connection.execute(statement, values).tuples()]
 
 
 def history_query(handle: str, *, platform: str | None = None, limit: int = 10) -> Select[Any]:
@@ -287,7 +287,7 @@ def history_in(connection: Connection, handle: str, *, platform: str | None = No
     """``history_of`` for ``Database.run_read``."""
     rows = connection.execute(_history_statement(platform is not None), {
         "handle": handle.strip().removeprefix("@").casefold(), "platform": platform, "limit": limit})
-    return summaries_in(connection, [_snapshot_of_row(t) for t in rows.tuples()])
+    return summaries_in(connection, [snapshot_of_row(t) for t in rows.tuples()])
 
 
 async def stats(session: AsyncSession, since: datetime, now: datetime) -> DeskStats:
