@@ -20,7 +20,7 @@ from socialdesk.core.slack import (actions, history_modal, home_tab, incident_ac
 from socialdesk.core.slack.commands import CommandSet
 from socialdesk.core.slack.authorization import DeskAuthorize
 from socialdesk.core.slack.interaction import actor_or_refuse, channel_of, tell
-from socialdesk.core.slack.replays import refuse_replays
+from socialdesk.core.slack.replays import ack_budget, refuse_replays
 from socialdesk.core.slack.runtime import SlackRuntime
 
 if TYPE_CHECKING:
@@ -68,7 +68,8 @@ def build_bolt_app(app: DeskApp, rt: SlackRuntime) -> AsyncApp:
     commands = CommandSet(app, rt.settings.command)
 
     @bolt.command(rt.settings.command)
-    async def desk_command(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+    async def desk_command(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond,
+                           context: dict[str, Any]) -> None:
         # The acknowledgement follows the commit: the answer (written once the change is
         # stored) goes out as the ack itself. Only a command slower than Slack's deadline is
         # acknowledged first, saying so; its outcome follows through response_url.
@@ -79,7 +80,7 @@ def build_bolt_app(app: DeskApp, rt: SlackRuntime) -> AsyncApp:
             return await commands.run(app, rt, actor, str(body.get("text") or ""), channel_of(body))
 
         work = asyncio.ensure_future(run())
-        done, _ = await asyncio.wait({work}, timeout=COMMAND_ACK_BUDGET_SECONDS)
+        done, _ = await asyncio.wait({work}, timeout=ack_budget(context, COMMAND_ACK_BUDGET_SECONDS))
         if done:
             answer = work.result()
             await ack(text=answer, response_type="ephemeral") if answer else await ack()

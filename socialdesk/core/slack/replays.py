@@ -18,7 +18,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 KEEP_SECONDS = 15 * 60  # Slack's signature window is 5 minutes; allow for clock skew
 SWEEP_EVERY_SECONDS = 60.0
 SIGNATURE_HEADER = "x-slack-signature"
+RECEIVED_AT = "socialdesk_received_at"  # context key: when the request reached the desk (loop time)
 
 
 def _signature(req: AsyncBoltRequest) -> str | None:
@@ -113,6 +114,15 @@ class HandledRequests:
         return True
 
 
+def ack_budget(context: dict[str, Any], seconds: float) -> float:
+    """What is left of ``seconds`` since the request reached the desk (before the replay
+    check's write, which waits its turn on a busy database)."""
+    received = context.get(RECEIVED_AT)
+    if received is None:
+        return seconds
+    return max(0.1, seconds - (asyncio.get_running_loop().time() - received))
+
+
 def refuse_replays(app: DeskApp) -> Callable[..., Awaitable[BoltResponse]]:
     """A Bolt ``before_authorize`` middleware: runs after the signature was verified."""
 
@@ -120,6 +130,8 @@ def refuse_replays(app: DeskApp) -> Callable[..., Awaitable[BoltResponse]]:
 
     async def middleware(req: AsyncBoltRequest, resp: BoltResponse,
                          next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:  # noqa: A002 (Bolt's name)
+        # Slack's 3 seconds run from here: listeners that answer late spend what is left.
+        req.context[RECEIVED_AT] = asyncio.get_running_loop().time()
         signature = _signature(req) if req.mode == "http" else None
         if signature is not None and not await handled.first_time(signature):
             metrics_for(app).slack_replay_refused()

@@ -33,6 +33,7 @@ from socialdesk.core.slack.modals import (
     text_value,
 )
 from socialdesk.core.slack.permissions import REFUSAL
+from socialdesk.core.slack.replays import ack_budget
 from socialdesk.core.slack.runtime import SlackRuntime
 
 if TYPE_CHECKING:
@@ -63,7 +64,8 @@ def register(bolt: AsyncApp, app: DeskApp, rt: SlackRuntime) -> None:
         return error_text(await rt.plain_mentions(message))
 
     @bolt.view(Callbacks.REPLY)
-    async def reply_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+    async def reply_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
+                              context: dict[str, Any]) -> None:
         text_block = reply_text_block(view)
         actor = await rt.permissions.actor(str(body["user"]["id"]))
         if actor is None:
@@ -78,7 +80,7 @@ def register(bolt: AsyncApp, app: DeskApp, rt: SlackRuntime) -> None:
         takeover = "yes" in selected(view, Inputs.TAKEOVER, Inputs.TAKEOVER_ACTION)
         writing = asyncio.ensure_future(
             service.reply(state.ticket_id, actor, text, close_after=close_after, takeover=takeover))
-        done, _ = await asyncio.wait({writing}, timeout=SUBMIT_ACK_BUDGET_SECONDS)
+        done, _ = await asyncio.wait({writing}, timeout=ack_budget(context, SUBMIT_ACK_BUDGET_SECONDS))
         if not done:
             # Slower than Slack's deadline: close the form now (a form that timed out stays
             # open and invites a second Send); a refusal then comes as a message, with the text.
