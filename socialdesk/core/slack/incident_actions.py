@@ -10,6 +10,7 @@ bulk reply has its own unique key.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from dataclasses import dataclass
@@ -35,12 +36,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from socialdesk.core.errors import DeskError
 from socialdesk.core.extensions import Actor
 from socialdesk.core.incidents.service import BulkReplyRejected, BulkReplyResult, CloseAllResult
-from socialdesk.core.slack.escaping import cut, fit
+from socialdesk.core.slack.escaping import cut, escape_text, fit
 from socialdesk.core.slack.incident_card import IncidentActions
 from socialdesk.core.slack.interaction import actor_or_refuse, channel_of, tell, tell_privately
 from socialdesk.core.slack.masking import masked
 from socialdesk.core.slack.modals import MAX_MACRO_OPTIONS, MAX_SLACK_INPUT, error_text, selected, text_value
 from socialdesk.core.slack.permissions import REFUSAL
+from socialdesk.core.slack.replays import ack_budget
 from socialdesk.core.slack.runtime import SlackRuntime
 
 if TYPE_CHECKING:
@@ -60,6 +62,8 @@ class IncidentInputs:
 
 
 REPLY_ALL_CALLBACK = "desk.incident_reply_all_modal"
+# Slack waits 3 seconds for the submission; planning that takes longer closes the form.
+REPLY_ALL_ACK_BUDGET_SECONDS = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +157,8 @@ def register(bolt: AsyncApp, app: DeskApp, rt: SlackRuntime) -> None:
             await tell(respond, "Slack would not open the form in time; please click again.")
 
     @bolt.view(REPLY_ALL_CALLBACK)
-    async def reply_all_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+    async def reply_all_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
+                                  context: dict[str, Any]) -> None:
         user = str(body["user"]["id"])
         actor = await rt.permissions.actor(user)
         if actor is None:
@@ -168,16 +173,29 @@ def register(bolt: AsyncApp, app: DeskApp, rt: SlackRuntime) -> None:
         template = template.replace("{agent}", await rt.agent_name(actor.user_id))
         close_after = IncidentInputs.CLOSE_AFTER in selected(view, IncidentInputs.OPTIONS,
                                                              IncidentInputs.OPTIONS_ACTION)
-        try:
-            plan = await incidents.plan_bulk_reply(state.incident_id, template)
-        except BulkReplyRejected as exc:
-            await ack(response_action="errors", errors={IncidentInputs.TEXT: error_text(
-                await rt.plain_mentions(str(exc)))})
-            return
-        except DeskError as exc:
-            await ack(response_action="errors", errors={IncidentInputs.TEXT: error_text(str(exc))})
-            return
-        await ack()
+        planning = asyncio.ensure_future(incidents.plan_bulk_reply(state.incident_id, template))
+        done, _ = await asyncio.wait({planning}, timeout=ack_budget(context, REPLY_ALL_ACK_BUDGET_SECONDS))
+        if not done:
+            # Planning hundreds of replies on a loaded database outlasts Slack's deadline:
+            # close the form now; a refusal then comes as a message that quotes the text.
+            await ack()
+            try:
+                plan = await planning
+            except DeskError as exc:
+                await tell_privately(rt, state.channel, actor, f"Nothing was sent to incident "
+                                     f"#{state.incident_id}: {exc}\nWhat you wrote:\n> {escape_text(template)}")
+                return
+        else:
+            try:
+                plan = planning.result()
+            except BulkReplyRejected as exc:
+                await ack(response_action="errors", errors={IncidentInputs.TEXT: error_text(
+                    await rt.plain_mentions(str(exc)))})
+                return
+            except DeskError as exc:
+                await ack(response_action="errors", errors={IncidentInputs.TEXT: error_text(str(exc))})
+                return
+            await ack()
         try:
             result = await incidents.write_bulk_reply(plan, actor, close_after=close_after)
             answer = bulk_answer(state.incident_id, result)
