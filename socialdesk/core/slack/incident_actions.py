@@ -133,6 +133,11 @@ def _number(value: Any) -> int | None:
     return int(text) if text.isdigit() else None
 
 
+def quoted(text: str) -> str:
+    """The agent's text back to them, escaped and bounded, as a block quote."""
+    return "\n".join(f"> {line}" for line in escape_text(cut(text, MAX_SLACK_INPUT)).splitlines()) or "> (empty)"
+
+
 def register(bolt: AsyncApp, app: DeskApp, rt: SlackRuntime) -> None:
     incidents = app.incidents
 
@@ -183,7 +188,7 @@ def register(bolt: AsyncApp, app: DeskApp, rt: SlackRuntime) -> None:
                 plan = await planning
             except DeskError as exc:
                 await tell_privately(rt, state.channel, actor, f"Nothing was sent to incident "
-                                     f"#{state.incident_id}: {exc}\nWhat you wrote:\n> {escape_text(template)}")
+                                     f"#{state.incident_id}: {exc}\nWhat you wrote:\n{quoted(template)}")
                 return
         else:
             try:
