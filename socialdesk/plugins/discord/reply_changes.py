@@ -41,13 +41,17 @@ async def _client(stack: AsyncExitStack, runtime: DiscordRuntime) -> discord.Cli
         raise _before_sending(exc) from None
 
 
+def _message(client: discord.Client, post: MessageRef) -> discord.PartialMessage:
+    """Our posted reply, addressed without fetching it (one request less per change)."""
+    return client.get_partial_messageable(post.channel_id, guild_id=post.guild_id).get_partial_message(post.message_id)
+
+
 async def edit_reply(runtime: DiscordRuntime, request: ReplyChangeRequest) -> bool:
     post = _post(request)
     timeout = runtime.settings.request_timeout_seconds
     async with AsyncExitStack() as stack:
         client = await _client(stack, runtime)
-        message = client.get_partial_messageable(post.channel_id, guild_id=post.guild_id) \
-            .get_partial_message(post.message_id)
+        message = _message(client, post)
         try:
             await asyncio.wait_for(message.edit(content=request.text or "",
                                                 allowed_mentions=discord.AllowedMentions.none()), timeout)
@@ -64,8 +68,7 @@ async def delete_reply(runtime: DiscordRuntime, request: ReplyChangeRequest) -> 
     timeout = runtime.settings.request_timeout_seconds
     async with AsyncExitStack() as stack:
         client = await _client(stack, runtime)
-        message = client.get_partial_messageable(post.channel_id, guild_id=post.guild_id) \
-            .get_partial_message(post.message_id)
+        message = _message(client, post)
         try:
             await asyncio.wait_for(message.delete(), timeout)
         except discord.NotFound:
