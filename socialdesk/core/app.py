@@ -54,4 +54,5 @@ class DeskApp:
                             self.database, self.clock, worker_name, urgent=urgent)
 
     async def close(self) -> None:
+        await self.service.observers_done()
         await self.database.dispose()

@@ -10,13 +10,15 @@ clicks fast:
   then read who won, instead of each queueing a write that can only fail;
 * the write is one short transaction of Core statements (on a SQLite file, in the writer
   thread in one hand-off): the UPDATE returns the ticket, the audit event and the card
-  refresh are inserted, nothing else. The card itself changes later, through the outbox.
+  refresh are inserted, nothing else. The card itself changes later, through the outbox;
+* the event's observers (SLA clocks, App Homes, metrics) run after the claim returns, so
+  the agent's answer does not wait for them (they are best effort after the commit).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -47,7 +49,7 @@ def _refusal(ticket_id: int, status: str, assignee: str | None, actor: str) -> E
 
 class Claims:
     def __init__(self, database: Database, outbox: Outbox, clock: Callable[[], datetime],
-                 publish: Callable[[list[TicketEvent]], Awaitable[None]]) -> None:
+                 publish: Callable[[list[TicketEvent]], None]) -> None:
         self._db = database
         self._outbox = outbox
         self._clock = clock
@@ -73,7 +75,7 @@ class Claims:
             if self._writing.get(ticket_id) is done:
                 del self._writing[ticket_id]
             done.set_result(None)
-        await self._publish(changes.events)
+        self._publish(changes.events)
         return snapshot(won)
 
     def _write(self, connection: Connection, ticket_id: int, actor: str, takeover: bool,

@@ -8,6 +8,7 @@ an agent can read as it is ("#42 is claimed by <@U123>").
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -83,11 +84,26 @@ class DeskService:
         self._outbox = outbox
         self._clock = clock
         self._ingestor = Ingestor(database, hooks, outbox, clock, self._publish)
-        self._claims = Claims(database, outbox, clock, self._publish)
+        self._claims = Claims(database, outbox, clock, self._publish_soon)
+        self._observing: set[asyncio.Task[None]] = set()
 
     async def _publish(self, events: list[TicketEvent]) -> None:
         for event in events:
             await self._hooks.ticket_event(event)
+
+    def _publish_soon(self, events: list[TicketEvent]) -> None:
+        """Observers of a committed change, without waiting for them: where an agent
+        waits on the answer (a Claim click) and the observers are best effort anyway."""
+        if not events:
+            return
+        task = asyncio.create_task(self._publish(events))
+        self._observing.add(task)
+        task.add_done_callback(self._observing.discard)
+
+    async def observers_done(self) -> None:
+        """Wait for the observers started by :meth:`_publish_soon` (before closing the store)."""
+        while self._observing:
+            await asyncio.gather(*self._observing, return_exceptions=True)
 
     # --- inbound -------------------------------------------------------------------------
 

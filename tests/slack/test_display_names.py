@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -94,3 +95,11 @@ async def test_reports_name_agents_beside_their_ids(start_desk, slack: SlackEmul
     jsonschema.validate(data, JSON_SCHEMA)
     assert data["agents"] == [{"agent": ALICE, "name": "alice", "claimed": 1, "replies": 0, "closed": 0}]
     assert "name" not in json.loads(as_json(report))["agents"][0]
+
+
+async def test_simultaneous_askers_share_one_lookup(slack: SlackEmulator) -> None:
+    """Fifty agents losing a claim at once all need the holder's name: one users.info."""
+    names = DisplayNames(AsyncWebClient(token=slack.bot_token, base_url=slack.api_url))
+    answers = await asyncio.gather(*(names.name(ALICE) for _ in range(50)), names.name(BOB))
+    assert answers == ["alice"] * 50 + ["bob"]
+    assert lookups(slack) == 2

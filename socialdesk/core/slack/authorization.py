@@ -17,6 +17,9 @@ import aiohttp
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.authorization.async_authorize import AsyncAuthorize
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+
+from socialdesk.core.single_flight import SingleFlight
 
 if TYPE_CHECKING:
     from socialdesk.core.slack.runtime import SlackRuntime
@@ -32,25 +35,33 @@ class DeskAuthorize(AsyncAuthorize):
         super().__init__()
         self._rt = rt
         self._known: AuthorizeResult | None = None
+        # The first burst of clicks after a start asks once, not once per click.
+        self._asking: SingleFlight[str, AsyncSlackResponse | Exception] = SingleFlight()
 
     async def __call__(self, *, context: Any, enterprise_id: str | None, team_id: str | None,
                        user_id: str | None, **_actor: Any) -> AuthorizeResult | None:
         if self._known is not None:
             return self._known
         token = self._rt.bot_token
-        try:
-            answer = await self._rt.client.auth_test()
-        except SlackApiError as exc:
-            error = str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
+        answer = await self._asking.call(token, self._auth_test)
+        if isinstance(answer, SlackApiError):
+            error = str(answer.response.get("error") or f"HTTP {answer.response.status_code}")
             if error in REFUSED_TOKEN:
                 log.error("Slack refused the bot token", extra={"error": error})
                 return None
             log.warning("auth.test failed; the request goes ahead with the configured token",
-                        extra={"error": error, "status": exc.response.status_code})
-        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                        extra={"error": error, "status": answer.response.status_code})
+        elif isinstance(answer, Exception):
             log.warning("auth.test unanswered; the request goes ahead with the configured token",
-                        extra={"error": type(exc).__name__})
+                        extra={"error": type(answer).__name__})
         else:
             self._known = AuthorizeResult.from_auth_test_response(auth_test_response=answer, bot_token=token)
             return self._known
         return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, user_id=user_id, bot_token=token)
+
+    async def _auth_test(self) -> AsyncSlackResponse | Exception:
+        """auth.test's answer, or the error that kept it from answering."""
+        try:
+            return await self._rt.client.auth_test()
+        except (SlackApiError, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            return exc

@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from socialdesk.core.single_flight import SingleFlight
+
 log = logging.getLogger(__name__)
 
 DEFAULT_TTL_SECONDS = 600.0
@@ -33,6 +35,7 @@ class DisplayNames:
         self._clock = clock
         self._names: OrderedDict[str, tuple[str, float]] = OrderedDict()
         self._quiet_until = 0.0
+        self._asking: SingleFlight[str, str | None] = SingleFlight()  # one users.info per user at a time
 
     def cached(self, user_id: str, *, stale_ok: bool = False) -> str | None:
         entry = self._names.get(user_id)
@@ -55,6 +58,9 @@ class DisplayNames:
             return fresh
         if self._clock() < self._quiet_until:
             return self.cached(user_id, stale_ok=True)
+        return await self._asking.call(user_id, lambda: self._ask(user_id))
+
+    async def _ask(self, user_id: str) -> str | None:
         try:
             profile = (await self._client.users_info(user=user_id))["user"]["profile"]
         except SlackApiError as exc:

@@ -50,7 +50,7 @@ def create_engine_for(url: str, **kwargs: Any) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}, **kwargs)
         _configure_sqlite(engine.sync_engine)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, **kwargs)
+    return create_async_engine(url, pool_size=30, max_overflow=10, pool_pre_ping=True, **kwargs)
 
 
 class _SQLiteThreads:
