@@ -6,6 +6,7 @@ from typing import Any
 
 import pluggy
 
+from socialdesk.core.attention import AgentAttention
 from socialdesk.core.clock import Clock, utc_now
 from socialdesk.core.config import AppConfig
 from socialdesk.core.store.cursors import CursorStore
@@ -34,7 +35,8 @@ class DeskApp:
         self.platforms = self.hooks.platforms()
         self.performers = self.hooks.outbox_performers()
         self.outbox = Outbox(max_attempts=config.desk.outbox.max_attempts)
-        self.service = DeskService(database, self.hooks, self.outbox, clock)
+        self.attention = AgentAttention()  # work nobody waits on yields to bursts of agents' requests
+        self.service = DeskService(database, self.hooks, self.outbox, clock, self.attention)
         self.incidents = IncidentService(database, self.service, self.hooks, self.outbox, clock)
         self.cursors = CursorStore(database)
 

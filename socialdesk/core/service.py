@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from socialdesk.core.attention import AgentAttention
 from socialdesk.core.claims import Claims
 from socialdesk.core.store import ticket_queries
 from socialdesk.core.store.cursors import CursorAdvance
@@ -78,8 +79,10 @@ def _require_holder(ticket: Ticket, actor: Actor, hint: str) -> None:
 
 
 class DeskService:
-    def __init__(self, database: Database, hooks: DeskHooks, outbox: Outbox, clock: Callable[[], datetime]) -> None:
+    def __init__(self, database: Database, hooks: DeskHooks, outbox: Outbox, clock: Callable[[], datetime],
+                 attention: AgentAttention | None = None) -> None:
         self._db = database
+        self._attention = attention or AgentAttention()
         self._hooks = hooks
         self._outbox = outbox
         self._clock = clock
@@ -92,13 +95,18 @@ class DeskService:
             await self._hooks.ticket_event(event)
 
     def _publish_soon(self, events: list[TicketEvent]) -> None:
-        """Observers of a committed change, without waiting for them: where an agent
-        waits on the answer (a Claim click) and the observers are best effort anyway."""
+        """Observers of a committed change, without waiting for them, once the agents'
+        requests pause: where an agent waits on the answer (a Claim click) and the
+        observers are best effort anyway."""
         if not events:
             return
-        task = asyncio.create_task(self._publish(events))
+        task = asyncio.create_task(self._publish_when_quiet(events))
         self._observing.add(task)
         task.add_done_callback(self._observing.discard)
+
+    async def _publish_when_quiet(self, events: list[TicketEvent]) -> None:
+        await self._attention.quiet()
+        await self._publish(events)
 
     async def observers_done(self) -> None:
         """Wait for the observers started by :meth:`_publish_soon` (before closing the store)."""

@@ -60,7 +60,7 @@ def build_bolt_app(app: DeskApp, rt: SlackRuntime) -> AsyncApp:
         logger=_bolt_logger(),
         name="socialdesk",
         # After Bolt verified the signature, before anything acts: the same signed bytes twice act once.
-        before_authorize=refuse_replays(app) if http else None,
+        before_authorize=refuse_replays(app),
         # The bot's identity comes from the runtime's auth.test, retried; a 429 on it must not
         # turn a command into "install this app" (Bolt's own single-team check would).
         authorize=DeskAuthorize(rt),

@@ -251,6 +251,7 @@ async def _find_card(rt: SlackRuntime, ticket: TicketSnapshot) -> str | None:
 
 async def update_card(job: OutboxJobSnapshot, app: DeskApp) -> None:
     rt = runtime_for(app)
+    await app.attention.quiet()  # agents waiting on answers first; the card shows the state after them
     # The post job is read before the ticket: a post taken after this read renders a
     # state at least as new as the change that queued this update.
     post_state = await app.service.latest_job(int(job.payload["ticket_id"]), JobKind.POST_CARD)

@@ -124,7 +124,9 @@ def ack_budget(context: dict[str, Any], seconds: float) -> float:
 
 
 def refuse_replays(app: DeskApp) -> Callable[..., Awaitable[BoltResponse]]:
-    """A Bolt ``before_authorize`` middleware: runs after the signature was verified."""
+    """A Bolt ``before_authorize`` middleware: runs after the signature was verified. It
+    also notes each request's arrival (both modes; Socket Mode requests are not signed,
+    so there is nothing to check)."""
 
     handled = HandledRequests(app)
 
@@ -132,6 +134,7 @@ def refuse_replays(app: DeskApp) -> Callable[..., Awaitable[BoltResponse]]:
                          next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:  # noqa: A002 (Bolt's name)
         # Slack's 3 seconds run from here: listeners that answer late spend what is left.
         req.context[RECEIVED_AT] = asyncio.get_running_loop().time()
+        app.attention.request_arrived()
         signature = _signature(req) if req.mode == "http" else None
         if signature is not None and not await handled.first_time(signature):
             metrics_for(app).slack_replay_refused()
