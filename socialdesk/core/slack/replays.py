@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 
 from socialdesk.core.runtime.metrics import metrics_for
@@ -48,7 +49,9 @@ class HandledRequests:
     """Where a desk records handled signatures: its database, with a memory of its own in front.
 
     On PostgreSQL the insert is the check (the primary key refuses a second one, whatever
-    replica made the first), and concurrent inserts do not wait on each other. SQLite
+    replica made the first); the signatures arriving while an insert is under way are
+    inserted together by the next one (a burst of fifty clicks is a few statements, not
+    fifty transactions ahead of the acknowledgements). SQLite
     serialises writers, and twenty simultaneous clicks each waiting for the write lock
     before their acknowledgement would miss Slack's 3 seconds; a SQLite desk is one
     process, so there the check is the memory plus a read of the table (records written
@@ -62,6 +65,8 @@ class HandledRequests:
         self._writes: set[asyncio.Task[None]] = set()
         self._pending: set[str] = set()  # SQLite: handled, not yet recorded
         self._sweep_pending = False
+        self._waiting: dict[str, asyncio.Future[bool]] = {}  # PostgreSQL: arrived, not yet inserted
+        self._inserting: asyncio.Future[None] | None = None
 
     async def first_time(self, signature: str) -> bool:
         """Record ``signature`` as handled; False if it already was (a replay)."""
@@ -85,7 +90,42 @@ class HandledRequests:
                 self._writes.add(write)
                 write.add_done_callback(self._writes.discard)
             return True
-        return await self._insert([signature], sweep=sweep)
+        answer = self._waiting[signature] = asyncio.get_running_loop().create_future()
+        self._sweep_pending |= sweep
+        if self._inserting is None:
+            self._inserting = asyncio.ensure_future(self._insert_waiting())
+        return await answer
+
+    async def _insert_waiting(self) -> None:
+        """PostgreSQL: insert what arrived meanwhile, batch after batch; a signature the
+        table already held (another replica acted on it) is answered as a replay."""
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, {}
+                sweep, self._sweep_pending = self._sweep_pending, False
+                try:
+                    fresh = await self._insert_new(sorted(batch), sweep=sweep)
+                except Exception as exc:  # each request fails as it would alone (Slack retries it)
+                    for answer in batch.values():
+                        if not answer.done():  # a request may have been cancelled meanwhile
+                            answer.set_exception(exc)
+                    continue
+                for signature, answer in batch.items():
+                    if not answer.done():
+                        answer.set_result(signature in fresh)
+        finally:
+            self._inserting = None
+
+    async def _insert_new(self, signatures: list[str], *, sweep: bool) -> set[str]:
+        now = self._app.clock()
+        rows = [{"signature": s, "handled_at": now, "expires_at": now + timedelta(seconds=KEEP_SECONDS)}
+                for s in signatures]
+        async with self._app.database.transaction() as session:
+            if sweep:
+                await session.execute(delete(HandledSlackRequest).where(HandledSlackRequest.expires_at < now))
+            inserted = await session.scalars(postgresql.insert(HandledSlackRequest).values(rows)
+                                             .on_conflict_do_nothing().returning(HandledSlackRequest.signature))
+            return set(inserted.all())
 
     async def _record_pending(self) -> None:
         """SQLite: the signatures pending, in one write transaction per batch (a burst of
@@ -101,6 +141,7 @@ class HandledRequests:
                 log.exception("could not record handled Slack requests")
 
     async def _insert(self, signatures: list[str], *, sweep: bool) -> bool:
+        """SQLite: record ``signatures``; False if one of them was recorded already."""
         now = self._app.clock()
         try:
             async with self._app.database.transaction() as session:
