@@ -10,6 +10,7 @@ import pytest
 from socialdesk.core.slack.replays import HandledRequests
 from socialdesk.core.store.models import HandledSlackRequest
 from tests.conftest import AppFactory
+from tests.slack.conftest import eventually
 from tests.store_queries import count
 
 
@@ -20,8 +21,11 @@ async def test_a_burst_of_requests_each_acts_once(make_app: AppFactory) -> None:
     firsts = await asyncio.gather(*(handled.first_time(s) for s in signatures + signatures[:5]))
     assert firsts == [True] * 50 + [False] * 5  # the five sent twice act once
     assert not await handled.first_time(signatures[7])
-    await asyncio.sleep(0.1)  # SQLite records them just after, off the request's path
-    assert await count(app, HandledSlackRequest) == 50
+
+    async def all_recorded() -> bool:  # SQLite records them just after, off the request's path
+        return await count(app, HandledSlackRequest) == 50
+
+    await eventually(all_recorded)
 
 
 async def test_replicas_racing_on_the_same_requests_act_once_between_them(make_app: AppFactory) -> None:
@@ -34,3 +38,17 @@ async def test_replicas_racing_on_the_same_requests_act_once_between_them(make_a
     acted = [answers[2 * n] + answers[2 * n + 1] for n in range(len(signatures))]
     assert acted == [1] * len(signatures)  # exactly one replica acted on each
     assert await count(first, HandledSlackRequest) == 40
+
+
+async def test_a_replay_after_a_restart_inside_slacks_window_is_refused(make_app: AppFactory) -> None:
+    app = await make_app()
+    before = HandledRequests(app)
+    assert await before.first_time("v0=" + "a" * 64)
+
+    async def recorded() -> bool:  # on SQLite just after the request
+        return await count(app, HandledSlackRequest) == 1
+
+    await eventually(recorded)
+    after_restart = HandledRequests(await make_app())  # a new process: an empty memory
+    assert not await after_restart.first_time("v0=" + "a" * 64)
+    assert await after_restart.first_time("v0=" + "b" * 64)

@@ -17,7 +17,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -54,8 +54,9 @@ class HandledRequests:
     fifty transactions ahead of the acknowledgements). SQLite
     serialises writers, and twenty simultaneous clicks each waiting for the write lock
     before their acknowledgement would miss Slack's 3 seconds; a SQLite desk is one
-    process, so there the check is the memory plus a read of the table (records written
-    before a restart), and the record is written right after, off the request's path.
+    process, so there the check is the memory alone (the records written before a restart
+    are read into it once, on the first request), and the record is written right after,
+    off the request's path: no database work at all before the acknowledgement.
     """
 
     def __init__(self, app: DeskApp) -> None:
@@ -67,9 +68,13 @@ class HandledRequests:
         self._sweep_pending = False
         self._waiting: dict[str, asyncio.Future[bool]] = {}  # PostgreSQL: arrived, not yet inserted
         self._inserting: asyncio.Future[None] | None = None
+        self._recalled: asyncio.Future[None] | None = None  # SQLite: earlier records read into memory
 
     async def first_time(self, signature: str) -> bool:
         """Record ``signature`` as handled; False if it already was (a replay)."""
+        sqlite = self._app.database.dialect == "sqlite"
+        if sqlite:
+            await self._recall_once()
         now = time.monotonic()
         if self._seen.get(signature, 0.0) > now:
             return False
@@ -78,11 +83,7 @@ class HandledRequests:
         if sweep:
             self._last_sweep = now
             self._seen = {k: v for k, v in self._seen.items() if v > now}
-        if self._app.database.dialect == "sqlite":
-            found = await self._app.database.run_read(lambda c: c.execute(
-                select(HandledSlackRequest.signature).where(HandledSlackRequest.signature == signature)).first())
-            if found is not None:
-                return False
+        if sqlite:  # the memory holds every signature handled in the window: no read per request
             self._pending.add(signature)
             self._sweep_pending |= sweep
             if not self._writes:  # one writer at a time records everything pending
@@ -95,6 +96,28 @@ class HandledRequests:
         if self._inserting is None:
             self._inserting = asyncio.ensure_future(self._insert_waiting())
         return await answer
+
+    async def _recall_once(self) -> None:
+        """SQLite: the signatures recorded before this process started (a restart inside
+        Slack's window), read into the memory once; a failed read is tried again."""
+        if self._recalled is None:
+            self._recalled = asyncio.ensure_future(self._recall())
+        try:
+            await asyncio.shield(self._recalled)
+        except Exception:
+            self._recalled = None
+            raise
+
+    async def _recall(self) -> None:
+        wall = self._app.clock()
+        rows = await self._app.database.run_read(lambda c: c.execute(
+            select(HandledSlackRequest.signature, HandledSlackRequest.expires_at)
+            .where(HandledSlackRequest.expires_at > wall)).all())
+        now = time.monotonic()
+        for signature, expires_at in rows:
+            if expires_at.tzinfo is None:  # SQLite hands back naive UTC
+                expires_at = expires_at.replace(tzinfo=timezone.utc)
+            self._seen.setdefault(signature, now + (expires_at - wall).total_seconds())
 
     async def _insert_waiting(self) -> None:
         """PostgreSQL: insert what arrived meanwhile, batch after batch; a signature the
