@@ -236,7 +236,8 @@ class _Write:
         connection.execute(_JOIN_TICKET, {"ticket_id": ticket_id, "now": now, **joined})
         priority, status = joined["new_priority"], joined["new_status"]
         changes.record(rows, EventKind.MESSAGE_ADDED, ticket_id, SYSTEM_ACTOR, now,  # type: ignore[arg-type]
-                       message_id=message_id, status=status, priority=priority)
+                       message_id=message_id, status=status, priority=priority,
+                       was_status=active.status, was_priority=active.priority)
         self._outbox.enqueue(rows, JobKind.POST_TO_CARD_THREAD, {"ticket_id": ticket_id, "message_id": message_id},
                              now=now, priority=priority, ticket_id=ticket_id, dedupe_key=f"thread:{message_id}")
         self._outbox.queue_card_update(connection, rows, ticket_id, now=now, priority=priority, queued=card_updates)

@@ -101,7 +101,18 @@ async def socialdesk_ticket_event(event: TicketEvent, app: DeskApp) -> None:
     # A new ticket's clocks started in its ingest transaction (above): nothing to settle.
     if event.kind in _OWN_EVENTS or event.kind is EventKind.CREATED:
         return
+    if event.kind is EventKind.MESSAGE_ADDED and not _moves_clocks(event):
+        return
     await settle(app, event.ticket_id)
+
+
+def _moves_clocks(follow_up: TicketEvent) -> bool:
+    """A follow-up that changed neither the status nor the priority leaves the clocks as
+    they were (a write transaction per follow-up saved; the sweep announces what falls due)."""
+    details = follow_up.details
+    if "was_status" not in details or "was_priority" not in details:
+        return True  # recorded by an older desk: settle to be sure
+    return details["status"] != details["was_status"] or details["priority"] != details["was_priority"]
 
 
 @hookimpl
