@@ -135,22 +135,32 @@ class Ingestor:
         """Ingest ``mentions`` in one transaction; ``cursor`` advances only if they all commit.
 
         Mentions already stored are answered from a read that takes no write lock; the
-        others are triaged outside the transaction, then written. The first attempt
+        others are triaged outside the transaction, then written. A lone mention skips
+        that read: the write transaction looks for it instead. The first attempt
         trusts that read: a mention stored meanwhile by another writer makes the message
         INSERT fail on the unique key, and the retry looks again inside the transaction.
         """
         keys = [(m.platform, m.external_id) for m in mentions]
-        stored = await self._db.run_read(lambda connection: _stored(connection, keys))
         verdicts: dict[Key, TriageResult] = {}
-        for m in mentions:
-            key = (m.platform, m.external_id)
-            if key not in stored and key not in verdicts:
-                verdicts[key] = await self._hooks.triage(m)
-        if not verdicts and cursor is None:
-            return [_duplicate(stored[(m.platform, m.external_id)]) for m in mentions]
+        lone = len(mentions) == 1 and cursor is None
+        if lone:
+            # A lone mention (a push, a gateway event) is seldom stored already: it is
+            # triaged at once and the write transaction looks for it, saving a read's
+            # thread hand-off. A duplicate costs a triage (idempotent per mention) and a
+            # short write transaction that writes nothing.
+            stored: dict[Key, Stored] = {}
+            verdicts[keys[0]] = await self._hooks.triage(mentions[0])
+        else:
+            stored = await self._db.run_read(lambda connection: _stored(connection, keys))
+            for m in mentions:
+                key = (m.platform, m.external_id)
+                if key not in stored and key not in verdicts:
+                    verdicts[key] = await self._hooks.triage(m)
+            if not verdicts and cursor is None:
+                return [_duplicate(stored[(m.platform, m.external_id)]) for m in mentions]
         for attempt in range(MAX_RACE_RETRIES):
             write = _Write(self._outbox, self._hooks, mentions, verdicts, stored, cursor, self._clock(),
-                           recheck=attempt > 0)
+                           recheck=lone or attempt > 0)
             try:
                 results = await self._db.run_in_transaction(write)
             except IntegrityError:
