@@ -311,6 +311,7 @@ async def test_failing_observer_is_logged_and_stops_nothing(make_app, caplog):
 
     created = await app.service.ingest(mention())
     ticket = await app.service.claim(created.ticket_id, Actor("U7"))
+    await app.service.observers_done()  # a claim's observers run after the agent's answer
 
     assert ticket.assignee == "U7"
     assert (await app.service.get_ticket(created.ticket_id)).assignee == "U7"  # committed

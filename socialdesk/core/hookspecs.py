@@ -394,7 +394,9 @@ def socialdesk_tickets_opened(connection: Connection, tickets: list[OpenedTicket
 def socialdesk_ticket_event(event: TicketEvent, app: DeskApp) -> Any:
     """Observe a ticket lifecycle event (created, claimed, reply sent, closed...).
 
-    Called after the change is committed (the event is already in the audit table).
+    Called after the change is committed (the event is already in the audit table);
+    for a claim, in the background once the agents' requests pause (the agent's answer
+    does not wait for observers; ``DeskService.observers_done`` waits for them).
     For metrics, logs and notifications only: work that must happen goes in the outbox,
     because an event is not replayed if the process dies right after the commit.
     Exceptions are logged and swallowed. May be async; returns nothing.
