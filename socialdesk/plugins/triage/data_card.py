@@ -37,7 +37,9 @@ def render(model: TriageModel, file_name: str, sha256: str, size: int) -> str:
         "## Sources and licences (attribution)",
         "",
         "Only permissively licensed sets train it. twitter_airline_sentiment (CC BY-NC-SA) and "
-        "complaints_social_media (no licence) are held-out tests only (`bench/triage_eval.py`).",
+        "complaints_social_media (no licence) are held-out tests only (`bench/triage_eval.py`). XLM-T's "
+        "English set is 870 tweets of tweeteval's sentiment test split (same labels): the bench measures "
+        "sentiment on the rest of that split.",
         "",
         "| source | licence | train rows | held-out rows |",
         "|---|---|---|---|",
