@@ -27,9 +27,15 @@ async def _masked_value(app: DeskApp, value: Any) -> Any:
     return value
 
 
+# Details whose values the desk itself wrote from its own vocabulary (a platform plugin's
+# name, a ticket status, a timer's kind): no stranger's text can be in them, nothing to mask.
+_DESK_VOCABULARY = frozenset({"platform", "status", "was_status", "timer"})
+
+
 @hookimpl
 async def socialdesk_ticket_event(event: TicketEvent, app: DeskApp) -> None:
-    details = {f"detail_{k}": await _masked_value(app, v) for k, v in event.details.items()}
+    details = {f"detail_{k}": v if k in _DESK_VOCABULARY else await _masked_value(app, v)
+               for k, v in event.details.items()}
     log.info(
         "ticket %s",
         event.kind.value,
