@@ -372,6 +372,33 @@ async def test_a_failing_tickets_opened_rolls_the_whole_ingest_back(make_app):
         assert (await session.scalars(select(OutboxJob))).all() == []
 
 
+class RequeuedWatcher:
+    """Sees the tickets each ingest's follow-ups changed, from inside its transaction."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[tuple[int, str, int]]] = []
+
+    @hookimpl
+    def socialdesk_tickets_requeued(self, connection, tickets):
+        # The change is already visible to the transaction's own connection.
+        for t in tickets:
+            assert connection.execute(select(Ticket.priority).where(Ticket.id == t.ticket_id)).scalar() == t.priority
+        self.batches.append([(t.ticket_id, t.status, t.priority) for t in tickets])
+
+
+async def test_tickets_requeued_sees_the_follow_ups_that_changed_a_ticket_as_it_now_is(make_app):
+    watcher = RequeuedWatcher()
+    app = await make_app(extra=[entry("watcher", watcher)])
+    opened = await app.service.ingest(mention(conversation_id="c1", text="my order never arrived"))
+    await app.service.ingest(mention(conversation_id="c1", text="still nothing"))  # P3 stays P3: not reported
+    assert watcher.batches == []
+    await app.service.ingest_many([
+        mention(conversation_id="c1", text="and now the site is down"),  # made P1
+        mention(conversation_id="c1", text="hello?"),  # the same ticket, once, as it ends up
+    ])
+    assert watcher.batches == [[(opened.ticket_id, "open", 1)]]
+
+
 # --- what only one plugin may own ------------------------------------------------------------------
 
 

@@ -27,7 +27,7 @@ from socialdesk.core.platform import (
     SurveyRequest,
 )
 from socialdesk.core.reply_change import ChangeAction, PostState, ReplyCapabilities, ReplyChangeRequest, ReplyChanger
-from socialdesk.core.ticket import OpenedTicket, TicketSnapshot
+from socialdesk.core.ticket import OpenedTicket, RequeuedTicket, TicketSnapshot
 from socialdesk.core.triage import TriageContribution, TriageResult, merge_triage
 
 if TYPE_CHECKING:
@@ -315,6 +315,11 @@ class DeskHooks:
         """Sync, inside the ingest transaction: an exception propagates and rolls it back."""
         if tickets:
             self.pm.hook.socialdesk_tickets_opened(connection=connection, tickets=tickets, app=self._app)
+
+    def tickets_requeued(self, connection: Connection, tickets: list[RequeuedTicket]) -> None:
+        """Sync, inside the ingest transaction: an exception propagates and rolls it back."""
+        if tickets:
+            self.pm.hook.socialdesk_tickets_requeued(connection=connection, tickets=tickets, app=self._app)
 
     async def ticket_event(self, event: TicketEvent) -> None:
         for plugin_name, outcome in await self._call_each("socialdesk_ticket_event", event=event, app=self._app):

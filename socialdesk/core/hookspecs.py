@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from socialdesk.core.push.source import PushSource
     from socialdesk.core.platform import ReconciledReply, ReplyLimits, ReplyRequest, SentReply, SurveyRequest
     from socialdesk.core.reply_change import ReplyChanger
-    from socialdesk.core.ticket import OpenedTicket, TicketSnapshot
+    from socialdesk.core.ticket import OpenedTicket, RequeuedTicket, TicketSnapshot
     from socialdesk.core.triage import TriageContribution
 
 PROJECT_NAME = "socialdesk"
@@ -387,6 +387,21 @@ def socialdesk_tickets_opened(connection: Connection, tickets: list[OpenedTicket
     rolls the whole ingest back (the platform plugin reads the mentions again later), so
     keep it to cheap, deterministic writes; everything else belongs in
     ``socialdesk_ticket_event``. Must be sync; returns nothing.
+    """
+
+
+@hookspec
+def socialdesk_tickets_requeued(connection: Connection, tickets: list[RequeuedTicket], app: DeskApp) -> None:
+    """Write rows that must commit together with follow-ups that changed their ticket
+    (the SLA clocks re-planned for a new priority, or resumed when a waiting ticket wakes).
+
+    Called by the ingest writer inside its transaction, once per batch in which customers'
+    follow-ups changed the status or the priority of active tickets, after the tickets
+    are updated and before the commit; a follow-up that changed neither is left out. The
+    same rules as ``socialdesk_tickets_opened``: the synchronous Core ``connection``, no
+    awaits, no network; an exception rolls the whole ingest back. Announcements (a
+    reminder or breach now due) belong in ``socialdesk_ticket_event``. Must be sync;
+    returns nothing.
     """
 
 

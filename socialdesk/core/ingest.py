@@ -53,7 +53,7 @@ from socialdesk.core.mention import Mention
 from socialdesk.core.store.lossless_text import LosslessString
 from socialdesk.core.store.models import Message, OutboxJob, Ticket, UTCDateTime
 from socialdesk.core.outbox.jobs import JobKind, Outbox
-from socialdesk.core.ticket import ACTIVE_STATUSES, OpenedTicket, TicketStatus
+from socialdesk.core.ticket import ACTIVE_STATUSES, OpenedTicket, RequeuedTicket, TicketStatus
 from socialdesk.core.store.tickets import ChangeLog
 from socialdesk.core.triage import TriageResult
 
@@ -193,6 +193,7 @@ class _Write:
     def __call__(self, connection: Connection) -> list[IngestResult]:
         rows = _NewRows()
         self._opened: list[OpenedTicket] = []  # active tickets opened in this transaction
+        self._requeued: dict[int, RequeuedTicket] = {}  # tickets a follow-up changed, as they are now
         self._card_posts: dict[int, OutboxJob] = {}  # ticket id -> its card post queued in this transaction
         card_updates: dict[int, OutboxJob] = {}  # ticket id -> refresh queued in this transaction
         self._incident_jobs = IncidentJobs()  # incident card jobs queued in this transaction
@@ -210,6 +211,7 @@ class _Write:
             results.append(result)
         rows.insert(connection)
         self._hooks.tickets_opened(connection, self._opened)  # e.g. SLA clocks, committed with their tickets
+        self._hooks.tickets_requeued(connection, list(self._requeued.values()))  # e.g. SLA clocks re-planned
         if self._cursor is not None:
             connection.execute(cursor_upsert(connection.dialect.name, self._cursor, self._now))
         return results
@@ -245,6 +247,8 @@ class _Write:
         joined = _join(active, verdict)
         connection.execute(_JOIN_TICKET, {"ticket_id": ticket_id, "now": now, **joined})
         priority, status = joined["new_priority"], joined["new_status"]
+        if (status, priority) != (active.status, active.priority) or ticket_id in self._requeued:
+            self._requeued[ticket_id] = RequeuedTicket(ticket_id, status, priority)
         changes.record(rows, EventKind.MESSAGE_ADDED, ticket_id, SYSTEM_ACTOR, now,  # type: ignore[arg-type]
                        message_id=message_id, status=status, priority=priority,
                        was_status=active.status, was_priority=active.priority)

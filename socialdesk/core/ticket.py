@@ -53,6 +53,16 @@ class OpenedTicket:
 
 
 @dataclass(frozen=True, slots=True)
+class RequeuedTicket:
+    """An active ticket whose status or priority a customer's follow-up has just changed
+    (woken from waiting or snoozed, or made more urgent), still inside the ingest transaction."""
+
+    ticket_id: int
+    status: str
+    priority: int
+
+
+@dataclass(frozen=True, slots=True)
 class TicketSnapshot:
     """A ticket as it was when read; plugins get this, never a live ORM object."""
 

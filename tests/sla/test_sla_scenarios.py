@@ -14,7 +14,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from socialdesk.core.app import DeskApp
+from socialdesk.core.events import EventKind
 from socialdesk.core.extensions import Actor
+from socialdesk.core.hookspecs import hookimpl
+from socialdesk.core.plugin_catalog import PluginEntry
 from socialdesk.core.store.models import AuditEvent, OutboxJob, SlaTimer, Ticket
 from socialdesk.core.ticket import TicketStatus
 from socialdesk.plugins.sla.plugin import policy_for, sweep
@@ -287,3 +290,30 @@ async def test_no_clocks_with_the_sla_plugin_off(make_app) -> None:
     tid = (await app.service.ingest(mention())).ticket_id
     assert await timers(app, tid) == {}
     assert (await app.service.get_ticket(tid)).first_response_due is None
+
+
+class DueSeenByObservers:
+    """An observer that runs before the SLA plugin's: what the clocks say when the
+    follow-up's event is published, i.e. what the ingest transaction committed."""
+
+    def __init__(self) -> None:
+        self.seen: list[datetime] = []
+
+    @hookimpl(tryfirst=True)
+    async def socialdesk_ticket_event(self, event, app) -> None:
+        if event.kind is EventKind.MESSAGE_ADDED:
+            self.seen.append((await timers(app, event.ticket_id))["first_response"].due_at)
+
+
+async def test_a_follow_up_that_raises_the_priority_commits_its_clocks_with_it(make_app, clock) -> None:
+    observer = DueSeenByObservers()
+    app = await make_app(config(targets={"1": {"first_response": "1h", "resolution": "8h", "calendar": "24x7"},
+                                         "3": SAME}, breach_mentions_oncall=False),
+                         extra=[PluginEntry("due_seen", observer, "test", True)])
+    clock.now = paris(2026, 11, 6, 16, 0)
+    tid = (await app.service.ingest(mention(conversation_id="conv-tx", text="my parcel is late"))).ticket_id
+    clock.now = paris(2026, 11, 6, 16, 15)
+    await app.service.ingest(mention(conversation_id="conv-tx", text="now the whole site is down"))
+    # No second transaction needed: the first observer already reads the P1 deadline.
+    assert observer.seen == [paris(2026, 11, 6, 17, 0)]
+    assert (await app.service.get_ticket(tid)).first_response_due == paris(2026, 11, 6, 17, 0)

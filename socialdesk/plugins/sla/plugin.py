@@ -7,8 +7,10 @@ in the thread and an ``sla_breached`` audit event is written. Clock rules:
 :mod:`socialdesk.plugins.sla.clock`; storage and exactly-once:
 :mod:`socialdesk.plugins.sla.store`.
 
-A new ticket's clocks start in the transaction that opens it (``socialdesk_tickets_opened``).
-After that, two paths apply the same idempotent settling: right after each ticket event
+A new ticket's clocks start in the transaction that opens it (``socialdesk_tickets_opened``),
+and a follow-up that wakes the ticket or raises its priority re-plans them in the
+transaction that stores it (``socialdesk_tickets_requeued``). After that, two paths apply
+the same idempotent settling: right after each ticket event
 (so the card shows the change at once) and the ``sla.sweep`` job every 30 s, the source
 of truth, which catches what an event did not (a deadline passing, an observer that died).
 """
@@ -26,10 +28,17 @@ from socialdesk.core.extensions import CardField
 from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.store.models import SlaTimer
 from socialdesk.core.slack.card import SLA_FIELD
-from socialdesk.core.ticket import OpenedTicket, TicketSnapshot
+from socialdesk.core.ticket import OpenedTicket, RequeuedTicket, TicketSnapshot
 from socialdesk.plugins.sla import text as sla_text
 from socialdesk.plugins.sla.settings import SlaPolicy, SlaSettings
-from socialdesk.plugins.sla.store import SettleOutcome, settle_ticket, start_clocks, tickets_needing_attention
+from socialdesk.plugins.sla.store import (
+    SettleOutcome,
+    due_or_missing,
+    replan_clocks,
+    settle_ticket,
+    start_clocks,
+    tickets_needing_attention,
+)
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -97,22 +106,26 @@ def socialdesk_tickets_opened(connection: Connection, tickets: list[OpenedTicket
 
 
 @hookimpl
+def socialdesk_tickets_requeued(connection: Connection, tickets: list[RequeuedTicket], app: DeskApp) -> None:
+    replan_clocks(connection, policy_for(app), tickets)
+
+
+@hookimpl
 async def socialdesk_ticket_event(event: TicketEvent, app: DeskApp) -> None:
     # A new ticket's clocks started in its ingest transaction (above): nothing to settle.
     if event.kind in _OWN_EVENTS or event.kind is EventKind.CREATED:
         return
-    if event.kind is EventKind.MESSAGE_ADDED and not _moves_clocks(event):
-        return
+    if event.kind is EventKind.MESSAGE_ADDED and _settled_in_ingest(event):
+        # Re-planned (or left alone) in the ingest transaction: settle only to announce.
+        if not await due_or_missing(app, event.ticket_id, app.clock()):
+            return
     await settle(app, event.ticket_id)
 
 
-def _moves_clocks(follow_up: TicketEvent) -> bool:
-    """A follow-up that changed neither the status nor the priority leaves the clocks as
-    they were (a write transaction per follow-up saved; the sweep announces what falls due)."""
-    details = follow_up.details
-    if "was_status" not in details or "was_priority" not in details:
-        return True  # recorded by an older desk: settle to be sure
-    return details["status"] != details["was_status"] or details["priority"] != details["was_priority"]
+def _settled_in_ingest(follow_up: TicketEvent) -> bool:
+    """A follow-up recorded by this desk: its clocks were re-planned in the ingest
+    transaction if it changed the status or the priority, and need nothing otherwise."""
+    return "was_status" in follow_up.details and "was_priority" in follow_up.details
 
 
 @hookimpl

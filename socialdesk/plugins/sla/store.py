@@ -24,7 +24,7 @@ from socialdesk.core.events import SYSTEM_ACTOR, EventKind, TicketEvent
 from socialdesk.core.store.models import OutboxJob, SlaTimer, Ticket
 from socialdesk.core.outbox.jobs import JobKind, JobStatus
 from socialdesk.core.slack.delivery import NOTICE_KIND  # performed by the Slack plugin
-from socialdesk.core.ticket import ACTIVE_STATUSES, ENDED_STATUSES, OpenedTicket, TicketStatus
+from socialdesk.core.ticket import ACTIVE_STATUSES, ENDED_STATUSES, OpenedTicket, RequeuedTicket, TicketStatus
 from socialdesk.core.store.tickets import ChangeLog, load_ticket
 from socialdesk.plugins.sla import text as sla_text
 from socialdesk.plugins.sla.clock import PAUSING, Firing, TicketClockState, TimerClock, due_firing, new_timer, settle
@@ -140,6 +140,52 @@ def start_clocks(connection: Connection, policy: SlaPolicy, tickets: list[Opened
                      "b_resolution": clocks["resolution"].due_at})
     connection.execute(_START_CLOCKS, timers)
     connection.execute(_SET_DUE, dues)
+
+
+_timers = SlaTimer.__table__
+_tickets = Ticket.__table__
+_TIMERS_OF = select(_timers).where(_timers.c.ticket_id.in_(bindparam("ids", expanding=True)))
+_CLOCK_STATES_OF = select(
+    _tickets.c.id, _tickets.c.status, _tickets.c.priority, _tickets.c.created_at, _tickets.c.updated_at,
+    _tickets.c.first_response_at, _tickets.c.closed_at,
+).where(_tickets.c.id.in_(bindparam("ids", expanding=True)))
+_DUE_COLUMNS = {"first_response": "first_response_due", "resolution": "resolution_due"}
+
+
+def replan_clocks(connection: Connection, policy: SlaPolicy, tickets: list[RequeuedTicket]) -> None:
+    """What ``settle_ticket`` does to the clocks of tickets a follow-up changed, written in
+    the ingest transaction: re-planned for a new priority, resumed when a waiting or
+    snoozed ticket wakes. No second transaction per follow-up; what falls due now is
+    announced by ``socialdesk_ticket_event`` (and the sweep), as for any ticket.
+    """
+    ids = [t.ticket_id for t in tickets]
+    states = {r.id: TicketClockState(r.status, r.priority, r.created_at, r.updated_at, r.first_response_at,
+                                     r.closed_at)
+              for r in connection.execute(_CLOCK_STATES_OF, {"ids": ids})}
+    dues: dict[int, dict[str, datetime]] = {}
+    for row in connection.execute(_TIMERS_OF, {"ids": ids}).all():
+        before = TimerClock(**{name: getattr(row, name) for name in _CLOCK_FIELDS})
+        after, late = settle(before, states[row.ticket_id], policy)
+        if late is not None or after == before:
+            continue  # a late breach is recorded with its audit event by settle_ticket
+        # reminded_at and breached_at are set only by settle_ticket's guarded updates.
+        connection.execute(update(_timers).where(_timers.c.id == row.id).values(
+            {name: value for name, value in _columns(after).items() if name not in ("reminded_at", "breached_at")}))
+        if after.due_at != before.due_at:
+            dues.setdefault(row.ticket_id, {})[_DUE_COLUMNS[row.kind]] = after.due_at
+    for ticket_id, columns in dues.items():  # the ticket's own due columns mirror the timers
+        connection.execute(update(_tickets).where(_tickets.c.id == ticket_id).values(columns))
+
+
+async def due_or_missing(app: DeskApp, ticket_id: int, now: datetime) -> bool:
+    """Has the ticket no clocks yet, or a clock with a reminder or breach to announce now?"""
+    def read(connection: Connection) -> bool:
+        rows = connection.execute(_TIMERS_OF, {"ids": [ticket_id]}).all()
+        return not rows or any(
+            due_firing(TimerClock(**{name: getattr(r, name) for name in _CLOCK_FIELDS}), now) is not None
+            for r in rows)
+
+    return await app.database.run_read(read)
 
 
 def _columns(timer: TimerClock) -> dict[str, Any]:
