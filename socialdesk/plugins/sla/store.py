@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, bindparam, case, exists, insert, or_, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from socialdesk.core.errors import TicketNotFound
@@ -51,7 +51,7 @@ def clock_state(t: Ticket) -> TicketClockState:
     return TicketClockState(t.status, t.priority, t.created_at, t.updated_at, t.first_response_at, t.closed_at)
 
 
-def timer_clock(row: SlaTimer) -> TimerClock:
+def timer_clock(row: SlaTimer | Row[Any]) -> TimerClock:
     return TimerClock(**{name: getattr(row, name) for name in _CLOCK_FIELDS})
 
 
@@ -164,7 +164,7 @@ def replan_clocks(connection: Connection, policy: SlaPolicy, tickets: list[Reque
               for r in connection.execute(_CLOCK_STATES_OF, {"ids": ids})}
     dues: dict[int, dict[str, datetime]] = {}
     for row in connection.execute(_TIMERS_OF, {"ids": ids}).all():
-        before = TimerClock(**{name: getattr(row, name) for name in _CLOCK_FIELDS})
+        before = timer_clock(row)
         after, late = settle(before, states[row.ticket_id], policy)
         if late is not None or after == before:
             continue  # a late breach is recorded with its audit event by settle_ticket
@@ -181,9 +181,7 @@ async def due_or_missing(app: DeskApp, ticket_id: int, now: datetime) -> bool:
     """Has the ticket no clocks yet, or a clock with a reminder or breach to announce now?"""
     def read(connection: Connection) -> bool:
         rows = connection.execute(_TIMERS_OF, {"ids": [ticket_id]}).all()
-        return not rows or any(
-            due_firing(TimerClock(**{name: getattr(r, name) for name in _CLOCK_FIELDS}), now) is not None
-            for r in rows)
+        return not rows or any(due_firing(timer_clock(r), now) is not None for r in rows)
 
     return await app.database.run_read(read)
 
