@@ -24,7 +24,7 @@ from socialdesk.core.extensions import Actor
 from socialdesk.core.slack import ticket_actions
 from socialdesk.core.slack.card import Actions
 from socialdesk.core.slack.history_modal import build_history_view
-from socialdesk.core.slack.interaction import actor_or_refuse, channel_of, tell
+from socialdesk.core.slack.interaction import actor_or_refuse, channel_of, id_in, tell
 from socialdesk.core.slack.macros import MacroContext, fill
 from socialdesk.core.slack.masking import masked_message
 from socialdesk.core.slack.modals import (
@@ -53,11 +53,6 @@ _OVERFLOW = re.compile(r"^(assign|unclaim|triage|spam|reopen|history):(\d{1,12})
 
 Work = Callable[[Actor, int], Awaitable[str]]
 MakeView = Callable[[Actor, int, str | None], Awaitable[View]]
-
-
-def _number(value: Any) -> int | None:
-    text = str(value or "")
-    return int(text) if text.isdigit() else None
 
 
 async def build_reply_view(app: DeskApp, rt: SlackRuntime, ticket_id: int, actor: Actor, channel: str | None,
@@ -105,7 +100,7 @@ def register(bolt: AsyncApp, app: DeskApp, rt: SlackRuntime) -> None:
         async def listener(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
             await ack()
             actor = await actor_or_refuse(rt, body, respond)
-            number = _number(body["actions"][0].get("value"))
+            number = id_in(body["actions"][0].get("value"))
             if actor is None or number is None:
                 return
             try:
@@ -145,7 +140,7 @@ def register(bolt: AsyncApp, app: DeskApp, rt: SlackRuntime) -> None:
     async def open_modal(body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond,
                          make: MakeView) -> None:
         actor = await actor_or_refuse(rt, body, respond)
-        number = _number((body["actions"][0].get("selected_option") or {}).get("value", "").partition(":")[2]
+        number = id_in((body["actions"][0].get("selected_option") or {}).get("value", "").partition(":")[2]
                          if body["actions"][0].get("type") == "overflow" else body["actions"][0].get("value"))
         if actor is None or number is None:
             return

@@ -38,7 +38,7 @@ from socialdesk.core.extensions import Actor
 from socialdesk.core.incidents.service import BulkReplyRejected, BulkReplyResult, CloseAllResult
 from socialdesk.core.slack.escaping import cut, escape_text, fit
 from socialdesk.core.slack.incident_card import IncidentActions
-from socialdesk.core.slack.interaction import actor_or_refuse, channel_of, tell, tell_privately
+from socialdesk.core.slack.interaction import actor_or_refuse, channel_of, id_in, tell, tell_privately
 from socialdesk.core.slack.masking import masked
 from socialdesk.core.slack.modals import MAX_MACRO_OPTIONS, MAX_SLACK_INPUT, error_text, selected, text_value
 from socialdesk.core.slack.permissions import REFUSAL
@@ -128,11 +128,6 @@ def close_answer(incident_id: int, result: CloseAllResult) -> str:
     return answer
 
 
-def _number(value: Any) -> int | None:
-    text = str(value or "")
-    return int(text) if text.isdigit() else None
-
-
 def quoted(text: str) -> str:
     """The agent's text back to them, escaped and bounded, as a block quote."""
     return "\n".join(f"> {line}" for line in escape_text(cut(text, MAX_SLACK_INPUT)).splitlines()) or "> (empty)"
@@ -146,7 +141,7 @@ def register(bolt: AsyncApp, app: DeskApp, rt: SlackRuntime) -> None:
                                 respond: AsyncRespond) -> None:
         await ack()
         actor = await actor_or_refuse(rt, body, respond)
-        number = _number(body["actions"][0].get("value"))
+        number = id_in(body["actions"][0].get("value"))
         if actor is None or number is None:
             return
         try:
@@ -212,7 +207,7 @@ def register(bolt: AsyncApp, app: DeskApp, rt: SlackRuntime) -> None:
     async def close_all_clicked(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         actor = await actor_or_refuse(rt, body, respond)
-        number = _number(body["actions"][0].get("value"))
+        number = id_in(body["actions"][0].get("value"))
         if actor is None or number is None:
             return
         try:

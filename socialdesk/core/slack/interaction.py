@@ -25,6 +25,16 @@ def user_of(body: dict[str, Any]) -> str:
     return str(body.get("user_id") or (body.get("user") or {}).get("id") or "")
 
 
+MAX_ID_DIGITS = 12
+
+
+def id_in(value: Any) -> int | None:
+    """The ticket, reply or incident id a button or menu option carries; ``None`` if the
+    value is not one (not digits, or longer than any id)."""
+    text = str(value or "")
+    return int(text) if text.isdigit() and len(text) <= MAX_ID_DIGITS else None
+
+
 def channel_of(body: dict[str, Any]) -> str | None:
     channel = body.get("channel_id") or (body.get("channel") or {}).get("id") \
         or (body.get("container") or {}).get("channel_id")

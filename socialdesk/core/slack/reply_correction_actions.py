@@ -33,7 +33,7 @@ from socialdesk.core.platform import ReplyLimits
 from socialdesk.core.reply_change import ChangeKind, ReplyCapabilities
 from socialdesk.core.reply_corrections import ReplyCorrections, refusal
 from socialdesk.core.slack.escaping import cut, escape_mrkdwn
-from socialdesk.core.slack.interaction import actor_or_refuse, channel_of, tell
+from socialdesk.core.slack.interaction import actor_or_refuse, channel_of, id_in, tell
 from socialdesk.core.slack.modals import MAX_SLACK_INPUT, error_text, limit_hint, text_value
 from socialdesk.core.slack.permissions import REFUSAL
 from socialdesk.core.slack.reply_correction_card import CorrectionActions, repost_warning
@@ -83,11 +83,6 @@ def edit_modal(*, ticket_ref: str, platform: str, text: str, limits: ReplyLimits
                 close=PlainTextObject(text="Cancel"), private_metadata=state.dumps(), blocks=blocks)
 
 
-def _reply_id(body: dict[str, Any]) -> int | None:
-    value = str(body["actions"][0].get("value") or "")
-    return int(value) if value.isdigit() and len(value) <= 12 else None
-
-
 def register(bolt: AsyncApp, app: DeskApp, rt: SlackRuntime) -> None:
     corrections = ReplyCorrections(app)
 
@@ -95,7 +90,7 @@ def register(bolt: AsyncApp, app: DeskApp, rt: SlackRuntime) -> None:
     async def delete_clicked(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         actor = await actor_or_refuse(rt, body, respond)
-        reply_id = _reply_id(body)
+        reply_id = id_in(body["actions"][0].get("value"))
         if actor is None or reply_id is None:
             return
         try:
@@ -108,7 +103,7 @@ def register(bolt: AsyncApp, app: DeskApp, rt: SlackRuntime) -> None:
     @bolt.action(CorrectionActions.UNAVAILABLE)
     async def unavailable_clicked(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        reply_id = _reply_id(body)
+        reply_id = id_in(body["actions"][0].get("value"))
         reply = await app.service.get_reply(reply_id) if reply_id is not None else None
         if reply is None:
             return
@@ -122,7 +117,7 @@ def register(bolt: AsyncApp, app: DeskApp, rt: SlackRuntime) -> None:
                            respond: AsyncRespond) -> None:
         await ack()
         actor = await actor_or_refuse(rt, body, respond)
-        reply_id = _reply_id(body)
+        reply_id = id_in(body["actions"][0].get("value"))
         if actor is None or reply_id is None:
             return
         reply = await app.service.get_reply(reply_id)

@@ -30,7 +30,7 @@ from socialdesk.core.errors import ClaimedByOther, DeskError
 from socialdesk.core.extensions import Actor
 from socialdesk.core.slack.card import Actions
 from socialdesk.core.slack.escaping import cut
-from socialdesk.core.slack.interaction import actor_or_refuse, tell
+from socialdesk.core.slack.interaction import actor_or_refuse, id_in, tell
 from socialdesk.core.slack.runtime import SlackRuntime
 from socialdesk.core.slack.ticket_actions import TAKEOVER
 
@@ -96,8 +96,7 @@ async def claim(app: DeskApp, actor: Actor, ticket_id: int, *, takeover: bool = 
 
 
 def _number(body: dict[str, Any]) -> int | None:
-    text = str(body["actions"][0].get("value") or "").partition(":")[0]
-    return int(text) if text.isdigit() and len(text) <= 12 else None
+    return id_in(str(body["actions"][0].get("value") or "").partition(":")[0])
 
 
 def _named_holder(body: dict[str, Any]) -> str | None:
