@@ -23,8 +23,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from socialdesk.core.runtime.metrics import metrics_for
 from socialdesk.core.store.models import HandledSlackRequest
@@ -72,8 +71,8 @@ class HandledRequests:
 
     async def first_time(self, signature: str) -> bool:
         """Record ``signature`` as handled; False if it already was (a replay)."""
-        sqlite = self._app.database.dialect == "sqlite"
-        if sqlite:
+        one_process = not self._app.database.is_postgres  # SQLite: one process, its memory is the record
+        if one_process:
             await self._recall_once()
         now = time.monotonic()
         if self._seen.get(signature, 0.0) > now:
@@ -83,7 +82,7 @@ class HandledRequests:
         if sweep:
             self._last_sweep = now
             self._seen = {k: v for k, v in self._seen.items() if v > now}
-        if sqlite:  # the memory holds every signature handled in the window: no read per request
+        if one_process:  # the memory holds every signature handled in the window: no read per request
             self._pending.add(signature)
             self._sweep_pending |= sweep
             if not self._writes:  # one writer at a time records everything pending
@@ -140,13 +139,16 @@ class HandledRequests:
             self._inserting = None
 
     async def _insert_new(self, signatures: list[str], *, sweep: bool) -> set[str]:
+        """Record ``signatures``; the ones the table did not hold yet (one statement, on
+        either database: a signature recorded already is skipped, not an error)."""
         now = self._app.clock()
         rows = [{"signature": s, "handled_at": now, "expires_at": now + timedelta(seconds=KEEP_SECONDS)}
                 for s in signatures]
+        dialect = postgresql if self._app.database.is_postgres else sqlite
         async with self._app.database.transaction() as session:
             if sweep:
                 await session.execute(delete(HandledSlackRequest).where(HandledSlackRequest.expires_at < now))
-            inserted = await session.scalars(postgresql.insert(HandledSlackRequest).values(rows)
+            inserted = await session.scalars(dialect.insert(HandledSlackRequest).values(rows)
                                              .on_conflict_do_nothing().returning(HandledSlackRequest.signature))
             return set(inserted.all())
 
@@ -157,25 +159,9 @@ class HandledRequests:
             batch, self._pending = self._pending, set()
             sweep, self._sweep_pending = self._sweep_pending, False
             try:
-                if not await self._insert(sorted(batch), sweep=sweep) and len(batch) > 1:
-                    for signature in sorted(batch):  # one was recorded already: record the others
-                        await self._insert([signature], sweep=False)
+                await self._insert_new(sorted(batch), sweep=sweep)
             except Exception:  # the memory still refuses replays in this process
                 log.exception("could not record handled Slack requests")
-
-    async def _insert(self, signatures: list[str], *, sweep: bool) -> bool:
-        """SQLite: record ``signatures``; False if one of them was recorded already."""
-        now = self._app.clock()
-        try:
-            async with self._app.database.transaction() as session:
-                if sweep:
-                    await session.execute(delete(HandledSlackRequest).where(HandledSlackRequest.expires_at < now))
-                session.add_all(HandledSlackRequest(signature=signature, handled_at=now,
-                                                    expires_at=now + timedelta(seconds=KEEP_SECONDS))
-                                for signature in signatures)
-        except IntegrityError:
-            return False
-        return True
 
 
 def ack_budget(context: dict[str, Any], seconds: float) -> float:
