@@ -12,7 +12,8 @@ from socialdesk.core.outbox.jobs import JobKind
 from socialdesk.core.ticket import TicketStatus
 from socialdesk.core.extensions import Actor
 from tests.conftest import mention
-from tests.store_queries import Message, Ticket, count, jobs
+from socialdesk.core.store.models import Author
+from tests.store_queries import AuditEvent, Message, Ticket, count, jobs
 
 
 async def test_new_mention_opens_ticket_with_one_card_job(app):
@@ -35,6 +36,25 @@ async def test_same_mention_twice_is_one_message_one_ticket_one_card(app):
     assert await count(app, Message) == 1
     assert await count(app, Ticket) == 1
     assert len(await jobs(app, JobKind.POST_CARD)) == 1
+
+
+async def test_a_lone_duplicate_writes_nothing_even_on_an_active_conversation(app):
+    # A lone mention is written without a look first: its duplicate meets the message's
+    # unique key, and everything the first attempt wrote (the author's refresh, the
+    # follow-up's ticket update, audit, jobs) is rolled back before the retry finds it.
+    opening = await app.service.ingest(mention("open-1", conversation_id="conv-dup"))
+    follow_up = mention("follow-1", conversation_id="conv-dup", followers=10)
+    await app.service.ingest(follow_up)
+    before = (await app.service.get_ticket(opening.ticket_id)).version
+    audit_before, jobs_before = await count(app, AuditEvent), len(await jobs(app))
+
+    again = await app.service.ingest(mention("follow-1", conversation_id="conv-dup", followers=99_999))
+
+    assert again.outcome == IngestOutcome.DUPLICATE and again.ticket_id == opening.ticket_id
+    assert (await app.service.get_ticket(opening.ticket_id)).version == before
+    assert (await count(app, AuditEvent), len(await jobs(app))) == (audit_before, jobs_before)
+    assert await count(app, Author, Author.followers == 99_999) == 0
+    assert await count(app, Message) == 2
 
 
 async def test_same_mention_concurrently_from_two_replicas(make_app):

@@ -136,18 +136,17 @@ class Ingestor:
 
         Mentions already stored are answered from a read that takes no write lock; the
         others are triaged outside the transaction, then written. A lone mention skips
-        that read: the write transaction looks for it instead. The first attempt
-        trusts that read: a mention stored meanwhile by another writer makes the message
-        INSERT fail on the unique key, and the retry looks again inside the transaction.
+        that read. The first attempt trusts what it knows: a mention stored already (or
+        meanwhile, by another writer) makes the message INSERT fail on the unique key,
+        and the retry looks again inside the transaction.
         """
         keys = [(m.platform, m.external_id) for m in mentions]
         verdicts: dict[Key, TriageResult] = {}
-        lone = len(mentions) == 1 and cursor is None
-        if lone:
+        if len(mentions) == 1 and cursor is None:
             # A lone mention (a push, a gateway event) is seldom stored already: it is
-            # triaged at once and the write transaction looks for it, saving a read's
-            # thread hand-off. A duplicate costs a triage (idempotent per mention) and a
-            # short write transaction that writes nothing.
+            # triaged at once and written without looking, saving a read. A duplicate
+            # meets the message's unique key, and the retry below finds it; it costs a
+            # triage (idempotent per mention) and a transaction rolled back.
             stored: dict[Key, Stored] = {}
             verdicts[keys[0]] = await self._hooks.triage(mentions[0])
         else:
@@ -160,7 +159,7 @@ class Ingestor:
                 return [_duplicate(stored[(m.platform, m.external_id)]) for m in mentions]
         for attempt in range(MAX_RACE_RETRIES):
             write = _Write(self._outbox, self._hooks, mentions, verdicts, stored, cursor, self._clock(),
-                           recheck=lone or attempt > 0)
+                           recheck=attempt > 0)
             try:
                 results = await self._db.run_in_transaction(write)
             except IntegrityError:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -77,6 +77,18 @@ class OutboxJobSnapshot:
                    row.attempts, row.max_attempts, row.created_at)
 
 
+# Built once: a statement object caches its compiled form, one built per call is compiled
+# again (a card refresh is queued for every follow-up).
+_WAITING_CARD_UPDATE = select(OutboxJob.id, OutboxJob.priority).where(
+    OutboxJob.kind == JobKind.UPDATE_CARD,
+    OutboxJob.ticket_id == bindparam("ticket_id"),
+    OutboxJob.status == JobStatus.PENDING,
+).limit(1)
+_RAISE_PRIORITY = update(OutboxJob).where(
+    OutboxJob.id == bindparam("job_id"), OutboxJob.priority > bindparam("new_priority")
+).values(priority=bindparam("new_priority"))
+
+
 class Outbox:
     """Writes jobs inside the caller's transaction."""
 
@@ -122,20 +134,11 @@ class Outbox:
         if job is not None:
             job.priority = min(job.priority, priority)
             return
-        waiting = executor.execute(
-            select(OutboxJob.id, OutboxJob.priority).where(
-                OutboxJob.kind == JobKind.UPDATE_CARD,
-                OutboxJob.ticket_id == ticket_id,
-                OutboxJob.status == JobStatus.PENDING,
-            ).limit(1)
-        ).first()
+        waiting = executor.execute(_WAITING_CARD_UPDATE, {"ticket_id": ticket_id}).first()
         if waiting is not None:
             # Raise its priority if the ticket became more urgent; never make it wait longer.
             if waiting.priority > priority:
-                executor.execute(
-                    update(OutboxJob).where(OutboxJob.id == waiting.id, OutboxJob.priority > priority)
-                    .values(priority=priority)
-                )
+                executor.execute(_RAISE_PRIORITY, {"job_id": waiting.id, "new_priority": priority})
             return
         queued[ticket_id] = self.enqueue(rows, JobKind.UPDATE_CARD, {"ticket_id": ticket_id}, now=now,
                                          priority=priority, ticket_id=ticket_id)

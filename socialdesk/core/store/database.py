@@ -72,6 +72,8 @@ class _SQLiteThreads:
         _configure_sqlite(self.engine)
         self._reads = self.engine.execution_options(**{_READ_ONLY: True})
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="socialdesk-sqlite-writer")
+        self._writer_connection: Connection | None = None  # used by the writer thread only
+        self._writer_closed = False
 
     @staticmethod
     def serves(url: URL) -> bool:
@@ -81,8 +83,20 @@ class _SQLiteThreads:
                 and "mode=memory" not in database and url.query.get("mode") != "memory")
 
     def _transaction(self, work: Callable[[Connection], T]) -> T:
-        with self.engine.begin() as connection:
-            return work(connection)
+        # The writer keeps its connection between transactions: a pool checkout and
+        # return per transaction cost as much as the BEGIN and COMMIT themselves.
+        connection = self._writer_connection
+        if connection is None or connection.invalidated or connection.closed:
+            if connection is not None:
+                connection.close()
+            connection = self._writer_connection = self.engine.connect()
+        try:
+            with connection.begin():
+                return work(connection)
+        finally:
+            if connection.invalidated:  # the driver lost the file: the next transaction opens it afresh
+                connection.close()
+                self._writer_connection = None
 
     def _read(self, work: Callable[[Connection], T]) -> T:
         with self._reads.connect() as connection:
@@ -94,8 +108,17 @@ class _SQLiteThreads:
     async def read(self, work: Callable[[Connection], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(None, self._read, work)
 
+    def _close_writer_connection(self) -> None:
+        if self._writer_connection is not None:
+            self._writer_connection.close()
+            self._writer_connection = None
+
     def dispose(self) -> None:
-        self._writer.shutdown(wait=True)
+        """Close the writer's connection in its thread, then everything (twice is harmless)."""
+        if not self._writer_closed:
+            self._writer_closed = True
+            self._writer.submit(self._close_writer_connection)
+            self._writer.shutdown(wait=True)
         self.engine.dispose()
 
 

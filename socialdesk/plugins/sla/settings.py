@@ -9,6 +9,7 @@ business time could mean 8 hours or 24. Everything is validated at start-up and 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -27,6 +28,7 @@ _HOURS = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
 _CLOSED = ("", "closed")
 
 
+@lru_cache(maxsize=64)  # a handful of targets, read for every new ticket's clocks
 def parse_duration(text: str) -> int:
     """``"45m"``, ``"4h"``, ``"1h30m"``, ``"90s"`` -> seconds."""
     match = _DURATION.match(text.lower())

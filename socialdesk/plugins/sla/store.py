@@ -150,6 +150,9 @@ _CLOCK_STATES_OF = select(
     _tickets.c.first_response_at, _tickets.c.closed_at,
 ).where(_tickets.c.id.in_(bindparam("ids", expanding=True)))
 _DUE_COLUMNS = {"first_response": "first_response_due", "resolution": "resolution_due"}
+# Without values(): the SET clause is the parameters' columns (compiled once per set of them).
+_REPLAN_TIMER = update(_timers).where(_timers.c.id == bindparam("timer_id"))
+_SET_TICKET_DUE = update(_tickets).where(_tickets.c.id == bindparam("b_ticket"))
 
 
 def replan_clocks(connection: Connection, policy: SlaPolicy, tickets: list[RequeuedTicket]) -> None:
@@ -169,12 +172,12 @@ def replan_clocks(connection: Connection, policy: SlaPolicy, tickets: list[Reque
         if late is not None or after == before:
             continue  # a late breach is recorded with its audit event by settle_ticket
         # reminded_at and breached_at are set only by settle_ticket's guarded updates.
-        connection.execute(update(_timers).where(_timers.c.id == row.id).values(
-            {name: value for name, value in _columns(after).items() if name not in ("reminded_at", "breached_at")}))
+        connection.execute(_REPLAN_TIMER, {"timer_id": row.id, **{
+            name: value for name, value in _columns(after).items() if name not in ("reminded_at", "breached_at")}})
         if after.due_at != before.due_at:
             dues.setdefault(row.ticket_id, {})[_DUE_COLUMNS[row.kind]] = after.due_at
     for ticket_id, columns in dues.items():  # the ticket's own due columns mirror the timers
-        connection.execute(update(_tickets).where(_tickets.c.id == ticket_id).values(columns))
+        connection.execute(_SET_TICKET_DUE, {"b_ticket": ticket_id, **columns})
 
 
 async def due_or_missing(app: DeskApp, ticket_id: int, now: datetime) -> bool:
