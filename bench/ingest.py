@@ -27,6 +27,7 @@ printed as a table and written to ``bench/results/ingest.json``. This is a measu
 not a test: nothing here asserts on time.
 
     python bench/ingest.py [--n 5000] [--repeat 3] [--databases sqlite,postgresql] [--postgres-url URL]
+                           [--no-batch] [--event-log]
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import platform as platform_module
 import random
@@ -59,6 +61,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from socialdesk.core.app import DeskApp  # noqa: E402
 from socialdesk.core.config import parse_config  # noqa: E402
+from socialdesk.core.logging_setup import configure_logging  # noqa: E402
 from socialdesk.core.store.database import SQLITE_BUSY_TIMEOUT_SECONDS, Database  # noqa: E402
 from socialdesk.core.mention import Author, Mention  # noqa: E402
 from socialdesk.core.store.migrate import upgrade  # noqa: E402
@@ -543,6 +546,9 @@ async def main(argv: Sequence[str] | None = None) -> int:
                         help="paired rounds: every variant once per round (fresh database each time); medians")
     parser.add_argument("--no-batch", action="store_true", help=f"skip the ingest_many/{BATCH_SIZE} line")
     parser.add_argument("--output", type=Path, default=RESULTS_FILE, help="where to write the JSON results")
+    parser.add_argument("--event-log", action="store_true",
+                        help="log as `socialdesk run` does (JSON lines at INFO, masked), into /dev/null; "
+                             "by default nothing is logged, on either side")
     args = parser.parse_args(argv)
     kinds = [k.strip() for k in args.databases.split(",") if k.strip()]
     unknown = [k for k in kinds if k not in ("sqlite", "postgresql")]
@@ -551,6 +557,9 @@ async def main(argv: Sequence[str] | None = None) -> int:
     if args.n < 1 or args.warmup < 0 or args.repeat < 1:
         parser.error("--n and --repeat must be positive, --warmup not negative")
 
+    if args.event_log:
+        configure_logging("info")
+        logging.getLogger().handlers[0].setStream(open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
     workload = make_workload(args.n, args.warmup)
     follow_ups = sum(1 for m in workload.timed if m.in_reply_to_id is not None)
     print(f"Python {platform_module.python_version()} ({platform_module.python_implementation()}), "
@@ -609,6 +618,7 @@ async def main(argv: Sequence[str] | None = None) -> int:
         "author_pool": AUTHOR_POOL,
         "batch_size": BATCH_SIZE,
         "repeat": args.repeat,
+        "event_log": args.event_log,
         "servers": servers,
         "skipped": skipped,
         "results": [{**asdict(r), "mentions_per_second": r.per_second} for r in results],

@@ -333,7 +333,8 @@ class _NewRows:
             statement = self._inserts.get(table)
             if statement is None:
                 statement = self._inserts[table] = insert(table)
-            connection.execute(statement, values)
+            # One row as one execute: the executemany path costs more for a single row.
+            connection.execute(statement, values[0] if len(values) == 1 else values)
 
 
 def _auto_close_reason(v: TriageResult) -> str:

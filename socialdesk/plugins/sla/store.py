@@ -139,7 +139,7 @@ def start_clocks(connection: Connection, policy: SlaPolicy, tickets: list[Opened
         dues.append({"b_ticket": t.ticket_id, "b_first_response": clocks["first_response"].due_at,
                      "b_resolution": clocks["resolution"].due_at})
     connection.execute(_START_CLOCKS, timers)
-    connection.execute(_SET_DUE, dues)
+    connection.execute(_SET_DUE, dues[0] if len(dues) == 1 else dues)  # one ticket: not an executemany
 
 
 _timers = SlaTimer.__table__
