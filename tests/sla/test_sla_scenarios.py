@@ -226,6 +226,21 @@ async def test_a_follow_up_that_raises_priority_keeps_the_time_used(make_app, cl
     assert len(texts) == 1 and "SLA breached" in texts[0] and "subteam" not in texts[0]  # reminder overtaken
 
 
+async def test_an_agents_priority_correction_replans_the_clocks(make_app, clock) -> None:
+    app = await make_app(config(targets={"1": {"first_response": "1h", "resolution": "8h", "calendar": "24x7"},
+                                         "3": SAME}))
+    clock.now = paris(2026, 11, 6, 16, 0)
+    tid = (await app.service.ingest(mention(text="my parcel is late"))).ticket_id
+    assert (await app.service.get_ticket(tid)).priority == 3
+    clock.now = paris(2026, 11, 6, 16, 15)  # 15 min used; as a P1, 45 min are left, round the clock
+    await app.service.correct_triage(tid, AGENT, priority=1)
+    await app.service.observers_done()
+    fr = (await timers(app, tid))["first_response"]
+    assert (fr.target_seconds, fr.due_at, fr.remind_at) == (3600, paris(2026, 11, 6, 17, 0), paris(2026, 11, 6, 16, 45))
+    ticket = await app.service.get_ticket(tid)
+    assert (ticket.first_response_due, ticket.resolution_due) == (fr.due_at, (await timers(app, tid))["resolution"].due_at)
+
+
 async def test_reopen_runs_on_from_where_the_clock_stopped(make_app, clock) -> None:
     app = await make_app(config())
     cal = policy_for(app).business

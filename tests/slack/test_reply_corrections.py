@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -13,6 +13,7 @@ import pytest
 from socialdesk.core.events import EventKind
 from socialdesk.core.extensions import Actor
 from socialdesk.core.mention import Author, Mention
+from socialdesk.core.reports.report import build_report
 from socialdesk.core.slack.reply_correction_actions import EDIT_ACTION, EDIT_BLOCK, EDIT_CALLBACK
 from socialdesk.core.slack.reply_correction_card import CorrectionActions
 from socialdesk.core.ticket import ReplyStatus
@@ -174,6 +175,11 @@ async def test_an_x_edit_deletes_and_reposts_once_even_when_the_delete_answer_is
     statuses = [r["status"] for r in x.recorder.of("x", method="DELETE", path=delete_path)]
     assert statuses[0] is None and statuses[1:] in ([], [401], [404])
     assert len(x.recorder.of("x", method="POST", path="/2/tweets")) == 2  # the first reply and the new one
+    # Still one answer: /desk stats and the report count the repost with the reply it replaced.
+    since = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    assert (await desk.app.service.stats(since)).replies_sent == 1
+    report = await build_report(desk.app.database, since, desk.app.clock() + timedelta(days=1), now=desk.app.clock())
+    assert [(a.agent, a.replies) for a in report.agents] == [(ALICE, 1)]
 
     # The new reply can be deleted in turn, once.
     await _card_with(desk, tid, CorrectionActions.DELETE)

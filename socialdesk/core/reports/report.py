@@ -24,7 +24,7 @@ Definitions (each number is about the period):
   met / (met + missed) among timers counted in the period; timers still running are not
   counted. Timers of spam tickets are left out (spam never needed an answer).
 * **Agents** — per Slack user: ``claimed`` (claim events), ``replies`` (replies sent,
-  by ``finished_at``), ``closed`` (close events, including "close after reply"); the
+  by ``finished_at``; an X edit, posted again as a new reply, still counts once), ``closed`` (close events, including "close after reply"); the
   desk itself (``system``) is not an agent.
 * **CSAT** — surveys ``sent`` in the period, and those *answered* in the period with a
   score: ``responses``, ``average`` score (1–5) and ``satisfied`` share (score 4 or 5).
@@ -46,8 +46,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from socialdesk.core.store.database import Database
 from socialdesk.core.events import SYSTEM_ACTOR, EventKind
-from socialdesk.core.store.models import AuditEvent, CsatSurvey, Message, Reply, SlaTimer, Ticket, is_active
-from socialdesk.core.ticket import POSTED_REPLY_STATUSES, TicketStatus
+from socialdesk.core.store.models import (
+    AuditEvent, CsatSurvey, Message, Reply, SlaTimer, Ticket, is_active, is_counted_answer,
+)
+from socialdesk.core.ticket import TicketStatus
 
 AUTO_CLOSED_PREFIX = "auto-closed:"
 SATISFIED_SCORES = (4, 5)
@@ -241,7 +243,7 @@ async def _agents(session: AsyncSession, since: datetime, until: datetime) -> tu
         ).group_by(AuditEvent.actor, AuditEvent.kind)
     )).all()
     sent = (await session.execute(
-        select(Reply.agent, func.count()).where(Reply.status.in_(POSTED_REPLY_STATUSES),
+        select(Reply.agent, func.count()).where(is_counted_answer(),
                                                 _in(Reply.finished_at, since, until)).group_by(Reply.agent)
     )).all()
     counts: dict[str, dict[str, int]] = defaultdict(lambda: {"claimed": 0, "replies": 0, "closed": 0})

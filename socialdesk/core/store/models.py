@@ -18,6 +18,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
+    exists,
     func,
     literal_column,
     text,
@@ -28,7 +30,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 from socialdesk.core.store.lossless_text import LosslessJSON, LosslessString, LosslessText
-from socialdesk.core.ticket import ACTIVE_STATUSES
+from socialdesk.core.ticket import ACTIVE_STATUSES, POSTED_REPLY_STATUSES
 
 # Stable constraint names so Alembic migrations are the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -241,6 +243,13 @@ class ReplyChange(Base):
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
 
+
+
+def is_counted_answer() -> ColumnElement[bool]:
+    """A reply that reached the platform, for counting answers: an X edit's repost is left
+    out, since the reply it replaced (now ``edited``) already counts for that answer."""
+    return and_(Reply.status.in_(POSTED_REPLY_STATUSES),
+                ~exists().where(ReplyChange.replacement_reply_id == Reply.id))
 
 class AuditEvent(Base):
     __tablename__ = "audit_events"

@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import Connection, Select, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from socialdesk.core.store.models import Author, Message, OutboxJob, Reply, Ticket, is_active
+from socialdesk.core.store.models import Author, Message, OutboxJob, Reply, Ticket, is_active, is_counted_answer
 from socialdesk.core.outbox.jobs import JobStatus
-from socialdesk.core.ticket import POSTED_REPLY_STATUSES, TicketSnapshot, TicketStatus
+from socialdesk.core.ticket import TicketSnapshot, TicketStatus
 from socialdesk.core.store.tickets import load_ticket, snapshot
 
 
@@ -306,7 +306,7 @@ async def stats(session: AsyncSession, since: datetime, now: datetime) -> DeskSt
 
     breaches = sum(1 for r in created_rows if breached(r))
     replies_sent = await session.scalar(select(func.count()).select_from(Reply).where(
-        Reply.status.in_(POSTED_REPLY_STATUSES), Reply.finished_at >= since)) or 0
+        is_counted_answer(), Reply.finished_at >= since)) or 0
     ended = dict((await session.execute(
         select(Ticket.status, func.count()).where(Ticket.closed_at >= since,
                                                  Ticket.status.in_((TicketStatus.CLOSED, TicketStatus.SPAM)))
