@@ -24,8 +24,9 @@ Definitions (each number is about the period):
   met / (met + missed) among timers counted in the period; timers still running are not
   counted. Timers of spam tickets are left out (spam never needed an answer).
 * **Agents** — per Slack user: ``claimed`` (claim events), ``replies`` (replies sent,
-  by ``finished_at``; an X edit, posted again as a new reply, still counts once), ``closed`` (close events, including "close after reply"); the
-  desk itself (``system``) is not an agent.
+  by ``finished_at``; an X edit, posted again as a new reply, still counts once),
+  ``closed`` (close events, including "close after reply"); the desk itself
+  (``system``) is not an agent.
 * **CSAT** — surveys ``sent`` in the period, and those *answered* in the period with a
   score: ``responses``, ``average`` score (1–5) and ``satisfied`` share (score 4 or 5).
 * **Queue now** — active tickets and unclaimed active tickets when the report was made.

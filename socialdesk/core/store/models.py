@@ -244,12 +244,12 @@ class ReplyChange(Base):
     finished_at: Mapped[datetime | None]
 
 
-
 def is_counted_answer() -> ColumnElement[bool]:
     """A reply that reached the platform, for counting answers: an X edit's repost is left
     out, since the reply it replaced (now ``edited``) already counts for that answer."""
     return and_(Reply.status.in_(POSTED_REPLY_STATUSES),
                 ~exists().where(ReplyChange.replacement_reply_id == Reply.id))
+
 
 class AuditEvent(Base):
     __tablename__ = "audit_events"
