@@ -31,6 +31,13 @@ log = logging.getLogger(__name__)
 NAME_CACHE_SECONDS = 600.0
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
 
+# Slack counts posts as they arrive. When the loop is busy a post leaves a few ms after
+# its slot, so two posts one slot apart can arrive less than a second apart, and Slack
+# refuses the second (429, then a second's block for the channel: a P1 card behind it
+# waited 4 s in a storm). Slots are spaced this much wider than the configured rate.
+ARRIVAL_MARGIN = 0.05
+
+
 class SlackRuntime:
     def __init__(self, app: DeskApp) -> None:
         self.app = app
@@ -42,7 +49,8 @@ class SlackRuntime:
         self.delivery_client = self._client(retry_handlers=[])
         # Interactive calls (modals, user groups, names) keep slack_sdk's connection retries.
         self.client = self._client()
-        self.pacer = Pacer(self.settings.rate.per_channel_per_second, self.settings.rate.burst)
+        rate = self.settings.rate
+        self.pacer = Pacer(rate.per_channel_per_second / (1 + ARRIVAL_MARGIN), rate.burst)
         self.permissions = Permissions(app.config.desk, self.client, self.settings.permission_cache_seconds,
                                        members=admin_lists(app).members.lists)
         self.listener: SlackListener | None = None
