@@ -26,7 +26,9 @@ from socialdesk.core.events import SYSTEM_ACTOR, EventKind
 from socialdesk.core.extensions import Actor
 from socialdesk.core.outbox.jobs import JobKind
 from socialdesk.core.reply_change import ChangeKind, ChangeStatus, ReplyCapabilities, ReplyChangeRequest
-from socialdesk.core.store.models import Message, Reply, ReplyChange
+from socialdesk.core.slack.delivery import NOTICE_KIND  # performed by the Slack plugin
+from socialdesk.core.slack.escaping import cut, escape_mrkdwn, one_line
+from socialdesk.core.store.models import Message, Reply, ReplyChange, Ticket
 from socialdesk.core.store.tickets import ChangeLog, load_ticket, snapshot
 from socialdesk.core.ticket import ReplyStatus
 
@@ -172,6 +174,8 @@ class ReplyCorrections:
             if change.kind == ChangeKind.DELETE:
                 reply.status = ReplyStatus.DELETED
                 changes.record(session, EventKind.REPLY_DELETED, ticket.id, change.actor, now, **details)
+                self._thread_notice(session, ticket, change, now, f"deleted the reply {_quoted(reply.text)} "
+                                                                  f"from {ticket.platform}.")
             elif repost:
                 reply.status = ReplyStatus.EDITED
                 replacement = Reply(ticket_id=ticket.id, in_reply_to_message_id=reply.in_reply_to_message_id,
@@ -185,6 +189,8 @@ class ReplyCorrections:
                                    dedupe_key=f"send_reply:{replacement.id}")
                 changes.record(session, EventKind.REPLY_EDITED, ticket.id, change.actor, now, previous=reply.text,
                                text=change.text, replacement_reply_id=replacement.id, **details)
+                self._thread_notice(session, ticket, change, now, f"deleted the reply {_quoted(reply.text)} "
+                                    f"from {ticket.platform}; the new text follows here as a new reply.")
             else:
                 previous, reply.text, reply.status = reply.text, change.text or "", ReplyStatus.EDITED
                 await session.execute(update(Message).where(
@@ -192,6 +198,8 @@ class ReplyCorrections:
                     Message.external_id == reply.platform_id).values(text=reply.text))
                 changes.record(session, EventKind.REPLY_EDITED, ticket.id, change.actor, now, previous=previous,
                                text=reply.text, **details)
+                self._thread_notice(session, ticket, change, now, f"edited the reply {_quoted(previous)} on "
+                                    f"{ticket.platform}. It now reads:\n>{_quoted_block(reply.text)}")
             await self._refresh_card(session, ticket.id, now)
             view = _snapshot(change)
         await app.service.publish(changes.events)
@@ -238,7 +246,25 @@ class ReplyCorrections:
                                          .order_by(ReplyChange.id))
             return [_snapshot(c) for c in rows]
 
+    def _thread_notice(self, session: AsyncSession, ticket: Ticket, change: ReplyChange, now: datetime,
+                       what: str) -> None:
+        """A line in the card's thread, where the reply's copy still shows what was first
+        sent; written with the change's outcome, once per change."""
+        self._app.outbox.enqueue(session, NOTICE_KIND, {"ticket_id": ticket.id, "text": f"<@{change.actor}> {what}"},
+                                 now=now, priority=ticket.priority, ticket_id=ticket.id,
+                                 dedupe_key=f"reply_change_notice:{change.id}")
+
     async def _refresh_card(self, session: AsyncSession, ticket_id: int, now: datetime) -> None:
         ticket = await load_ticket(session, ticket_id)
         ticket.updated_at, ticket.version = now, ticket.version + 1
         await self._app.outbox.enqueue_card_update(session, ticket_id, now=now, priority=ticket.priority)
+
+
+def _quoted(text: str) -> str:
+    """A reply's text in a notice's sentence: one line, at most 80 characters, escaped."""
+    return f"“{escape_mrkdwn(cut(one_line(text), 80))}”"
+
+
+def _quoted_block(text: str) -> str:
+    """A reply's new text as a quote block in a notice: escaped, each line quoted."""
+    return "\n>".join(escape_mrkdwn(cut(text, 2500)).split("\n"))

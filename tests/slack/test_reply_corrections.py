@@ -67,6 +67,12 @@ async def _card_with(desk: Desk, ticket_id: int, action_id: str) -> Any:
     return await desk.card(ticket_id)
 
 
+async def _thread_texts(desk: Desk, ticket_id: int) -> list[str]:
+    ticket = await desk.app.service.get_ticket(ticket_id)
+    return [m.text for m in desk.slack.state.timeline(ticket.card_channel or "").thread(ticket.card_ts or "")
+            if m.ts != ticket.card_ts]
+
+
 async def _kinds(desk: Desk, ticket_id: int) -> list[str]:
     return [e.kind for e in await desk.app.service.audit_trail(ticket_id)]
 
@@ -112,6 +118,10 @@ async def test_a_discord_reply_is_edited_in_place_and_deleted_once_even_when_an_
     assert len(emulator.recorder.of("discord", method="PATCH", path=message_path)) == 1  # looked, did not redo
     card = await _card_with(desk, tid, CorrectionActions.DELETE)
     assert "(edited)" in desk.card_text(card)
+    # The thread's copy of the reply shows what was first sent; a notice there says what it reads now.
+    notices = [t for t in await _thread_texts(desk, tid) if "edited the reply" in t]
+    assert notices == [f"<@{ALICE}> edited the reply “We are on it” on discord. It now reads:\n"
+                       ">Fixed: your parcel ships today"]
 
     # Carol (an admin) deletes it; one DELETE, the message is gone.
     await desk.click(tid, CorrectionActions.DELETE, user=CAROL)
@@ -126,6 +136,8 @@ async def test_a_discord_reply_is_edited_in_place_and_deleted_once_even_when_an_
         EventKind.REPLY_DELETED]
     card = await desk.card(tid)
     assert CorrectionActions.DELETE not in _buttons(desk, card) and "was deleted from discord" in desk.card_text(card)
+    assert [t for t in await _thread_texts(desk, tid) if "deleted the reply" in t] == [
+        f"<@{CAROL}> deleted the reply “Fixed: your parcel ships today” from discord."]
 
 
 async def test_an_x_edit_deletes_and_reposts_once_even_when_the_delete_answer_is_lost(
@@ -175,6 +187,8 @@ async def test_an_x_edit_deletes_and_reposts_once_even_when_the_delete_answer_is
     statuses = [r["status"] for r in x.recorder.of("x", method="DELETE", path=delete_path)]
     assert statuses[0] is None and statuses[1:] in ([], [401], [404])
     assert len(x.recorder.of("x", method="POST", path="/2/tweets")) == 2  # the first reply and the new one
+    assert [t for t in await _thread_texts(desk, tid) if "deleted the reply" in t] == [
+        f"<@{ALICE}> deleted the reply “We are on it” from x; the new text follows here as a new reply."]
     # Still one answer: /desk stats and the report count the repost with the reply it replaced.
     since = datetime(2026, 1, 1, tzinfo=timezone.utc)
     assert (await desk.app.service.stats(since)).replies_sent == 1
@@ -202,3 +216,13 @@ async def test_a_platform_that_can_neither_edit_nor_delete_says_so_on_the_button
     assert not {CorrectionActions.EDIT, CorrectionActions.DELETE} & {e.get("action_id") for e in buttons}
     await desk.click(tid, CorrectionActions.UNAVAILABLE)
     assert "testnet does not let the desk edit a reply it posted" in (await desk.told(ALICE))[-1]
+
+
+def test_a_notice_quotes_the_reply_without_letting_it_ping_or_format() -> None:
+    from socialdesk.core.reply_corrections import _quoted, _quoted_block
+
+    line = _quoted("<!channel> *urgent*\n> not a quote " + "x" * 200)
+    assert "<!channel>" not in line and "*urgent*" not in line and "\n" not in line
+    assert line.endswith("…”") and line.count("x") < 80  # cut to 80 characters before escaping
+    block = _quoted_block("first line\n<@U0AGENT001> second\n> third")
+    assert block.split("\n>")[0] == "first line" and "<@" not in block and len(block.split("\n>")) == 3
