@@ -120,7 +120,8 @@ def _extend_errors(path: str, extra: list[str]) -> Erratum:
     return Erratum(pointer, outdated, patch, why)
 
 
-_GET_METHODS = {"/auth.test", "/chat.getPermalink", "/conversations.replies", "/users.info", "/usergroups.users.list"}
+_GET_METHODS = {"/auth.test", "/chat.getPermalink", "/conversations.replies", "/users.info", "/users.list",
+                "/usergroups.users.list"}
 _REPLIES_ITEMS = "/paths/~1conversations.replies/get/responses/200/schema/properties/messages/items/items"
 
 
@@ -313,6 +314,8 @@ async def test_success_answers_conform(spec: SlackSpec, slack: SlackEmulator, cl
     keep("conversations.replies", await client.conversations_replies(channel=CHANNEL, ts=card["ts"], limit=2))
     keep("users.info", await client.users_info(user=AGENT))
     keep("users.info", await client.users_info(user=slack.workspace.bot.user_id, include_locale=True))
+    first = keep("users.list", await client.users_list(limit=2))
+    keep("users.list", await client.users_list(limit=200, cursor=first["response_metadata"]["next_cursor"]))
     keep("usergroups.users.list", await client.usergroups_users_list(usergroup="S0ONCALL1"))
     keep("usergroups.list", await client.usergroups_list(include_disabled=True, include_users=True))
     keep("conversations.info", await client.conversations_info(channel=CHANNEL))
@@ -322,7 +325,7 @@ async def test_success_answers_conform(spec: SlackSpec, slack: SlackEmulator, cl
                                                data={"channels": CHANNEL, "filename": "r.txt"}))
 
     assert set(answers) == {"auth.test", "chat.postMessage", "chat.update", "chat.postEphemeral", "chat.getPermalink",
-                            "conversations.replies", "users.info", "usergroups.users.list", "chat.delete",
+                            "conversations.replies", "users.info", "users.list", "usergroups.users.list", "chat.delete",
                             "files.upload", "usergroups.list", "conversations.info"}
     for method, bodies in answers.items():
         for body in bodies:

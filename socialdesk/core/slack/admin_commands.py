@@ -28,6 +28,8 @@ _VARIABLE = re.compile(r"\{([^{}]*)\}")
 # <@U123> / <@U123|name>, <!subteam^S123> / <!subteam^S123|@group>, or a bare id.
 SUBJECT = re.compile(r"^<@([UW][A-Z0-9]{2,31})(?:\|[^>]*)?>$|^<!subteam\^(S[A-Z0-9]{2,31})(?:\|[^>]*)?>$"
                      r"|^@?([UWS][A-Z0-9]{2,31})$")
+# "@alice", "@support-team": a name typed after @ (looked up in Slack's directory).
+NAMED = re.compile(r"^@[^\s<>&@]{1,80}$")
 LIST_LIMIT = 50
 
 
@@ -155,11 +157,15 @@ async def macro(ctx: Context, args: str) -> str:
     raise Usage()
 
 
-def _subject(word: str) -> str:
+async def _subject(ctx: Context, word: str) -> str:
+    """The id a command names: a mention, a bare id, or an "@name" looked up in Slack (the
+    command is unescaped, so a name arrives as typed)."""
     match = SUBJECT.match(word)
-    if match is None:
+    if match is not None:
+        return next(g for g in match.groups() if g)
+    if not NAMED.match(word):
         raise Usage()
-    return next(g for g in match.groups() if g)
+    return await ctx.rt.directory.one_user_or_group(word)
 
 
 def _mention(subject: str) -> str:
@@ -185,10 +191,12 @@ async def agents(ctx: Context, args: str) -> str:
         raise Usage()
     if len(words) == 3 and words[2].lower() != ADMIN:
         raise Usage()
-    subject = _subject(words[1])
+    if SUBJECT.match(words[1]) is None and not NAMED.match(words[1]):
+        raise Usage()
     refused = _require_admin(ctx)
     if refused:
         return refused
+    subject = await _subject(ctx, words[1])
     role = ADMIN if len(words) == 3 else AGENT
     remove = words[0] == "remove"
     if remove and role == ADMIN and subject == ctx.actor.user_id:

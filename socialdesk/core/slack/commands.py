@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 TICKET = re.compile(r"^#?(\d{1,12})$")
 USER = re.compile(r"^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$|^@?([UW][A-Z0-9]{2,})$")
+NAMED = re.compile(r"^@[^\s<>&@][^<>&@]{0,79}$")  # "@alice", "@Alice Agent": a name as typed
 LIST_LIMIT = 15
 MAX_ANSWER_CHARS = 3500
 
@@ -180,9 +181,10 @@ async def unclaim(ctx: Context, args: str) -> str:
 async def assign(ctx: Context, args: str) -> str:
     number, rest = split_ticket(args)
     match = USER.match(rest)
-    if not match:
+    if match is None and not NAMED.match(rest):
         raise Usage()
-    user = match.group(1) or match.group(2)
+    # The command is unescaped: "@alice" arrives as typed and is looked up by name.
+    user = (match.group(1) or match.group(2)) if match else await ctx.rt.directory.one_user(rest)
     if await ctx.rt.permissions.actor(user) is None:
         return f"<@{user}> is not a desk agent; assign it to an agent."
     await ctx.app.service.assign(number, ctx.actor, user)

@@ -19,6 +19,7 @@ from socialdesk.core.admin.lists import admin_lists
 from socialdesk.core.errors import DeskError
 from socialdesk.core.per_desk import PerDesk
 from socialdesk.core.slack.display_names import DisplayNames
+from socialdesk.core.slack.directory import SlackDirectory
 from socialdesk.core.slack.pacing import Pacer
 from socialdesk.core.slack.permissions import Permissions
 from socialdesk.core.slack.settings import PLUGIN_NAME, SlackSettings, slack_settings
@@ -55,6 +56,7 @@ class SlackRuntime:
                                        members=admin_lists(app).members.lists)
         self.listener: SlackListener | None = None
         self.names = DisplayNames(self.client, ttl=NAME_CACHE_SECONDS)  # bounded, rate-limit aware
+        self.directory = SlackDirectory(self.client, ttl=NAME_CACHE_SECONDS)  # "@alice" typed in a command
         self._team_url: str | None = None
 
     def _client(self, **kwargs: object) -> AsyncWebClient:

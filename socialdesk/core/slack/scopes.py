@@ -16,7 +16,8 @@ BASE_SCOPES: dict[str, str] = {
     "commands": "the /desk slash command",
     "channels:history": "before posting a card again, look for one Slack received but never confirmed",
     "channels:read": "check --online: each card channel exists and the bot is a member",
-    "users:read": "sign public replies with the agent's Slack display name",
+    "users:read": "sign public replies with the agent's Slack display name; find the person an "
+                  "@name in /desk assign or agents means",
 }
 # Private card channels: the same two reads, on private channels.
 PRIVATE_CHANNEL_SCOPES: dict[str, str] = {

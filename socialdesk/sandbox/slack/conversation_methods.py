@@ -11,11 +11,11 @@ from socialdesk.sandbox.slack.state import SlackState
 MAX_LIMIT = 1000
 
 
-def _cursor(offset: int) -> str:
+def page_cursor(offset: int) -> str:
     return base64.b64encode(f"offset:{offset}".encode()).decode()
 
 
-def _offset(cursor: str | None) -> int:
+def page_offset(cursor: str | None) -> int:
     if not cursor:
         return 0
     try:
@@ -50,7 +50,7 @@ def replies(state: SlackState, call: ApiCall) -> dict[str, Any]:
     except ValueError:
         raise invalid_arguments(["oldest and latest must be timestamps"]) from None
     limit = max(1, min(call.integer("limit", MAX_LIMIT), MAX_LIMIT))
-    start = _offset(call.text("cursor"))
+    start = page_offset(call.text("cursor"))
     # Like Slack, every page starts with the parent so a client always knows the thread.
     page = shown[start:start + max(limit - 1, 1)]
     has_more = start + len(page) < len(shown)
@@ -61,7 +61,7 @@ def replies(state: SlackState, call: ApiCall) -> dict[str, Any]:
         "has_more": has_more,
     }
     if has_more:
-        body["response_metadata"] = {"next_cursor": _cursor(start + len(page))}
+        body["response_metadata"] = {"next_cursor": page_cursor(start + len(page))}
     return body
 
 
@@ -80,7 +80,7 @@ def history(state: SlackState, call: ApiCall) -> dict[str, Any]:
     except ValueError:
         raise invalid_arguments(["oldest and latest must be timestamps"]) from None
     limit = max(1, min(call.integer("limit", 100), MAX_LIMIT))
-    start = _offset(call.text("cursor"))
+    start = page_offset(call.text("cursor"))
     page = found[start:start + limit]
     messages = []
     for message in page:
@@ -91,7 +91,7 @@ def history(state: SlackState, call: ApiCall) -> dict[str, Any]:
     has_more = start + len(page) < len(found)
     body: dict[str, Any] = {"ok": True, "messages": messages, "has_more": has_more}
     if has_more:
-        body["response_metadata"] = {"next_cursor": _cursor(start + len(page))}
+        body["response_metadata"] = {"next_cursor": page_cursor(start + len(page))}
     return body
 
 

@@ -1,4 +1,4 @@
-"""Who is who: auth.test, users.info, usergroups.list and usergroups.users.list."""
+"""Who is who: auth.test, users.info, users.list, usergroups.list and usergroups.users.list."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import hashlib
 from typing import Any
 
 from socialdesk.sandbox.slack.api_request import ApiCall, ApiError
+from socialdesk.sandbox.slack.conversation_methods import page_cursor, page_offset
 from socialdesk.sandbox.slack.state import SlackState
 from socialdesk.sandbox.slack.workspace import SlackUser
 
@@ -53,6 +54,22 @@ def users_info(state: SlackState, call: ApiCall) -> dict[str, Any]:
     return {"ok": True, "user": user_object(state, user, include_locale=call.flag("include_locale"))}
 
 
+USERS_LIST_MAX = 1000  # Slack: "no more than 1000"; it suggests 200
+
+
+def users_list(state: SlackState, call: ApiCall) -> dict[str, Any]:
+    """Every member, deleted and bot users included as Slack lists them, a page at a time."""
+    members = list(state.workspace.users.values())
+    limit = call.integer("limit", 0)
+    size = len(members) if limit <= 0 else min(limit, USERS_LIST_MAX)
+    start = page_offset(call.text("cursor"))
+    page = members[start:start + size]
+    more = start + len(page) < len(members)
+    return {"ok": True, "members": [user_object(state, u, include_locale=call.flag("include_locale")) for u in page],
+            "cache_ts": 1700000000,
+            "response_metadata": {"next_cursor": page_cursor(start + len(page)) if more else ""}}
+
+
 def usergroup_members(state: SlackState, call: ApiCall) -> dict[str, Any]:
     group = state.workspace.usergroups.get(call.text("usergroup") or "")
     if group is None:
@@ -86,6 +103,7 @@ def usergroups_list(state: SlackState, call: ApiCall) -> dict[str, Any]:
 METHODS = {
     "auth.test": auth_test,
     "users.info": users_info,
+    "users.list": users_list,
     "usergroups.list": usergroups_list,
     "usergroups.users.list": usergroup_members,
 }

@@ -24,6 +24,7 @@ _FIXED: dict[str, str] = {
     "chat.update": "chat:write",
     "chat.postEphemeral": "chat:write",
     "users.info": "users:read",
+    "users.list": "users:read",
     "usergroups.list": "usergroups:read",
     "usergroups.users.list": "usergroups:read",
 }
