@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from socialdesk.core.store.media_queries import media_of
 from socialdesk.plugins.reddit.runtime import close_runtime
+from socialdesk.sandbox.reddit.site import gallery_post, image_post, video_post
 from tests.reddit_plugin.conftest import poll, poll_all
 from tests.store_queries import Message, Ticket, count
 
@@ -96,3 +98,33 @@ async def test_a_spent_rate_window_is_waited_out(make_reddit_desk, reddit, clock
     clock.advance(seconds=601)
     report = await poll(desk, "subreddit_posts")
     assert report.ingested == 1 and report.cursor == post.name
+
+
+async def test_a_posts_gallery_image_or_video_is_on_its_card(desk, reddit):
+    await poll_all(desk)
+    gallery = reddit.submit("dana", "acme", "acme box arrived crushed", shows=gallery_post([
+        ("g1", "https://i.redd.it/box1.jpg?width=640&format=pjpg", 640, 480, "the box"),
+        ("g2", "https://i.redd.it/box2.jpg", 800, 600, None),
+        ("g3", "https://i.redd.it/box3.jpg", 800, 600, "still uploading")], processing=("g3",)))
+    image = reddit.submit("eve", "acme", "acme app error", shows=image_post("https://i.redd.it/err.png", 1170, 2532))
+    video = reddit.submit("fox", "acme", "acme checkout loops", shows=video_post(
+        "https://v.redd.it/abc123/DASH_720.mp4?source=fallback", 1280, 720,
+        "https://external-preview.redd.it/still.jpg?auto=webp&s=1a2b"))
+    reports = await poll_all(desk)
+    assert reports["subreddit_posts"].ingested == 3
+
+    async def media(post) -> list:
+        (message,) = [m for t in await desk.service.queue(platform="reddit")
+                      for m in await desk.service.messages_of(t.id) if m.external_id == post.name]
+        return (await media_of(desk.database, [message.id]))[message.id]
+
+    first, second = await media(gallery)  # in the gallery's order; the item still processing is left out
+    assert (first.kind, first.url, first.width, first.height, first.alt_text, first.content_type) == (
+        "image", "https://i.redd.it/box1.jpg?width=640&format=pjpg", 640, 480, "the box", "image/jpg")
+    assert (second.url, second.alt_text) == ("https://i.redd.it/box2.jpg", None)
+    (shot,) = await media(image)
+    assert (shot.kind, shot.url, shot.width, shot.height) == ("image", "https://i.redd.it/err.png", 1170, 2532)
+    (clip,) = await media(video)
+    assert (clip.kind, clip.url, clip.preview_url, clip.width) == (
+        "video", "https://v.redd.it/abc123/DASH_720.mp4?source=fallback",
+        "https://external-preview.redd.it/still.jpg?auto=webp&s=1a2b", 1280)

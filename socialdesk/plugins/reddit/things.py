@@ -4,14 +4,19 @@ Fields are read from what the listing carried (``vars(thing)``), never through
 asyncpraw's lazy attributes, which would fetch. The conversation is the submission:
 ``link_id`` on listing comments, the ``/comments/<id>/`` part of ``context`` on inbox
 items. A deleted author (``[deleted]``) is kept as such: the mention is still stored.
+Images and videos come from the listing too: a gallery's ``media_metadata`` in
+``gallery_data`` order, a hosted image (``post_hint``) or video (``media.reddit_video``)
+with the still from ``preview``; Reddit writes those URLs HTML-escaped (``&amp;``).
 """
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import datetime, timezone
 from typing import Any
 
+from socialdesk.core.attachments import MAX_ATTACHMENTS, Attachment
 from socialdesk.core.mention import Author, Mention
 from socialdesk.plugins.reddit.settings import PLATFORM
 
@@ -63,6 +68,51 @@ def text_of(data: dict[str, Any], kind: str) -> str:
     return str(data.get("body") or "")
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _url(value: Any) -> str | None:
+    return html.unescape(value) if isinstance(value, str) else None
+
+
+def _preview(data: dict[str, Any]) -> dict[str, Any]:
+    """The first preview image's source: ``{url, width, height}``, or nothing."""
+    images = _dict(data.get("preview")).get("images")
+    first = images[0] if isinstance(images, list) and images else None
+    return _dict(_dict(first).get("source"))
+
+
+def media_of(data: dict[str, Any]) -> tuple[Attachment, ...]:
+    """What a submission (or a comment's inline images) shows: gallery items, a hosted image
+    or a hosted video. Link posts to other sites carry no media of their own."""
+    metadata = _dict(data.get("media_metadata"))
+    if metadata:
+        items = _dict(data.get("gallery_data")).get("items")
+        order = ([(_dict(i).get("media_id"), _dict(i).get("caption")) for i in items] if isinstance(items, list)
+                 else [(key, None) for key in metadata])
+        found = []
+        for media_id, caption in order[:MAX_ATTACHMENTS]:
+            meta = _dict(metadata.get(media_id)) if isinstance(media_id, str) else {}
+            if meta.get("status") != "valid" or meta.get("e") not in ("Image", "AnimatedImage"):
+                continue  # still processing, failed, or a video only Reddit's player shows
+            source = _dict(meta.get("s"))
+            found.append(Attachment(kind="image", url=_url(source.get("u") or source.get("gif")),
+                                    content_type=meta.get("m"), width=source.get("x"), height=source.get("y"),
+                                    alt_text=caption if isinstance(caption, str) else None))
+        return tuple(found)
+    preview = _preview(data)
+    video = _dict(_dict(data.get("secure_media") or data.get("media")).get("reddit_video"))
+    if data.get("is_video") and video.get("fallback_url"):
+        return (Attachment(kind="video", url=_url(video["fallback_url"]), content_type="video/mp4",
+                           width=video.get("width"), height=video.get("height"),
+                           preview_url=_url(preview.get("url"))),)
+    if data.get("post_hint") == "image" and data.get("url"):
+        return (Attachment(kind="image", url=_url(data["url"]), width=preview.get("width"),
+                           height=preview.get("height")),)
+    return ()
+
+
 def matches(text: str, keywords: list[str]) -> bool:
     lowered = text.lower()
     return any(re.search(rf"(?<!\w){re.escape(k.lower())}(?!\w)", lowered) for k in keywords)
@@ -82,5 +132,5 @@ def to_mention(data: dict[str, Any], kind: str, reddit_url: str) -> Mention:
                       profile_url=f"{reddit_url}/user/{name}" if name != "[deleted]" else None),
         text=text_of(data, kind), created_at=created,
         url=f"{reddit_url}{link}" if isinstance(link, str) and link.startswith("/") else None,
-        in_reply_to_id=parent if isinstance(parent, str) else None,
+        in_reply_to_id=parent if isinstance(parent, str) else None, media=media_of(data),
     )

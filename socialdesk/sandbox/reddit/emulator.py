@@ -13,6 +13,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -61,8 +62,10 @@ class RedditEmulator(EmulatorServer):
                             status=status, content_type="text/html")
 
     # --- the site, as its users use it ----------------------------------------------------------
-    def submit(self, author: str, subreddit: str, title: str, selftext: str = "") -> Thing:
-        return self.site.submit(author, subreddit, title, selftext)
+    def submit(self, author: str, subreddit: str, title: str, selftext: str = "",
+               shows: dict[str, Any] | None = None) -> Thing:
+        """A post; ``shows``: its image, video or gallery (``site.image_post`` and the like)."""
+        return self.site.submit(author, subreddit, title, selftext, shows)
 
     def comment(self, author: str, parent: Thing, body: str) -> Thing:
         return self.site.comment(author, parent, body)

@@ -2,11 +2,14 @@
 
 Ids are base36 and grow with time, as Reddit's do; one sequence per kind. A comment that
 names ``u/<account>`` lands in that account's mentions; a reply to an account's comment
-in its comment replies (``/message/comments``).
+in its comment replies (``/message/comments``). A post may show an image, a video or a
+gallery, written into the listing as Reddit writes them (``post_hint``, ``preview``,
+``media.reddit_video``, ``gallery_data`` and ``media_metadata``, URLs HTML-escaped).
 """
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,6 +41,7 @@ class Thing:
     parent_id: str = ""  # t1: the parent's fullname
     locked: bool = False
     deleted: bool = False
+    shows: dict[str, Any] = field(default_factory=dict)  # t3: the listing fields of its image, video or gallery
 
     @property
     def name(self) -> str:
@@ -56,8 +60,10 @@ class Site:
         self._next[kind] += 1
         return base36(self._next[kind])
 
-    def submit(self, author: str, subreddit: str, title: str, selftext: str = "") -> Thing:
-        thing = Thing(self._id("t3"), "t3", author, self.clock(), subreddit, body=selftext, title=title)
+    def submit(self, author: str, subreddit: str, title: str, selftext: str = "",
+               shows: dict[str, Any] | None = None) -> Thing:
+        thing = Thing(self._id("t3"), "t3", author, self.clock(), subreddit, body=selftext, title=title,
+                      shows=dict(shows or {}))
         self.things[thing.name] = thing
         return thing
 
@@ -87,9 +93,10 @@ class Site:
                   "score": 1, "locked": thing.locked, "archived": False, "stickied": False}
         if thing.kind == "t3":
             return {"kind": "t3", "data": {**common, "title": thing.title, "selftext": thing.body,
-                                           "is_self": True, "url": f"https://www.reddit.com{self.permalink(thing)}",
+                                           "is_self": not thing.shows, "is_video": False,
+                                           "url": f"https://www.reddit.com{self.permalink(thing)}",
                                            "num_comments": sum(1 for t in self.things.values()
-                                                               if t.link_id == thing.name)}}
+                                                               if t.link_id == thing.name), **thing.shows}}
         link = self.things[thing.link_id]
         return {"kind": "t1", "data": {**common, "body": "[deleted]" if thing.deleted else thing.body,
                                        "link_id": thing.link_id, "parent_id": thing.parent_id,
@@ -105,3 +112,42 @@ class Site:
             "parent_id": thing.parent_id, "was_comment": True, "new": True, "type": kind,
             "subject": "username mention" if kind == "username_mention" else "comment reply",
             "first_message": None, "first_message_name": None, "replies": ""}}
+
+
+def _source(url: str, width: int, height: int) -> dict[str, Any]:
+    return {"url": html.escape(url, quote=False), "width": width, "height": height}
+
+
+def _preview(url: str, width: int, height: int) -> dict[str, Any]:
+    return {"images": [{"source": _source(url, width, height), "resolutions": [], "variants": {},
+                        "id": url.rsplit("/", 1)[-1].split(".")[0]}], "enabled": True}
+
+
+def image_post(url: str, width: int, height: int) -> dict[str, Any]:
+    """What a post of one uploaded image shows."""
+    return {"post_hint": "image", "url": url, "domain": "i.redd.it", "preview": _preview(url, width, height)}
+
+
+def video_post(url: str, width: int, height: int, still: str) -> dict[str, Any]:
+    """What a post of one uploaded video shows: Reddit's player, its fallback MP4 and a still."""
+    video = {"fallback_url": url, "width": width, "height": height, "duration": 12, "is_gif": False,
+             "has_audio": True, "transcoding_status": "completed"}
+    return {"post_hint": "hosted:video", "is_video": True, "domain": "v.redd.it", "media": {"reddit_video": video},
+            "secure_media": {"reddit_video": video}, "preview": _preview(still, width, height)}
+
+
+def gallery_post(items: list[tuple[str, str, int, int, str | None]], *, processing: tuple[str, ...] = ()
+                 ) -> dict[str, Any]:
+    """What a gallery shows: items as (media id, url, width, height, caption), in order;
+    ``processing`` lists ids Reddit is still working on (no source yet)."""
+    metadata: dict[str, Any] = {}
+    for media_id, url, width, height, _ in items:
+        if media_id in processing:
+            metadata[media_id] = {"status": "unprocessed", "id": media_id}
+        else:
+            metadata[media_id] = {"status": "valid", "e": "Image", "m": "image/jpg", "p": [],
+                                  "s": {"y": height, "x": width, "u": html.escape(url, quote=False)}, "id": media_id}
+    gallery = [{"media_id": media_id, "id": n, **({"caption": caption} if caption else {})}
+               for n, (media_id, _, _, _, caption) in enumerate(items, start=1)]
+    return {"is_gallery": True, "domain": "reddit.com", "gallery_data": {"items": gallery},
+            "media_metadata": metadata}
