@@ -73,6 +73,16 @@ class LiveClock:
         self.offset += timedelta(**delta)
 
 
+class Ticking:
+    """A monotonic clock for caches (seconds), moved by hand: ``clock.now += 61``."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @pytest.fixture
 def clock() -> LiveClock:  # overrides tests/conftest.py's fixed clock for this package
     return LiveClock()

@@ -14,7 +14,7 @@ from socialdesk.core.errors import DeskError
 from socialdesk.core.slack.directory import SlackDirectory
 from socialdesk.sandbox.slack import RateLimits, SlackEmulator
 from socialdesk.sandbox.slack.workspace import DEMO_USERS, SlackUser
-from tests.slack.conftest import ALICE, BOB, CAROL, ERIN, NO_STORMS, Desk
+from tests.slack.conftest import ALICE, BOB, CAROL, ERIN, NO_STORMS, Desk, Ticking
 
 INSTANT = {"admin_cache_seconds": 0}
 
@@ -23,14 +23,6 @@ TWINS = [SlackUser("U0TWIN0001", "sam", "Sam One"), SlackUser("U0TWIN0002", "sam
          SlackUser("U0BOT00001", "helper", "Helper Bot", is_bot=True)]
 # Enough people for users.list to answer in several pages of 200.
 CROWD = [SlackUser(f"U0CROWD{n:04d}", f"member{n}", f"Member {n}") for n in range(450)]
-
-
-class Ticking:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

@@ -21,15 +21,7 @@ from socialdesk.core.reports.report import build_report
 from socialdesk.core.slack.display_names import DisplayNames
 from socialdesk.core.slack.report_names import report_names
 from socialdesk.sandbox.slack import RateLimits, SlackEmulator
-from tests.slack.conftest import ALICE, BOB, CAROL, DANA, Desk
-
-
-class Ticking:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.slack.conftest import ALICE, BOB, CAROL, DANA, Desk, Ticking
 
 
 @pytest.fixture
