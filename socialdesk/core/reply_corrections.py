@@ -175,7 +175,7 @@ class ReplyCorrections:
                 reply.status = ReplyStatus.DELETED
                 changes.record(session, EventKind.REPLY_DELETED, ticket.id, change.actor, now, **details)
                 self._thread_notice(session, ticket, change, now, f"deleted the reply {_quoted(reply.text)} "
-                                                                  f"from {ticket.platform}.")
+                                                                  f"from {escape_mrkdwn(ticket.platform)}.")
             elif repost:
                 reply.status = ReplyStatus.EDITED
                 replacement = Reply(ticket_id=ticket.id, in_reply_to_message_id=reply.in_reply_to_message_id,
@@ -190,7 +190,7 @@ class ReplyCorrections:
                 changes.record(session, EventKind.REPLY_EDITED, ticket.id, change.actor, now, previous=reply.text,
                                text=change.text, replacement_reply_id=replacement.id, **details)
                 self._thread_notice(session, ticket, change, now, f"deleted the reply {_quoted(reply.text)} "
-                                    f"from {ticket.platform}; the new text follows here as a new reply.")
+                                    f"from {escape_mrkdwn(ticket.platform)}; the new text follows here as a new reply.")
             else:
                 previous, reply.text, reply.status = reply.text, change.text or "", ReplyStatus.EDITED
                 await session.execute(update(Message).where(
@@ -199,7 +199,7 @@ class ReplyCorrections:
                 changes.record(session, EventKind.REPLY_EDITED, ticket.id, change.actor, now, previous=previous,
                                text=reply.text, **details)
                 self._thread_notice(session, ticket, change, now, f"edited the reply {_quoted(previous)} on "
-                                    f"{ticket.platform}. It now reads:\n>{_quoted_block(reply.text)}")
+                                    f"{escape_mrkdwn(ticket.platform)}. It now reads:\n>{_quoted_block(reply.text)}")
             await self._refresh_card(session, ticket.id, now)
             view = _snapshot(change)
         await app.service.publish(changes.events)

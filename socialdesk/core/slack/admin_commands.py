@@ -158,13 +158,11 @@ async def macro(ctx: Context, args: str) -> str:
 
 
 async def _subject(ctx: Context, word: str) -> str:
-    """The id a command names: a mention, a bare id, or an "@name" looked up in Slack (the
-    command is unescaped, so a name arrives as typed)."""
+    """The id a command names (``word`` matched SUBJECT or NAMED): a mention, a bare id, or
+    an "@name" looked up in Slack (the command is unescaped, so a name arrives as typed)."""
     match = SUBJECT.match(word)
     if match is not None:
         return next(g for g in match.groups() if g)
-    if not NAMED.match(word):
-        raise Usage()
     return await ctx.rt.directory.one_user_or_group(word)
 
 
@@ -193,7 +191,7 @@ async def agents(ctx: Context, args: str) -> str:
         raise Usage()
     if SUBJECT.match(words[1]) is None and not NAMED.match(words[1]):
         raise Usage()
-    refused = _require_admin(ctx)
+    refused = _require_admin(ctx)  # before any lookup: only admins change the lists
     if refused:
         return refused
     subject = await _subject(ctx, words[1])
