@@ -72,8 +72,21 @@ async def test_the_listing_is_shared_cached_and_kept_while_slack_says_wait(slack
     clock.now += 31
     slack.faults.set(rate_limited=1.0, only_paths=("/api/users.list",), retry_after_seconds=30)
     assert await found.one_user("@bob") == BOB  # Slack says wait: the last listing meanwhile
+    # With no listing at all, a wait longer than the directory's patience is no guess either.
+    slack.faults.set(retry_after_seconds=3600)
     with pytest.raises(DeskError, match="Slack would not list its members just now"):
-        await directory(slack, clock).one_user("@bob")  # and with no listing at all, no guess
+        await directory(slack, clock).one_user("@bob")
+
+
+async def test_a_first_listing_waits_out_slacks_429s_and_goes_on_from_the_same_page(slack: SlackEmulator) -> None:
+    slack.faults.set(rate_limited=0.5, seed=7, only_paths=("/api/users.list",), retry_after_seconds=1)
+    found = directory(slack, Ticking())
+    assert await found.one_user("@member449") == "U0CROWD0449"
+    assert slack.faults.counts.get("rate_limited", 0) >= 1  # the seed refuses some calls
+    # The calls Slack answered: the three pages once each, in order; a refused page was asked
+    # again with its own cursor, never from the start.
+    cursors = [c.text("cursor") for c in slack.api_calls if c.method == "users.list"]
+    assert len(cursors) == 3 and cursors[0] is None and None not in cursors[1:]
 
 
 async def test_assign_and_agents_take_a_typed_name(start_desk) -> None:

@@ -10,6 +10,7 @@ calls a minute).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -24,6 +25,10 @@ from socialdesk.core.slack.escaping import cut, escape_text
 
 PAGE = 200  # what Slack recommends for users.list
 MAX_PAGES = 500  # 100,000 members: past that, something is wrong with the cursor
+# With no listing yet, a 429 is waited out (Retry-After) and the read goes on from the same
+# cursor: a large workspace's first listing takes Slack's Tier 2 pace, about 20 pages (4,000
+# members) a minute. The command answers through response_url meanwhile (valid 30 minutes).
+MAX_PATIENCE_SECONDS = 600.0
 
 
 class DirectoryUnavailable(DeskError):
@@ -100,11 +105,24 @@ class SlackDirectory:
         self._listings[kind] = listing
         return listing
 
+    async def _call(self, kind: str, method: Callable[..., Awaitable[Any]], **arguments: Any) -> Any:
+        """One Web API call; a 429 is waited out when there is no earlier listing to answer from."""
+        waited = 0.0
+        while True:
+            try:
+                return await method(**arguments)
+            except SlackApiError as exc:
+                wait = _retry_after(exc)
+                if wait is None or kind in self._listings or waited + wait > MAX_PATIENCE_SECONDS:
+                    raise
+                await asyncio.sleep(wait)
+                waited += wait
+
     async def _read_users(self) -> _Listing:
         entries: list[tuple[str, list[str]]] = []
         cursor: str | None = None
         for _ in range(MAX_PAGES):
-            page = await self._client.users_list(limit=PAGE, cursor=cursor)
+            page = await self._call("users", self._client.users_list, limit=PAGE, cursor=cursor)
             for member in page.get("members") or []:
                 if member.get("deleted") or member.get("is_bot") or member.get("id") == "USLACKBOT":
                     continue
@@ -118,10 +136,19 @@ class SlackDirectory:
         return _Listing(_index(entries), self._clock())
 
     async def _read_groups(self) -> _Listing:
-        page = await self._client.usergroups_list()  # disabled groups are left out by default
+        page = await self._call("groups", self._client.usergroups_list)  # disabled groups are left out
         entries = [(str(g["id"]), [str(g.get("handle") or ""), str(g.get("name") or "")])
                    for g in page.get("usergroups") or []]
         return _Listing(_index(entries), self._clock())
+
+
+def _retry_after(exc: SlackApiError) -> float | None:
+    if exc.response is None or exc.response.status_code != 429:
+        return None
+    try:
+        return max(1.0, float(exc.response.headers.get("Retry-After", "1")))
+    except ValueError:
+        return 1.0
 
 
 def _plain(name: str) -> str:
