@@ -79,9 +79,6 @@ class SlackDirectory:
             return _one(users, name, "person")
         return _one(await self.groups_named(name), name, "person or user group")
 
-    def forget(self) -> None:
-        self._listings.clear()
-
     async def _listing(self, kind: str, read: Callable[[], Awaitable[_Listing]]) -> _Listing:
         listing = self._listings.get(kind)
         if listing is not None and self._clock() - listing.read_at < self._ttl:
@@ -101,7 +98,7 @@ class SlackDirectory:
                     "(`socialdesk slack manifest`).") from None
             raise DirectoryUnavailable(
                 f"Slack would not list its {'members' if kind == 'users' else 'user groups'} just now ({error}); "
-                "try again in a minute, or name them by picking from Slack's list (the card's menu).") from None
+                f"try again in a minute, or use the Slack id (`{'U' if kind == 'users' else 'S'}…`) instead.") from None
         self._listings[kind] = listing
         return listing
 
