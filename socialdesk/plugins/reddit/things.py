@@ -91,7 +91,7 @@ def media_of(data: dict[str, Any]) -> tuple[Attachment, ...]:
         items = _dict(data.get("gallery_data")).get("items")
         order = ([(_dict(i).get("media_id"), _dict(i).get("caption")) for i in items] if isinstance(items, list)
                  else [(key, None) for key in metadata])
-        found = []
+        found: list[Attachment] = []
         for media_id, caption in order[:MAX_ATTACHMENTS]:
             meta = _dict(metadata.get(media_id)) if isinstance(media_id, str) else {}
             if meta.get("status") != "valid" or meta.get("e") not in ("Image", "AnimatedImage"):
