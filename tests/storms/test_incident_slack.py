@@ -3,11 +3,13 @@ thread, Close all for agents only, Reply to all through the modal."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 
 from socialdesk.core.slack.incident_actions import REPLY_ALL_CALLBACK, IncidentInputs
 from socialdesk.core.slack.incident_card import IncidentActions
+from socialdesk.core.slack.runtime import runtime_for as slack_runtime
 from socialdesk.core.ticket import TicketStatus
 from tests.slack.conftest import ALICE, CHANNEL, ERIN, Desk, clock, eventually, start_desk  # noqa: F401
 from tests.storms.conftest import COMPLAINT
@@ -99,3 +101,26 @@ async def test_reply_to_all_refuses_a_template_that_does_not_fit_and_sends_one_t
     assert len(set(texts)) == STORM_SIZE
     told = await desk.told(ALICE)
     assert f"{STORM_SIZE} replies to incident #{incident_id} are on their way" in told[-1]
+
+
+async def test_a_slow_agent_lookup_still_closes_the_form_in_time_and_the_outcome_follows(start_desk) -> None:
+    # Everything before the answer runs under the ack budget: here the agent lists answer
+    # slowly (a busy database or Slack), so the form closes first and the outcome is told.
+    desk = await start_desk("http")
+    incident_id, _ = await storm(desk)
+    incident = await desk.app.incidents.get(incident_id)
+    permissions = slack_runtime(desk.app).permissions
+    prompt = permissions.actor
+
+    async def slow_actor(user_id: str):  # noqa: ANN202
+        await asyncio.sleep(2.5)  # past the 2 s budget, within Slack's 3 s
+        return await prompt(user_id)
+
+    await desk.driver.click(CHANNEL, incident.card_ts or "", IncidentActions.REPLY_ALL, user=ALICE)
+    view = await desk.view(ALICE, REPLY_ALL_CALLBACK)
+    permissions.actor = slow_actor  # type: ignore[method-assign]
+    refused = await desk.driver.submit_view(view.id, {IncidentInputs.TEXT: {IncidentInputs.TEXT_ACTION: "Sorry!"}})
+    assert refused.outcome == "closed" and refused.seconds < 3.0  # answered in time, no error shown inline
+    told = await desk.told(ALICE)
+    assert told[-1].startswith(f"Nothing was sent to incident #{incident_id}:") and "> Sorry!" in told[-1]
+    assert desk.platform.posted == []

@@ -35,7 +35,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from socialdesk.core.errors import DeskError
 from socialdesk.core.extensions import Actor
-from socialdesk.core.incidents.service import BulkReplyRejected, BulkReplyResult, CloseAllResult
+from socialdesk.core.incidents.service import (
+    BulkPlan, BulkReplyRejected, BulkReplyResult, CloseAllResult, IncidentService,
+)
 from socialdesk.core.slack.escaping import cut, escape_text, fit
 from socialdesk.core.slack.incident_card import IncidentActions
 from socialdesk.core.slack.interaction import actor_or_refuse, channel_of, id_in, tell, tell_privately
@@ -133,6 +135,26 @@ def quoted(text: str) -> str:
     return "\n".join(f"> {line}" for line in escape_text(cut(text, MAX_SLACK_INPUT)).splitlines()) or "> (empty)"
 
 
+class _NotAnAgent(Exception):
+    """The submitter is neither an agent nor an admin (any more)."""
+
+
+async def _prepare_bulk_reply(rt: SlackRuntime, incidents: IncidentService, user: str, view: dict[str, Any],
+                              state: IncidentModalState) -> tuple[Actor, BulkPlan, bool]:
+    """Who submits, and the personalised, checked replies (nothing written yet)."""
+    actor = await rt.permissions.actor(user)
+    if actor is None:
+        raise _NotAnAgent()
+    template = text_value(view, IncidentInputs.TEXT, IncidentInputs.TEXT_ACTION)
+    macro = selected(view, IncidentInputs.MACRO, IncidentInputs.MACRO_ACTION)
+    if not template.strip() and macro:
+        template = (await rt.macros()).get(macro[0], "")
+    # The agent's own name is the same in every reply; the rest is filled per author.
+    template = template.replace("{agent}", await rt.agent_name(actor.user_id))
+    close_after = IncidentInputs.CLOSE_AFTER in selected(view, IncidentInputs.OPTIONS, IncidentInputs.OPTIONS_ACTION)
+    return actor, await incidents.plan_bulk_reply(state.incident_id, template), close_after
+
+
 def register(bolt: AsyncApp, app: DeskApp, rt: SlackRuntime) -> None:
     incidents = app.incidents
 
@@ -160,34 +182,19 @@ def register(bolt: AsyncApp, app: DeskApp, rt: SlackRuntime) -> None:
     async def reply_all_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
                                   context: dict[str, Any]) -> None:
         user = str(body["user"]["id"])
-        actor = await rt.permissions.actor(user)
-        if actor is None:
-            await ack(response_action="errors", errors={IncidentInputs.TEXT: error_text(REFUSAL)})
-            return
         state = IncidentModalState.loads(view.get("private_metadata"))
-        template = text_value(view, IncidentInputs.TEXT, IncidentInputs.TEXT_ACTION)
-        macro = selected(view, IncidentInputs.MACRO, IncidentInputs.MACRO_ACTION)
-        if not template.strip() and macro:
-            template = (await rt.macros()).get(macro[0], "")
-        # The agent's own name is the same in every reply; the rest is filled per author.
-        template = template.replace("{agent}", await rt.agent_name(actor.user_id))
-        close_after = IncidentInputs.CLOSE_AFTER in selected(view, IncidentInputs.OPTIONS,
-                                                             IncidentInputs.OPTIONS_ACTION)
-        planning = asyncio.ensure_future(incidents.plan_bulk_reply(state.incident_id, template))
-        done, _ = await asyncio.wait({planning}, timeout=ack_budget(context, REPLY_ALL_ACK_BUDGET_SECONDS))
-        if not done:
-            # Planning hundreds of replies on a loaded database outlasts Slack's deadline:
-            # close the form now; a refusal then comes as a message that quotes the text.
-            await ack()
+        typed = text_value(view, IncidentInputs.TEXT, IncidentInputs.TEXT_ACTION)
+        # Every step before the answer runs under Slack's deadline: whichever is slow (the
+        # agent lists, the macros, the agent's name, planning hundreds of replies on a loaded
+        # database), the form closes in time and the outcome follows as a message.
+        preparing = asyncio.ensure_future(_prepare_bulk_reply(rt, incidents, user, view, state))
+        done, _ = await asyncio.wait({preparing}, timeout=ack_budget(context, REPLY_ALL_ACK_BUDGET_SECONDS))
+        if done:
             try:
-                plan = await planning
-            except DeskError as exc:
-                await tell_privately(rt, state.channel, actor, f"Nothing was sent to incident "
-                                     f"#{state.incident_id}: {exc}\nWhat you wrote:\n{quoted(template)}")
+                actor, plan, close_after = preparing.result()
+            except _NotAnAgent:
+                await ack(response_action="errors", errors={IncidentInputs.TEXT: error_text(REFUSAL)})
                 return
-        else:
-            try:
-                plan = planning.result()
             except BulkReplyRejected as exc:
                 await ack(response_action="errors", errors={IncidentInputs.TEXT: error_text(
                     await rt.plain_mentions(str(exc)))})
@@ -196,6 +203,17 @@ def register(bolt: AsyncApp, app: DeskApp, rt: SlackRuntime) -> None:
                 await ack(response_action="errors", errors={IncidentInputs.TEXT: error_text(str(exc))})
                 return
             await ack()
+        else:
+            await ack()
+            try:
+                actor, plan, close_after = await preparing
+            except _NotAnAgent:
+                await tell_privately(rt, state.channel, Actor(user), REFUSAL)
+                return
+            except DeskError as exc:
+                await tell_privately(rt, state.channel, Actor(user), f"Nothing was sent to incident "
+                                     f"#{state.incident_id}: {exc}\nWhat you wrote:\n{quoted(typed)}")
+                return
         try:
             result = await incidents.write_bulk_reply(plan, actor, close_after=close_after)
             answer = bulk_answer(state.incident_id, result)
