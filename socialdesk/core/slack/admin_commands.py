@@ -15,6 +15,7 @@ from socialdesk.core.admin.blocklist import author_key
 from socialdesk.core.admin.lists import admin_lists
 from socialdesk.core.admin.members import ADMIN, AGENT
 from socialdesk.core.slack.command_usage import Usage
+from socialdesk.core.slack.directory import mention
 from socialdesk.core.slack.escaping import cut, escape_mrkdwn, fit, one_line
 from socialdesk.core.slack.permissions import ADMIN_REFUSAL
 from socialdesk.core.slack.settings import MACRO_VARIABLES, MAX_MACRO_CHARS
@@ -166,10 +167,6 @@ async def _subject(ctx: Context, word: str) -> str:
     return await ctx.rt.directory.one_user_or_group(word)
 
 
-def _mention(subject: str) -> str:
-    return f"<!subteam^{subject}>" if subject.startswith("S") else f"<@{subject}>"
-
-
 async def agents(ctx: Context, args: str) -> str:
     words = args.split()
     members = admin_lists(ctx.app).members
@@ -177,7 +174,7 @@ async def agents(ctx: Context, args: str) -> str:
         lists = await ctx.rt.permissions.lists()
 
         def listed(items: frozenset[str]) -> str:
-            return ", ".join(_mention(s) for s in sorted(items)) or "none"
+            return ", ".join(mention(s) for s in sorted(items)) or "none"
 
         return ("*Who may act on the desk*\n"
                 f"• Agents: {listed(lists.agents)}\n"
@@ -203,5 +200,5 @@ async def agents(ctx: Context, args: str) -> str:
     ctx.rt.permissions.forget()
     name = "an admin" if role == ADMIN else "an agent"
     if not changed:
-        return f"{_mention(subject)} {'is not' if remove else 'is already'} {name}; nothing changed."
-    return f"{_mention(subject)} {'is no longer' if remove else 'is now'} {name}."
+        return f"{mention(subject)} {'is not' if remove else 'is already'} {name}; nothing changed."
+    return f"{mention(subject)} {'is no longer' if remove else 'is now'} {name}."

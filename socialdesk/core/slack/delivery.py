@@ -37,6 +37,7 @@ from socialdesk.core.slack.attachment_blocks import (
 )
 from socialdesk.core.slack.card import CARD_EVENT_TYPE, CardMessage, build_card, reveal_block
 from socialdesk.core.slack.masking import masked_details, masked_message
+from socialdesk.core.slack.pacing import retry_after
 from socialdesk.core.slack.incident_thread import incident_thread
 from socialdesk.core.slack.routing import channel_for, oncall_for
 from socialdesk.core.slack.runtime import SlackRuntime, runtime_for
@@ -91,15 +92,6 @@ def _slack_error(exc: SlackApiError) -> str:
     return str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
 
 
-def _retry_after(exc: SlackApiError) -> float | None:
-    if exc.response.status_code != 429:
-        return None
-    try:
-        return max(1.0, float(exc.response.headers.get("Retry-After", "1")))
-    except (TypeError, ValueError):
-        return 1.0
-
-
 def _unanswered(rt: SlackRuntime, what: str, exc: BaseException) -> RetryJob:
     """No answer (timeout, dropped connection): it may still be processed, so look again
     only after a slow request would surely have landed."""
@@ -124,11 +116,11 @@ def _answered_with_error(rt: SlackRuntime, key: str, what: str, exc: SlackApiErr
     """Slack answered with an error, so nothing was posted: wait out a rate limit (without
     spending an attempt), fail on errors a retry cannot fix, retry the rest."""
     metrics = metrics_for(rt.app)
-    retry_after = _retry_after(exc)
-    if retry_after is not None:
+    wait = retry_after(exc)
+    if wait is not None:
         metrics.api_failure("slack", "transient", rate_limited=True)
-        rt.pacer.blocked(key, retry_after)
-        return RetryJob(f"Slack rate limit on {key}: retry after {retry_after:.0f}s", retry_after, counts=False)
+        rt.pacer.blocked(key, wait)
+        return RetryJob(f"Slack rate limit on {key}: retry after {wait:.0f}s", wait, counts=False)
     error = _slack_error(exc)
     if error in PERMANENT_ERRORS:
         metrics.api_failure("slack", "permanent")
@@ -235,9 +227,9 @@ async def _find_card(rt: SlackRuntime, ticket: TicketSnapshot) -> str | None:
                 log.warning("cannot search the channel for an earlier card; posting it (it may show twice)",
                             extra={"ticket": ticket.id, "channel": ticket.card_channel, "error": error})
                 return None
-            retry_after = _retry_after(exc)
+            wait = retry_after(exc)
             raise RetryJob(f"could not search {ticket.card_channel} for the card of {ticket.ref}: {error}",
-                           retry_after, counts=retry_after is None) from None
+                           wait, counts=wait is None) from None
         for message in answer.get("messages") or []:
             metadata = message.get("metadata") or {}
             payload = metadata.get("event_payload") or {}

@@ -22,6 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from socialdesk.core.errors import DeskError
 from socialdesk.core.single_flight import SingleFlight
 from socialdesk.core.slack.escaping import cut, escape_text
+from socialdesk.core.slack.pacing import retry_after
 
 PAGE = 200  # what Slack recommends for users.list
 MAX_PAGES = 500  # 100,000 members: past that, something is wrong with the cursor
@@ -109,7 +110,7 @@ class SlackDirectory:
             try:
                 return await method(**arguments)
             except SlackApiError as exc:
-                wait = _retry_after(exc)
+                wait = retry_after(exc)
                 if wait is None or kind in self._listings or waited + wait > MAX_PATIENCE_SECONDS:
                     raise
                 await asyncio.sleep(wait)
@@ -139,15 +140,6 @@ class SlackDirectory:
         return _Listing(_index(entries), self._clock())
 
 
-def _retry_after(exc: SlackApiError) -> float | None:
-    if exc.response is None or exc.response.status_code != 429:
-        return None
-    try:
-        return max(1.0, float(exc.response.headers.get("Retry-After", "1")))
-    except ValueError:
-        return 1.0
-
-
 def _plain(name: str) -> str:
     return name.strip().removeprefix("@").lower()
 
@@ -158,10 +150,11 @@ def _one(ids: frozenset[str], name: str, what: str) -> str:
         raise DeskError(f"No {what} in this workspace is called {shown}: check the spelling, or use their "
                         "Slack id (`U…`, in their profile under ⋮ › Copy member ID).")
     if len(ids) > 1:
-        listed = ", ".join(_mention(i) for i in sorted(ids)[:10])
+        listed = ", ".join(mention(i) for i in sorted(ids)[:10])
         raise DeskError(f"{len(ids)} are called {shown} ({listed}); use the Slack id (`U…`) of the one you mean.")
     return next(iter(ids))
 
 
-def _mention(entry_id: str) -> str:
+def mention(entry_id: str) -> str:
+    """A person (``U…``/``W…``) or a user group (``S…``) as Slack shows it in a message."""
     return f"<!subteam^{entry_id}>" if entry_id.startswith("S") else f"<@{entry_id}>"

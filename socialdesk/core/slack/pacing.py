@@ -18,6 +18,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from slack_sdk.errors import SlackApiError
+
 
 @dataclass(eq=False)
 class _Sleeper:
@@ -141,3 +143,13 @@ class Pacer:
         """Seconds until ``key`` is unblocked (0 if it is not)."""
         bucket = self._buckets.get(key)
         return max(0.0, bucket.blocked_until - self.clock()) if bucket else 0.0
+
+
+def retry_after(exc: SlackApiError) -> float | None:
+    """Seconds Slack asked to wait (its Retry-After, at least 1) if ``exc`` is a 429; else None."""
+    if exc.response.status_code != 429:
+        return None
+    try:
+        return max(1.0, float(exc.response.headers.get("Retry-After", "1")))
+    except (TypeError, ValueError):
+        return 1.0

@@ -86,9 +86,7 @@ class _SQLiteThreads:
         # The writer keeps its connection between transactions: a pool checkout and
         # return per transaction cost as much as the BEGIN and COMMIT themselves.
         connection = self._writer_connection
-        if connection is None or connection.invalidated or connection.closed:
-            if connection is not None:
-                connection.close()
+        if connection is None:  # the first transaction, or the last one lost the file (below)
             connection = self._writer_connection = self.engine.connect()
         try:
             with connection.begin():

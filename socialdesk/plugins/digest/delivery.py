@@ -24,6 +24,7 @@ from socialdesk.core.outbox.jobs import JobFailed, OutboxJobSnapshot, RetryJob
 from socialdesk.core.reports.formats import as_slack
 from socialdesk.core.reports.report import build_report, daily_series
 from socialdesk.core.slack.delivery import CANNOT_SEARCH, PERMANENT_ERRORS
+from socialdesk.core.slack.pacing import retry_after
 from socialdesk.core.slack.runtime import SlackRuntime, runtime_for
 from socialdesk.core.slack.settings import PLUGIN_NAME as SLACK_PLUGIN
 from socialdesk.plugins.digest.chart import render_chart
@@ -44,11 +45,8 @@ def file_name(job: DigestJob) -> str:
 def _error(exc: SlackApiError, what: str) -> RetryJob | JobFailed:
     """Slack answered with an error (nothing was shared): wait out a rate limit without
     spending an attempt, fail on what no retry fixes, retry the rest."""
-    if exc.response.status_code == 429:
-        try:
-            wait = max(1.0, float(exc.response.headers.get("Retry-After", "1")))
-        except (TypeError, ValueError):
-            wait = 1.0
+    wait = retry_after(exc)
+    if wait is not None:
         return RetryJob(f"Slack rate limit while trying to {what}: retry after {wait:.0f}s", wait, counts=False)
     error = str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
     if error in PERMANENT_ERRORS:

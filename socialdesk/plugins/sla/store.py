@@ -47,7 +47,8 @@ class SettleOutcome:
     events: list[TicketEvent] = field(default_factory=list)
 
 
-def clock_state(t: Ticket) -> TicketClockState:
+def clock_state(t: Ticket | Row[Any]) -> TicketClockState:
+    """A ticket's clock state, from the ORM object or a row of ``_CLOCK_STATES_OF``."""
     return TicketClockState(t.status, t.priority, t.created_at, t.updated_at, t.first_response_at, t.closed_at)
 
 
@@ -120,8 +121,9 @@ async def settle_ticket(app: DeskApp, policy: SlaPolicy, ticket_id: int) -> Sett
 
 
 _START_CLOCKS = insert(SlaTimer.__table__)
-_SET_DUE = (update(Ticket.__table__).where(Ticket.__table__.c.id == bindparam("b_ticket"))
-            .values(first_response_due=bindparam("b_first_response"), resolution_due=bindparam("b_resolution")))
+_DUE_COLUMNS = {"first_response": "first_response_due", "resolution": "resolution_due"}  # timer kind -> ticket
+# Without values(): the SET clause is the parameters' columns (compiled once per set of them).
+_SET_TICKET_DUE = update(Ticket.__table__).where(Ticket.__table__.c.id == bindparam("b_ticket"))
 
 
 def start_clocks(connection: Connection, policy: SlaPolicy, tickets: list[OpenedTicket]) -> None:
@@ -136,10 +138,9 @@ def start_clocks(connection: Connection, policy: SlaPolicy, tickets: list[Opened
         state = TicketClockState(TicketStatus.OPEN, t.priority, t.created_at, t.created_at, None, None)
         clocks = {kind: new_timer(kind, state, policy) for kind in TIMER_KINDS}
         timers += [{"ticket_id": t.ticket_id, **_columns(clock)} for clock in clocks.values()]
-        dues.append({"b_ticket": t.ticket_id, "b_first_response": clocks["first_response"].due_at,
-                     "b_resolution": clocks["resolution"].due_at})
+        dues.append({"b_ticket": t.ticket_id, **{_DUE_COLUMNS[kind]: clock.due_at for kind, clock in clocks.items()}})
     connection.execute(_START_CLOCKS, timers)
-    connection.execute(_SET_DUE, dues[0] if len(dues) == 1 else dues)  # one ticket: not an executemany
+    connection.execute(_SET_TICKET_DUE, dues[0] if len(dues) == 1 else dues)  # one ticket: not an executemany
 
 
 _timers = SlaTimer.__table__
@@ -149,10 +150,7 @@ _CLOCK_STATES_OF = select(
     _tickets.c.id, _tickets.c.status, _tickets.c.priority, _tickets.c.created_at, _tickets.c.updated_at,
     _tickets.c.first_response_at, _tickets.c.closed_at,
 ).where(_tickets.c.id.in_(bindparam("ids", expanding=True)))
-_DUE_COLUMNS = {"first_response": "first_response_due", "resolution": "resolution_due"}
-# Without values(): the SET clause is the parameters' columns (compiled once per set of them).
-_REPLAN_TIMER = update(_timers).where(_timers.c.id == bindparam("timer_id"))
-_SET_TICKET_DUE = update(_tickets).where(_tickets.c.id == bindparam("b_ticket"))
+_REPLAN_TIMER = update(_timers).where(_timers.c.id == bindparam("timer_id"))  # SET: the parameters' columns
 
 
 def replan_clocks(connection: Connection, policy: SlaPolicy, tickets: list[RequeuedTicket]) -> None:
@@ -162,9 +160,7 @@ def replan_clocks(connection: Connection, policy: SlaPolicy, tickets: list[Reque
     announced by ``socialdesk_ticket_event`` (and the sweep), as for any ticket.
     """
     ids = [t.ticket_id for t in tickets]
-    states = {r.id: TicketClockState(r.status, r.priority, r.created_at, r.updated_at, r.first_response_at,
-                                     r.closed_at)
-              for r in connection.execute(_CLOCK_STATES_OF, {"ids": ids})}
+    states = {r.id: clock_state(r) for r in connection.execute(_CLOCK_STATES_OF, {"ids": ids})}
     dues: dict[int, dict[str, datetime]] = {}
     for row in connection.execute(_TIMERS_OF, {"ids": ids}).all():
         before = timer_clock(row)
@@ -195,10 +191,7 @@ def _columns(timer: TimerClock) -> dict[str, Any]:
 
 def _sync_due(ticket: Ticket, kind: str, due: datetime) -> None:
     """The ticket's own due columns mirror the timers (lists, stats and the card read them)."""
-    if kind == "first_response":
-        ticket.first_response_due = due
-    else:
-        ticket.resolution_due = due
+    setattr(ticket, _DUE_COLUMNS[kind], due)
 
 
 async def _mark(session: AsyncSession, row: SlaTimer, column: str, at: datetime | None, *,
