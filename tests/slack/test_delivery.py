@@ -14,6 +14,7 @@ from socialdesk.core.mention import Author, Mention
 from socialdesk.core.outbox.jobs import JobKind, JobStatus, RetryJob
 from socialdesk.core.slack import delivery
 from socialdesk.core.slack.card import CARD_EVENT_TYPE
+from socialdesk.core.slack.runtime import runtime_for
 from socialdesk.sandbox.slack import DEMO_CHANNELS, RateLimits, SlackChannel
 from tests.platform_double import PLATFORM
 from tests.slack.conftest import ALICE, CHANNEL, ESCALATIONS, NO_STORMS, ONCALL, Desk, eventually, start_running
@@ -248,3 +249,14 @@ async def test_the_pacer_spreads_reservations_and_honours_retry_after() -> None:
     assert pacer.reserve("other", max_wait=0).wait == 0.0
     now[0] += 100
     assert pacer.reserve("c", max_wait=0).wait == 0.0  # refilled once the block is over
+
+
+async def test_the_desk_spaces_its_posts_wider_than_slacks_rate(start_desk) -> None:
+    # A post that leaves a few ms after its slot must not arrive inside the next one's second:
+    # once the burst is spent, the desk's slots for a channel are 5% more than a second apart.
+    desk: Desk = await start_desk("http", plugin={"rate": {"per_channel_per_second": 1.0, "burst": 3}})
+    pacer = runtime_for(desk.app).pacer
+    waits = [pacer.reserve("chat.postMessage:C0SPACING", max_wait=60).wait for _ in range(6)]
+    assert waits[:3] == [0.0, 0.0, 0.0]  # the burst Slack allows
+    gaps = [later - earlier for earlier, later in zip(waits[2:], waits[3:])]
+    assert all(1.049 < gap < 1.051 for gap in gaps), gaps
