@@ -57,7 +57,18 @@ async def database_url_and_kwargs(request: pytest.FixtureRequest, tmp_path: Path
         yield f"sqlite+aiosqlite:///{tmp_path / 'desk.db'}", {}
         return
     async with isolated_schema(_postgres_url()) as schema:
-        yield _postgres_url(), schema.engine_kwargs
+        yield _postgres_url(), _without_flush_waits(schema.engine_kwargs)
+
+
+def _without_flush_waits(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Commits that do not wait for the WAL's fsync. The tests kill desks, never the
+    PostgreSQL server, so every commit they make stays visible; what this removes is a
+    checkpoint's disk flush on a shared CI machine holding a commit for seconds, which
+    made a modal's refusal miss Slack's deadline (an acknowledgement test measures the
+    desk, not the CI disk)."""
+    connect_args = dict(kwargs.get("connect_args") or {})
+    connect_args["server_settings"] = {**connect_args.get("server_settings", {}), "synchronous_commit": "off"}
+    return {**kwargs, "connect_args": connect_args}
 
 
 @pytest.fixture
