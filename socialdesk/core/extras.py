@@ -21,13 +21,14 @@ class OptionalExtra:
     def missing(self) -> list[str]:
         return [module for module in self.modules if not _importable(module)]
 
-    def problem(self) -> str | None:
-        """The configuration problem when something is missing, else None."""
+    def problem(self, otherwise: str = "or set enabled = false") -> str | None:
+        """What is missing and how to install it, else None; ``otherwise``: the other way out
+        (a plugin's, by default; a command has none)."""
         missing = self.missing()
         if not missing:
             return None
-        return (f"needs the optional extra '{self.name}' ({', '.join(missing)} not installed): "
-                f"pip install 'socialdesk[{self.name}]', or set enabled = false")
+        fix = f"pip install 'socialdesk[{self.name}]'" + (f", {otherwise}" if otherwise else "")
+        return f"needs the optional extra '{self.name}' ({', '.join(missing)} not installed): {fix}"
 
 
 def _importable(module: str) -> bool:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.models.blocks import Block
 
 from socialdesk.core.extensions import OnlineCheck
+from socialdesk.core.extras import OptionalExtra
 from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.secrets import MissingSecret
 from socialdesk.core.slack.settings import PLUGIN_NAME as SLACK_PLUGIN
@@ -23,13 +23,15 @@ def socialdesk_settings_model() -> type[DraftsSettings]:
     return DraftsSettings
 
 
+def socialdesk_optional_extra() -> OptionalExtra:
+    """The model is asked through the official client: ``pip install 'socialdesk[drafts]'``."""
+    return OptionalExtra("drafts", ("openai",))
+
+
 @hookimpl
 def socialdesk_startup_problems(app: DeskApp) -> list[str]:
     settings: DraftsSettings = app.settings(PLUGIN_NAME)
     problems = settings.missing()
-    if importlib.util.find_spec("openai") is None:
-        problems.append(f"plugins.{PLUGIN_NAME} needs the openai package: pip install 'socialdesk[drafts]', or set "
-                        f"plugins.{PLUGIN_NAME}.enabled = false")
     if SLACK_PLUGIN not in app.config.enabled:
         problems.append(f"plugins.{PLUGIN_NAME}: drafts appear in Slack's reply form; enable [plugins.{SLACK_PLUGIN}] "
                         f"too, or set plugins.{PLUGIN_NAME}.enabled = false")

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from socialdesk.core.extras import OptionalExtra
 from socialdesk.plugins.triage import evaluation
 from socialdesk.plugins.triage.model_file import DENSE_FEATURES, FORMAT, TriageModel, softmax_columns, vader_scores
 from socialdesk.plugins.triage.text_features import analyse
@@ -37,13 +38,16 @@ class TrainingUnavailable(Exception):
     pass
 
 
+TRAIN_EXTRA = OptionalExtra("train", ("sklearn",))
+
+
 def _sklearn() -> Any:
-    try:
-        import sklearn  # noqa: F401
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
-    except ImportError:
-        raise TrainingUnavailable("training needs scikit-learn: pip install 'socialdesk[train]'") from None
+    problem = TRAIN_EXTRA.problem(otherwise="")
+    if problem is not None:
+        raise TrainingUnavailable(f"training {problem}")
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
     return TfidfVectorizer, LogisticRegression
 
 
