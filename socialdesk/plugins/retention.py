@@ -26,6 +26,7 @@ from sqlalchemy import delete, exists, select, update
 from socialdesk.core.config import StrictModel
 from socialdesk.core.events import SYSTEM_ACTOR, EventKind
 from socialdesk.core.hookspecs import hookimpl
+from socialdesk.core.runtime.scheduler import run_logged
 from socialdesk.core.store.models import CsatSurvey, Message, OutboxJob, Reply, Ticket
 from socialdesk.core.outbox.jobs import JobStatus
 from socialdesk.core.ticket import ENDED_STATUSES
@@ -121,10 +122,7 @@ async def clean_up(app: DeskApp) -> dict[str, int]:
 
 
 async def clean_up_job(app: DeskApp) -> None:
-    try:
-        await clean_up(app)
-    except Exception:  # the next run starts over
-        log.exception("retention clean-up failed")
+    await run_logged(log, "retention clean-up", lambda: clean_up(app))
 
 
 @hookimpl

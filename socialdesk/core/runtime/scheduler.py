@@ -15,12 +15,16 @@ twice to catch up.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 if TYPE_CHECKING:
     from socialdesk.core.app import DeskApp
+
+T = TypeVar("T")
 
 WAKE_SNOOZED_EVERY_SECONDS = 30
 # A reply that became uncertain mid-run (a lost answer) is looked for again regularly,
@@ -41,3 +45,16 @@ def build_scheduler(app: DeskApp) -> AsyncIOScheduler:
                       replace_existing=True)
     app.hooks.register_jobs(scheduler)
     return scheduler
+
+
+async def run_logged(logger: logging.Logger, what: str, work: Callable[[], Awaitable[T]],
+                     **context: Any) -> T | None:
+    """One run of a plugin's scheduled job: an exception is logged on the plugin's
+    ``logger``, naming ``what`` with ``context``, and the run gives ``None``. Every such job
+    keeps its progress in the database (a cursor, a settled row), so the next run starts
+    over from there and nothing is lost; one that raised must not stop the other jobs."""
+    try:
+        return await work()
+    except Exception:
+        logger.exception(f"{what} raised; the next run starts over from what was committed", extra=context)
+        return None

@@ -18,6 +18,7 @@ from socialdesk.core.extensions import OnlineCheck
 from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.platform import ReconciledReply, ReplyLimits, ReplyRequest, SentReply, SurveyRequest
 from socialdesk.core.reply_change import ReplyChanger
+from socialdesk.core.runtime.scheduler import run_logged
 from socialdesk.core.ticket import TicketSnapshot
 from socialdesk.plugins.bluesky.connection import CredentialsRefused
 from socialdesk.plugins.bluesky.cost import poll_cost
@@ -104,11 +105,7 @@ async def socialdesk_reconcile_reply(request: ReplyRequest, app: DeskApp) -> Rec
 
 async def poll_notifications(app: DeskApp) -> PollReport | None:
     """The scheduled job: one poll. Failures are logged; the next run resumes."""
-    try:
-        return await runtime_for(app).poller.poll()
-    except Exception:
-        log.exception("bluesky poll raised; nothing after the last committed page is lost")
-        return None
+    return await run_logged(log, "bluesky poll", lambda: runtime_for(app).poller.poll())
 
 
 @hookimpl

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from socialdesk.core.runtime.scheduler import run_logged
 from socialdesk.core.store.cursors import CursorAdvance
 from socialdesk.core.errors import NoPlatformPlugin
 from socialdesk.core.events import SYSTEM_ACTOR, EventKind, TicketEvent
@@ -168,10 +169,7 @@ async def _answers_since_cursor(app: DeskApp, store: SurveyStore) -> int:
 
 
 async def follow_up_job(app: DeskApp) -> None:
-    try:
-        await follow_up(app)
-    except Exception:  # the next run starts over; nothing is lost
-        log.exception("csat follow-up failed")
+    await run_logged(log, "csat follow-up", lambda: follow_up(app))
 
 
 @hookimpl

@@ -18,6 +18,7 @@ from socialdesk.core.extensions import OnlineCheck
 from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.platform import ReconciledReply, ReplyLimits, ReplyRequest, SentReply
 from socialdesk.core.reply_change import ReplyChanger
+from socialdesk.core.runtime.scheduler import run_logged
 from socialdesk.core.ticket import TicketSnapshot
 from socialdesk.plugins.discourse.api import DiscourseClient, DiscourseRefusal
 from socialdesk.plugins.discourse.backfill import BackfillReport, backfill
@@ -92,15 +93,17 @@ async def socialdesk_reconcile_reply(request: ReplyRequest, app: DeskApp) -> Rec
 async def run_backfill(app: DeskApp) -> BackfillReport | None:
     """The scheduled job: one backfill. Failures are logged; the next run resumes from the cursor."""
     runtime = runtime_for(app)
-    try:
-        return await backfill(runtime)
-    except DiscourseRefusal as exc:
-        if exc.status == 429:
-            runtime.backfill_not_before = app.clock().timestamp() + (exc.retry_after or 60.0)
-        log.warning("discourse backfill refused", extra={"status": exc.status, "error": exc.message})
-    except Exception:
-        log.exception("discourse backfill raised; nothing after the last committed chunk is lost")
-    return None
+
+    async def one_backfill() -> BackfillReport | None:
+        try:
+            return await backfill(runtime)
+        except DiscourseRefusal as exc:
+            if exc.status == 429:
+                runtime.backfill_not_before = app.clock().timestamp() + (exc.retry_after or 60.0)
+            log.warning("discourse backfill refused", extra={"status": exc.status, "error": exc.message})
+            return None
+
+    return await run_logged(log, "discourse backfill", one_backfill)
 
 
 @hookimpl

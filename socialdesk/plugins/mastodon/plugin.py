@@ -17,6 +17,7 @@ from socialdesk.core.extensions import OnlineCheck
 from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.platform import ReconciledReply, ReplyLimits, ReplyRequest, SentReply, SurveyRequest
 from socialdesk.core.reply_change import ReplyChanger
+from socialdesk.core.runtime.scheduler import run_logged
 from socialdesk.core.ticket import TicketSnapshot
 from socialdesk.plugins.mastodon.api_errors import CALL_ERRORS
 from socialdesk.plugins.mastodon.catch_up import PollReport
@@ -124,11 +125,7 @@ async def socialdesk_reconcile_reply(request: ReplyRequest, app: DeskApp) -> Rec
 
 async def catch_up(app: DeskApp) -> PollReport | None:
     """The scheduled job: one catch-up. Failures are logged; the next run resumes from the cursor."""
-    try:
-        return await runtime_for(app).catch_up.poll()
-    except Exception:
-        log.exception("mastodon catch-up raised; nothing after the last committed page is lost")
-        return None
+    return await run_logged(log, "mastodon catch-up", lambda: runtime_for(app).catch_up.poll())
 
 
 @hookimpl

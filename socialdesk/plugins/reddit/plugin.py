@@ -18,6 +18,7 @@ from socialdesk.core.extensions import OnlineCheck
 from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.platform import ReconciledReply, ReplyLimits, ReplyRequest, SentReply
 from socialdesk.core.reply_change import ReplyChanger
+from socialdesk.core.runtime.scheduler import run_logged
 from socialdesk.core.ticket import TicketSnapshot
 from socialdesk.plugins.reddit import reply_changes
 from socialdesk.plugins.reddit.replies import find_posted_reply, length_problems, send_reply
@@ -82,11 +83,7 @@ async def poll_stream(app: DeskApp, name: str) -> PollReport | None:
     """The scheduled job: one poll of one stream. Failures are logged; the next run resumes."""
     runtime = runtime_for(app)
     stream = next(s for s in streams_for(runtime.settings) if s.name == name)
-    try:
-        return await poll(runtime, stream)
-    except Exception:
-        log.exception("reddit poll raised; nothing after the last committed chunk is lost", extra={"stream": name})
-        return None
+    return await run_logged(log, "reddit poll", lambda: poll(runtime, stream), stream=name)
 
 
 @hookimpl

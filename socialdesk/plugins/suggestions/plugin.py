@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from socialdesk.core.events import EventKind, TicketEvent
 from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.past_answers import PastAnswer
+from socialdesk.core.runtime.scheduler import run_logged
 from socialdesk.core.ticket import TicketSnapshot
 from socialdesk.plugins.suggestions import store
 from socialdesk.plugins.suggestions.index import index_for
@@ -66,10 +67,7 @@ async def catch_up(app: DeskApp) -> dict[str, int]:
 
 
 async def catch_up_job(app: DeskApp) -> None:
-    try:
-        await catch_up(app)
-    except Exception:  # the next run starts over; nothing is lost
-        log.exception("past answers catch-up failed")
+    await run_logged(log, "past answers catch-up", lambda: catch_up(app))
 
 
 @hookimpl

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from socialdesk.core.events import EventKind
+from socialdesk.core.runtime.scheduler import run_logged
 from socialdesk.core.store.models import AuditEvent, Message
 from socialdesk.plugins.triage import desk_models
 from socialdesk.plugins.triage.model_file import TriageModel, model_from_bytes
@@ -159,9 +160,7 @@ async def scheduled_retrain(app: DeskApp) -> None:
     from socialdesk.plugins.triage.learned import PLUGIN_NAME
 
     settings = app.settings(PLUGIN_NAME)
-    try:
-        outcome = await train_from_desk(app, settings.training_data, seed=settings.seed)
-    except Exception:
-        log.exception("scheduled triage retrain failed")
-        return
-    log.info("scheduled triage retrain: %s", outcome.message)
+    outcome = await run_logged(log, "scheduled triage retrain",
+                               lambda: train_from_desk(app, settings.training_data, seed=settings.seed))
+    if outcome is not None:
+        log.info("scheduled triage retrain: %s", outcome.message)

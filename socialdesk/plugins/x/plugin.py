@@ -19,6 +19,7 @@ from socialdesk.core.errors import DeskError
 from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.platform import ReconciledReply, ReplyLimits, ReplyRequest, SentReply, SurveyRequest
 from socialdesk.core.reply_change import ReplyChanger
+from socialdesk.core.runtime.scheduler import run_logged
 from socialdesk.core.ticket import TicketSnapshot
 from socialdesk.core.extensions import OnlineCheck
 from socialdesk.core.store.credentials import RefreshRefused
@@ -106,11 +107,7 @@ def socialdesk_reply_changer(platform: str, app: DeskApp) -> ReplyChanger | None
 
 async def poll_timeline(app: DeskApp, job_id: str) -> PollReport | None:
     """The scheduled job: one poll of one timeline. Failures are logged; the next run resumes."""
-    try:
-        return await runtime_for(app).poller(job_id).poll()
-    except Exception:
-        log.exception("x poll raised; nothing after the last committed page is lost", extra={"job": job_id})
-        return None
+    return await run_logged(log, "x poll", lambda: runtime_for(app).poller(job_id).poll(), job=job_id)
 
 
 @hookimpl
