@@ -7,8 +7,12 @@ import asyncio
 import json
 import re
 
+import pytest
+
+from socialdesk.core.outbox.jobs import RetryJob
 from socialdesk.core.slack.incident_actions import REPLY_ALL_CALLBACK, IncidentInputs
 from socialdesk.core.slack.incident_card import IncidentActions
+from socialdesk.core.slack.incident_delivery import _find_incident_card
 from socialdesk.core.slack.runtime import runtime_for as slack_runtime
 from socialdesk.core.ticket import TicketStatus
 from tests.slack.conftest import ALICE, CHANNEL, ERIN, Desk, clock, eventually, start_desk  # noqa: F401
@@ -124,3 +128,18 @@ async def test_a_slow_agent_lookup_still_closes_the_form_in_time_and_the_outcome
     told = await desk.told(ALICE)
     assert told[-1].startswith(f"Nothing was sent to incident #{incident_id}:") and "> Sorry!" in told[-1]
     assert desk.platform.posted == []
+
+
+async def test_a_rate_limited_search_for_an_uncertain_incident_card_waits_it_out(start_desk) -> None:
+    # After an unanswered post the next attempt looks for the card first; a 429 on that
+    # search defers the job by Slack's Retry-After without spending an attempt.
+    desk = await start_desk("http")
+    incident_id, _ = await storm(desk)
+    incident = await desk.app.incidents.get(incident_id)
+    rt = slack_runtime(desk.app)
+    desk.slack.faults.set(rate_limited=1.0, retry_after_seconds=2, only_paths=("/api/conversations.history",))
+    with pytest.raises(RetryJob) as deferred:
+        await _find_incident_card(rt, incident)
+    assert deferred.value.delay == 2.0 and not deferred.value.counts
+    desk.slack.faults.clear()
+    assert await _find_incident_card(rt, incident) == incident.card_ts

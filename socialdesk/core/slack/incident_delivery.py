@@ -24,6 +24,7 @@ from socialdesk.core.slack.card import CardMessage
 from socialdesk.core.slack.incident_card import INCIDENT_EVENT_TYPE, build_incident_card
 from socialdesk.core.slack.incident_thread import wait_for_incident_card
 from socialdesk.core.slack.masking import masked
+from socialdesk.core.slack.pacing import retry_after
 from socialdesk.core.slack.routing import channel_for
 from socialdesk.core.slack.runtime import SlackRuntime, runtime_for
 
@@ -108,9 +109,9 @@ async def _find_incident_card(rt: SlackRuntime, incident: IncidentSnapshot) -> s
                 log.warning("cannot search the channel for an earlier incident card; posting it",
                             extra={"incident": incident.id, "error": error})
                 return None
-            retry_after = delivery._retry_after(exc)
+            wait = retry_after(exc)
             raise RetryJob(f"could not search {incident.card_channel} for the card of incident #{incident.id}: "
-                           f"{error}", retry_after, counts=retry_after is None) from None
+                           f"{error}", wait, counts=wait is None) from None
         for message in answer.get("messages") or []:
             metadata = message.get("metadata") or {}
             payload = metadata.get("event_payload") or {}
