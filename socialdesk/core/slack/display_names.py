@@ -18,12 +18,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from socialdesk.core.single_flight import SingleFlight
+from socialdesk.core.slack.pacing import retry_after
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TTL_SECONDS = 600.0
 DEFAULT_MAX_ENTRIES = 1000
-DEFAULT_RETRY_AFTER = 30.0
 
 
 class DisplayNames:
@@ -64,9 +64,9 @@ class DisplayNames:
         try:
             profile = (await self._client.users_info(user=user_id))["user"]["profile"]
         except SlackApiError as exc:
-            if exc.response.status_code == 429:
-                retry = float(exc.response.headers.get("Retry-After", DEFAULT_RETRY_AFTER))
-                self._quiet_until = self._clock() + retry
+            wait = retry_after(exc)
+            if wait is not None:
+                self._quiet_until = self._clock() + wait
             log.warning("users.info failed", extra={"user": user_id, "error": exc.response.get("error")})
             return self.cached(user_id, stale_ok=True)
         except (OSError, TimeoutError, KeyError, TypeError) as exc:
