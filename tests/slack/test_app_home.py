@@ -11,7 +11,9 @@ from typing import Any
 from sqlalchemy import select, update
 
 from socialdesk.core.extensions import Actor
+from socialdesk.core.slack.home_publisher import HomePublisher
 from socialdesk.core.slack.home_view import HomeActions
+from socialdesk.core.slack.runtime import runtime_for as slack_runtime
 from socialdesk.core.slack.takeover import TAKEOVER_ACTION
 from socialdesk.core.store.models import AuditEvent, HomePreference, Ticket
 from tests.slack.conftest import ALICE, BOB, ERIN, NO_STORMS, Desk, eventually
@@ -179,3 +181,27 @@ async def test_a_burst_of_changes_is_one_refresh_per_agent(start_desk) -> None:
     await republished(desk, ALICE, lambda: section_of(desk, ALICE, "queue") == [])
     refreshes = [u for u, _ in desk.slack.state.homes.publishes[before:]]
     assert set(refreshes) == {ALICE} and len(refreshes) < len(tickets) // 2  # debounced, not one per change
+
+
+async def test_the_page_an_agent_turned_to_is_kept_for_every_replica(start_desk) -> None:
+    desk = await start_desk("http", plugin={"home": {"debounce_seconds": 0.05, "rows_per_page": 5}},
+                            plugins=NO_STORMS)
+    tickets = [await desk.mention(f"question number {n} about my invoice", handle=f"c{n}") for n in range(12)]
+    async with desk.app.database.transaction() as session:
+        await session.execute(update(Ticket).where(Ticket.id.in_(tickets)).values(priority=3))
+    view = await opened(desk, ALICE)
+    first = section_of(desk, ALICE, "queue")
+    before = view.hash
+    assert (await desk.driver.click_in_view(view.id, HomeActions.NEXT_PAGE, block_id="home_paging")).acked
+    view = await republished(desk, ALICE, lambda: desk.slack.home(ALICE).hash != before)
+    second = section_of(desk, ALICE, "queue")
+    assert second and not set(second) & set(first)
+    # Another replica (nothing of Alice's in its memory) refreshes her Home after a change there.
+    other_replica = HomePublisher(desk.app, slack_runtime(desk.app))
+    assert await other_replica.publish(ALICE)
+    assert section_of(desk, ALICE, "queue") == second
+    # A new filter starts at its first page, on every replica.
+    assert (await desk.driver.pick_in_view(view.id, HomeActions.PRIORITY, "3")).acked
+    await republished(desk, ALICE, lambda: "P3 only" in shown(desk, ALICE))
+    assert await other_replica.publish(ALICE)
+    assert section_of(desk, ALICE, "queue") == first

@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError
 
 from socialdesk.core.slack.home_view import HomeContent, HomeRow, HomeSection, home_view
+from socialdesk.core.slack.pacing import retry_after
 from socialdesk.core.slack.runtime import SlackRuntime
 from socialdesk.core.store import home_queries
 from socialdesk.core.store.home_queries import HomeFilters
@@ -34,7 +35,6 @@ MINE_LIMIT = 50
 AT_RISK_LIMIT = 50
 QUEUE_LIMIT = 200
 INCIDENT_LIMIT = 10
-DEFAULT_RETRY_AFTER = 30.0
 # An outcome told at the top of the Home ("You have #42 now") stays through the refreshes
 # that follow for this long, so a debounced refresh racing the answer cannot hide it.
 NOTICE_SECONDS = 60.0
@@ -48,13 +48,13 @@ class HomePublisher:
         self._pending: dict[str, asyncio.Task[None]] = {}  # scheduled, not started publishing yet
         self._tasks: set[asyncio.Task[None]] = set()  # every refresh task still running
         self.in_flight = 0  # publishes under way
-        self._pages: dict[str, int] = {}
         self._notices: dict[str, tuple[str, float]] = {}  # user -> (text, when told)
         self._blocked_until: float = 0.0
 
     # --- preferences ------------------------------------------------------------------
 
-    async def _save(self, user_id: str, *, opened: bool = False, filters: HomeFilters | None = None) -> None:
+    async def _save(self, user_id: str, *, opened: bool = False, filters: HomeFilters | None = None,
+                    page: int | None = None) -> None:
         now = self.app.clock()
         for _ in range(2):  # two replicas may create the same agent's row at once
             try:
@@ -67,6 +67,8 @@ class HomePublisher:
                         row.opened_at = now
                     if filters is not None:
                         row.platform, row.priority = filters.platform, filters.priority
+                    if page is not None:
+                        row.page = page
                     row.updated_at = now
                 return
             except IntegrityError:
@@ -86,11 +88,12 @@ class HomePublisher:
             rows.append(HomeRow(summary, await self.rt.permalink(t.card_channel, t.card_ts), holder))
         return rows
 
-    async def content(self, user_id: str, *, page: int = 0, notice: str | None = None) -> HomeContent:
+    async def content(self, user_id: str, *, notice: str | None = None) -> HomeContent:
         now = self.app.clock()
         soon = timedelta(minutes=self.settings.breach_soon_minutes)
         async with self.app.database.sessions() as session:
             filters = await home_queries.home_filters(session, user_id)
+            page = await home_queries.home_page(session, user_id)  # the same row: no second read
             mine = await home_queries.held_by(session, user_id, filters, MINE_LIMIT)
             at_risk = await home_queries.sla_at_risk(session, filters, now, soon, AT_RISK_LIMIT)
             queue = await home_queries.unclaimed(session, filters, QUEUE_LIMIT)
@@ -113,9 +116,10 @@ class HomePublisher:
     # --- publishing -----------------------------------------------------------------------
 
     async def publish(self, user_id: str, *, page: int | None = None, notice: str | None = None) -> bool:
-        """Publish ``user_id``'s Home now; False if Slack refused (logged)."""
+        """Publish ``user_id``'s Home now, at ``page`` if given (stored: every replica's
+        refreshes show it), else at the stored page; False if Slack refused (logged)."""
         if page is not None:
-            self._pages[user_id] = page
+            await self._save(user_id, page=page)
         loop = asyncio.get_running_loop()
         if notice is not None:
             self._notices[user_id] = (notice, loop.time())
@@ -123,15 +127,15 @@ class HomePublisher:
         if told is not None and loop.time() - told[1] > NOTICE_SECONDS:
             del self._notices[user_id]
             told = None
-        content = await self.content(user_id, page=self._pages.get(user_id, 0), notice=told[0] if told else None)
+        content = await self.content(user_id, notice=told[0] if told else None)
         view = home_view(content, self.settings.rows_per_page)
         self.in_flight += 1
         try:
             await self.rt.client.views_publish(user_id=user_id, view=view)
         except SlackApiError as exc:
-            if exc.response.status_code == 429:
-                retry = float(exc.response.headers.get("Retry-After", DEFAULT_RETRY_AFTER))
-                self._blocked_until = asyncio.get_running_loop().time() + retry
+            wait = retry_after(exc)
+            if wait is not None:
+                self._blocked_until = asyncio.get_running_loop().time() + wait
                 self.schedule(user_id)  # try again once Slack allows it
             log.warning("views.publish failed", extra={"user": user_id, "error": exc.response.get("error")})
             return False
@@ -153,8 +157,8 @@ class HomePublisher:
         await self.publish(user_id)
 
     async def set_filters(self, user_id: str, filters: HomeFilters) -> None:
-        await self._save(user_id, filters=filters)
-        await self.publish(user_id, page=0)
+        await self._save(user_id, filters=filters, page=0)  # a new filter starts at its first page
+        await self.publish(user_id)
 
     def schedule(self, user_id: str) -> None:
         """Publish ``user_id``'s Home after the debounce window (once, however many changes)."""

@@ -88,6 +88,12 @@ async def home_filters(session: AsyncSession, user_id: str) -> HomeFilters:
     return HomeFilters(row.platform, row.priority) if row else HomeFilters()
 
 
+async def home_page(session: AsyncSession, user_id: str) -> int:
+    """The page the agent last turned to (0: the first)."""
+    row = await session.get(HomePreference, user_id)
+    return row.page if row else 0
+
+
 async def recent_openers(session: AsyncSession, since: datetime) -> list[str]:
     """Who opened their Home since ``since`` (``ix_home_preferences_opened_at``)."""
     return list(await session.scalars(select(HomePreference.user_id).where(HomePreference.opened_at >= since)

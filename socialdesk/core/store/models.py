@@ -488,8 +488,9 @@ class DeskMemberRow(Base):
 
 
 class HomePreference(Base):
-    """One agent's App Home: the filters they picked, and when they last opened it (only
-    recent openers get refreshes)."""
+    """One agent's App Home: the filters they picked, the page they are on (a refresh from
+    any replica shows the same page), and when they last opened it (only recent openers
+    get refreshes)."""
 
     __tablename__ = "home_preferences"
     __table_args__ = (Index("ix_home_preferences_opened_at", "opened_at"),)
@@ -497,5 +498,6 @@ class HomePreference(Base):
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     platform: Mapped[str | None] = mapped_column(String(32))
     priority: Mapped[int | None] = mapped_column(Integer)
+    page: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     opened_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
