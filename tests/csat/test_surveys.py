@@ -6,7 +6,6 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
 
 from socialdesk.core.store.models import CsatSurvey
 from socialdesk.core.outbox.jobs import JobStatus

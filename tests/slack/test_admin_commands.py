@@ -7,7 +7,6 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from socialdesk.core.admin.lists import admin_lists
-from socialdesk.core.extensions import Actor
 from socialdesk.core.slack.card import Actions
 from socialdesk.core.slack.modals import Callbacks
 from socialdesk.core.slack.permissions import ADMIN_REFUSAL

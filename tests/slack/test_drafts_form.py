@@ -17,7 +17,7 @@ from socialdesk.core.slack.card import Actions
 from socialdesk.core.slack.modals import Callbacks, Inputs
 from socialdesk.plugins.drafts.form import DraftActions, DraftBlocks
 from socialdesk.sandbox.openai import Answer, OpenAIEmulator
-from tests.slack.conftest import ALICE, ENV, Desk, eventually
+from tests.slack.conftest import ALICE, Desk, eventually
 from tests.store_queries import Reply, count
 
 KEY_ENV = "SANDBOX_OPENAI_API_KEY"

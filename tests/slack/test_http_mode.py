@@ -37,7 +37,7 @@ async def test_unsigned_or_stale_requests_are_refused_and_change_nothing(start_d
     assert (forged.status, stale.status, clicked.status) == (401, 401, 401)
     await asyncio.sleep(0.3)
     assert (await desk.app.service.get_ticket(tid)).assignee is None
-    assert desk.ephemerals(ALICE) == [f'/desk failed with the error "dispatch_failed"'] * 2
+    assert desk.ephemerals(ALICE) == ['/desk failed with the error "dispatch_failed"'] * 2
 
 
 async def test_claim_button_updates_the_card_in_place(start_desk) -> None:

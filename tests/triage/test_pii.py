@@ -14,7 +14,7 @@ import pytest
 from socialdesk.core.config import ConfigError, parse_config
 from socialdesk.core.events import EventKind, TicketEvent
 from socialdesk.core.logging_setup import JsonFormatter
-from socialdesk.core.mention import Author, Mention
+from socialdesk.core.mention import Mention
 from socialdesk.core.plugin_catalog import discover_plugins
 from socialdesk.core.slack.masking import apply_spans
 from socialdesk.core.ticket import TicketSnapshot

@@ -8,7 +8,7 @@ from typing import Any
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, PlainTextObject, SectionBlock
 
 from socialdesk.core.slack.card import CardMessage
-from socialdesk.core.slack.escaping import cut, escape_mrkdwn, escape_text, fit, link, one_line
+from socialdesk.core.slack.escaping import cut, escape_mrkdwn, fit, link, one_line
 from socialdesk.core.slack.timefmt import slack_date
 from socialdesk.core.store.ticket_queries import AuthorSnapshot, MessageSnapshot
 

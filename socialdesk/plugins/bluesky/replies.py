@@ -71,7 +71,7 @@ async def _account(runtime: BlueskyRuntime) -> tuple[BlueskyConnection, BrandAcc
                                      retry_after=max(0.0, exc.retry_at - runtime.epoch())) from None
     except DeskError as exc:  # refused credentials, a variable not set: an admin must act
         raise PermanentPlatformError(str(exc)) from None
-    except RateLimitExceededError as exc:
+    except RateLimitExceededError:
         raise TransientPlatformError("Bluesky's login limit is reached; the reply will be sent later",
                                      status=429) from None
     except API_ERRORS as exc:

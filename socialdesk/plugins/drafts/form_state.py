@@ -12,13 +12,9 @@ import asyncio
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from socialdesk.core.per_desk import PerDesk
 from socialdesk.plugins.drafts.drafting import Draft
-
-if TYPE_CHECKING:
-    from socialdesk.core.app import DeskApp
 
 FORM_STATE_SECONDS = 900.0  # a form left open longer starts afresh when it is rebuilt
 MAX_FORMS = 2000

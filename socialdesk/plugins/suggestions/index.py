@@ -24,7 +24,6 @@ from socialdesk.plugins.suggestions import store
 from socialdesk.plugins.suggestions.vectors import idf, weight
 
 if TYPE_CHECKING:
-    from socialdesk.core.app import DeskApp
     from socialdesk.core.store.database import Database
 
 NO_LANGUAGE = ""  # tickets the language plugin could not place are compared with each other

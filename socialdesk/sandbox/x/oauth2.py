@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from socialdesk.sandbox.x.auth import Authenticator, UserCredentials
+from socialdesk.sandbox.x.auth import Authenticator
 
 ACCESS_TOKEN_SECONDS = 7200
 TOKEN_PATH = "/2/oauth2/token"
