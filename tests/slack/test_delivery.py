@@ -3,6 +3,7 @@ never lost and never doubled, routed per platform and priority."""
 
 from __future__ import annotations
 
+import socket
 from datetime import datetime, timezone
 
 import pytest
@@ -98,6 +99,8 @@ async def test_a_card_whose_answer_was_lost_is_not_posted_twice(start_desk) -> N
     assert card_tickets(desk) == [tid]
     history = [c for c in desk.slack.api_calls if c.method == "conversations.history"]
     assert len(history) == 1  # the retry looked for the card first, and found it
+    # /metrics counts the call that got no answer (it may have happened), as for the platforms
+    assert sample(desk.app, "socialdesk_platform_api_errors_total", platform="slack", kind="ambiguous") == 1.0
 
 
 async def test_a_thread_post_whose_answer_was_lost_is_not_posted_twice(start_desk) -> None:
@@ -260,3 +263,16 @@ async def test_the_desk_spaces_its_posts_wider_than_slacks_rate(start_desk) -> N
     assert waits[:3] == [0.0, 0.0, 0.0]  # the burst Slack allows
     gaps = [later - earlier for earlier, later in zip(waits[2:], waits[3:])]
     assert all(1.049 < gap < 1.051 for gap in gaps), gaps
+
+
+async def test_a_slack_nobody_can_reach_is_retried_and_counted(start_desk) -> None:
+    desk = await start_desk("http", start=False)
+    rt = runtime_for(desk.app)
+    with socket.socket() as closed:  # a port with nothing listening: the connection is refused
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    rt.delivery_client.base_url = f"http://127.0.0.1:{port}/api/"
+    with pytest.raises(RetryJob) as retried:
+        await delivery._call(rt, "chat.postMessage", "post a note", "chat_postMessage", channel=CHANNEL, text="hi")
+    assert str(retried.value) == "cannot reach Slack to post a note" and retried.value.counts
+    assert sample(desk.app, "socialdesk_platform_api_errors_total", platform="slack", kind="transient") == 1.0

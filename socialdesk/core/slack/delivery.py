@@ -92,11 +92,18 @@ def _slack_error(exc: SlackApiError) -> str:
     return str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
 
 
-def _unanswered(rt: SlackRuntime, what: str, exc: BaseException) -> RetryJob:
+def unanswered(rt: SlackRuntime, what: str, exc: BaseException) -> RetryJob:
     """No answer (timeout, dropped connection): it may still be processed, so look again
-    only after a slow request would surely have landed."""
+    only after a slow request would surely have landed. Counted as an ambiguous failure."""
+    metrics_for(rt.app).api_failure("slack", "ambiguous")
     wait = 2 * rt.settings.request_timeout_seconds
     return RetryJob(f"no answer from Slack to {what} ({type(exc).__name__}); checking again in {wait:.0f}s", wait)
+
+
+def unreachable(rt: SlackRuntime, what: str) -> RetryJob:
+    """Never connected: nothing reached Slack, so retry as usual. Counted as transient."""
+    metrics_for(rt.app).api_failure("slack", "transient")
+    return RetryJob(f"cannot reach Slack to {what}")
 
 
 async def _call(rt: SlackRuntime, key: str, what: str, method: str, **kwargs: Any) -> dict[str, Any]:
@@ -104,15 +111,15 @@ async def _call(rt: SlackRuntime, key: str, what: str, method: str, **kwargs: An
     try:
         answer = await getattr(rt.delivery_client, method)(**kwargs)
     except aiohttp.ClientConnectorError:
-        raise RetryJob(f"cannot reach Slack to {what}") from None
+        raise unreachable(rt, what) from None
     except (TimeoutError, aiohttp.ClientError) as exc:
-        raise _unanswered(rt, what, exc) from None
+        raise unanswered(rt, what, exc) from None
     except SlackApiError as exc:
-        raise _answered_with_error(rt, key, what, exc) from None
+        raise answered_with_error(rt, key, what, exc) from None
     return dict(answer.data) if isinstance(answer.data, dict) else {}
 
 
-def _answered_with_error(rt: SlackRuntime, key: str, what: str, exc: SlackApiError) -> RetryJob | JobFailed:
+def answered_with_error(rt: SlackRuntime, key: str, what: str, exc: SlackApiError) -> RetryJob | JobFailed:
     """Slack answered with an error, so nothing was posted: wait out a rate limit (without
     spending an attempt), fail on errors a retry cannot fix, retry the rest."""
     metrics = metrics_for(rt.app)
@@ -201,13 +208,13 @@ async def post_card(job: OutboxJobSnapshot, app: DeskApp) -> None:
         await app.service.abandon_card_post(ticket.id)
         if _slack_error(exc) == "invalid_blocks" and has_images(card.blocks):
             raise _without_images(app, f"card:{ticket.id}", f"the card of {ticket.ref}") from None
-        raise _answered_with_error(rt, key, f"post the card of {ticket.ref} in {channel}", exc) from None
+        raise answered_with_error(rt, key, f"post the card of {ticket.ref} in {channel}", exc) from None
     except aiohttp.ClientConnectorError:
         await app.service.abandon_card_post(ticket.id)  # never connected: nothing left
-        raise RetryJob(f"cannot reach Slack to post the card of {ticket.ref}") from None
+        raise unreachable(rt, f"post the card of {ticket.ref}") from None
     except (TimeoutError, aiohttp.ClientError) as exc:
         # It may have been posted: the mark stays, and the next attempt looks first.
-        raise _unanswered(rt, f"post the card of {ticket.ref}", exc) from None
+        raise unanswered(rt, f"post the card of {ticket.ref}", exc) from None
     await app.service.set_card(ticket.id, channel, str(answer["ts"]))
 
 

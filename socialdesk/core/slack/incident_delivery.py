@@ -84,13 +84,13 @@ async def post_incident_card(job: OutboxJobSnapshot, app: DeskApp) -> None:
             unfurl_links=False, unfurl_media=False)
     except SlackApiError as exc:
         await app.incidents.abandon_card_post(incident.id)  # Slack answered: nothing was posted
-        raise delivery._answered_with_error(rt, key, f"post the card of incident #{incident.id}", exc) from None
+        raise delivery.answered_with_error(rt, key, f"post the card of incident #{incident.id}", exc) from None
     except aiohttp.ClientConnectorError:
         await app.incidents.abandon_card_post(incident.id)
-        raise RetryJob(f"cannot reach Slack to post the card of incident #{incident.id}") from None
+        raise delivery.unreachable(rt, f"post the card of incident #{incident.id}") from None
     except (TimeoutError, aiohttp.ClientError) as exc:
         # It may have been posted: the mark stays, and the next attempt looks first.
-        raise delivery._unanswered(rt, f"post the card of incident #{incident.id}", exc) from None
+        raise delivery.unanswered(rt, f"post the card of incident #{incident.id}", exc) from None
     await app.incidents.set_card(incident.id, channel, str(answer["ts"]))
 
 

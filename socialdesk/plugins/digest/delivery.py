@@ -23,8 +23,7 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from socialdesk.core.outbox.jobs import JobFailed, OutboxJobSnapshot, RetryJob
 from socialdesk.core.reports.formats import as_slack
 from socialdesk.core.reports.report import build_report, daily_series
-from socialdesk.core.slack.delivery import CANNOT_SEARCH, PERMANENT_ERRORS
-from socialdesk.core.slack.pacing import retry_after
+from socialdesk.core.slack.delivery import CANNOT_SEARCH, answered_with_error, unanswered, unreachable
 from socialdesk.core.slack.runtime import SlackRuntime, runtime_for
 from socialdesk.core.slack.settings import PLUGIN_NAME as SLACK_PLUGIN
 from socialdesk.plugins.digest.chart import render_chart
@@ -42,18 +41,6 @@ def file_name(job: DigestJob) -> str:
     return f"socialdesk-digest-{job.day.isoformat()}.png"
 
 
-def _error(exc: SlackApiError, what: str) -> RetryJob | JobFailed:
-    """Slack answered with an error (nothing was shared): wait out a rate limit without
-    spending an attempt, fail on what no retry fixes, retry the rest."""
-    wait = retry_after(exc)
-    if wait is not None:
-        return RetryJob(f"Slack rate limit while trying to {what}: retry after {wait:.0f}s", wait, counts=False)
-    error = str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
-    if error in PERMANENT_ERRORS:
-        return JobFailed(f"Slack refused to {what}: {error}")
-    return RetryJob(f"Slack could not {what}: {error}")
-
-
 async def _already_shared(rt: SlackRuntime, job: DigestJob, since_ts: float) -> bool:
     """Did an earlier attempt share this day's digest in the channel?"""
     cursor: str | None = None
@@ -67,7 +54,8 @@ async def _already_shared(rt: SlackRuntime, job: DigestJob, since_ts: float) -> 
                 log.warning("cannot search the channel for an earlier digest; posting it (it may show twice)",
                             extra={"channel": job.channel, "date": job.day.isoformat()})
                 return False
-            raise _error(exc, f"search {job.channel} for the digest") from None
+            raise answered_with_error(rt, "conversations.history", f"search {job.channel} for the digest",
+                                      exc) from None
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise RetryJob(f"could not search {job.channel} for the digest ({type(exc).__name__})") from None
         for message in answer.get("messages") or []:
@@ -114,15 +102,13 @@ async def _upload(rt: SlackRuntime, digest: DigestJob, png: bytes, summary: str)
             title=f"Desk digest {digest.day.isoformat()}", alt_txt="Mentions per day by platform, and "
             "first-response median and p90 per day", initial_comment=summary)
     except SlackApiError as exc:
-        raise _error(exc, what) from None
+        raise answered_with_error(rt, "files.upload", what, exc) from None
     except SlackRequestError as exc:  # the upload URL refused the bytes: nothing was shared
         raise RetryJob(f"could not {what}: {exc}") from None
     except aiohttp.ClientConnectorError:
-        raise RetryJob(f"cannot reach Slack to {what}") from None
+        raise unreachable(rt, what) from None
     except (TimeoutError, aiohttp.ClientError) as exc:
         # It may have been shared: the next attempt looks in the channel first.
-        wait = 2 * rt.settings.request_timeout_seconds
-        raise RetryJob(f"no answer from Slack to {what} ({type(exc).__name__}); checking again in {wait:.0f}s",
-                       wait) from None
+        raise unanswered(rt, what, exc) from None
     if not answer.get("ok", True):
         raise RetryJob(f"Slack could not {what}: {answer.get('error')}")
