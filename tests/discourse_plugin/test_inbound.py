@@ -6,8 +6,10 @@ import json
 
 from socialdesk.core.push.signatures import discourse_signature
 from socialdesk.core.store.cursors import CursorAdvance
+from socialdesk.plugins.discourse.plugin import run_backfill
 from tests.discourse_plugin.conftest import AGENT, backfill, tickets
 from tests.store_queries import Message, Ticket, count
+from tests.test_metrics import sample
 
 
 async def test_a_new_topic_becomes_one_card_and_replies_join_it(desk, forum, cards):
@@ -127,3 +129,16 @@ async def test_an_oversized_webhook_is_refused(make_discourse_desk, forum):
                "X-Discourse-Event-Id": "1", "X-Discourse-Event-Signature": discourse_signature(forum.webhooks.secret, body)}
     assert await forum.webhooks.send_raw(body, headers) == 413
     assert await count(desk, Message) == 0
+
+
+async def test_a_rate_limited_backfill_waits_and_is_counted(desk, forum, clock):
+    await backfill(desk)
+    await forum.create_topic("u1", "Late parcel", "Where is my parcel?", webhooks=False)
+    forum.faults.set(rate_limited=1.0, retry_after_seconds=30, only_paths=("/posts.json",))
+    assert await run_backfill(desk) is None
+    assert sample(desk, "socialdesk_platform_api_errors_total", platform="discourse", kind="transient") == 1.0
+    assert sample(desk, "socialdesk_platform_rate_limited_total", platform="discourse") == 1.0
+    forum.faults.clear()
+    assert (await backfill(desk)).paused  # the forum's Retry-After is honoured
+    clock.advance(seconds=31)
+    assert (await backfill(desk)).ingested == 1

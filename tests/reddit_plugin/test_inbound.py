@@ -7,6 +7,7 @@ from socialdesk.plugins.reddit.runtime import close_runtime
 from socialdesk.sandbox.reddit.site import gallery_post, image_post, video_post
 from tests.reddit_plugin.conftest import poll, poll_all
 from tests.store_queries import Message, Ticket, count
+from tests.test_metrics import sample
 
 
 async def test_a_submission_is_the_conversation_and_its_comments_join_it(desk, reddit):
@@ -66,6 +67,7 @@ async def test_a_poll_that_dies_mid_way_resumes_from_the_stored_fullname(make_re
     comments = [reddit.comment(f"u{n}", post, f"acme issue {n}") for n in range(120)]
     reddit.faults.set(server_error=1.0, only_paths=("/r/acme/comments",))
     assert await desk_poll_fails(desk)
+    assert sample(desk, "socialdesk_platform_api_errors_total", platform="reddit", kind="transient") == 1.0
     reddit.faults.clear()
     report = await poll(desk, "subreddit_comments")
     assert report.ingested == 120 and report.cursor == comments[-1].name

@@ -18,6 +18,7 @@ from socialdesk.core.extensions import OnlineCheck
 from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.platform import ReconciledReply, ReplyLimits, ReplyRequest, SentReply
 from socialdesk.core.reply_change import ReplyChanger
+from socialdesk.core.runtime.metrics import metrics_for
 from socialdesk.core.runtime.scheduler import run_logged
 from socialdesk.core.ticket import TicketSnapshot
 from socialdesk.plugins.discourse.api import DiscourseClient, DiscourseRefusal
@@ -100,8 +101,16 @@ async def run_backfill(app: DeskApp) -> BackfillReport | None:
         except DiscourseRefusal as exc:
             if exc.status == 429:
                 runtime.backfill_not_before = app.clock().timestamp() + (exc.retry_after or 60.0)
-            log.warning("discourse backfill refused", extra={"status": exc.status, "error": exc.message})
-            return None
+            refused = exc.status in (401, 403)
+            metrics_for(app).api_failure(PLUGIN_NAME, "permanent" if refused else "transient",
+                                         rate_limited=exc.status == 429)
+            log.log(logging.ERROR if refused else logging.WARNING, "discourse backfill refused",
+                    extra={"status": exc.status, "error": exc.message})
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            metrics_for(app).api_failure(PLUGIN_NAME, "transient")
+            log.warning("discourse backfill: no answer from the forum; the next run resumes from the cursor",
+                        extra={"error": type(exc).__name__})
+        return None
 
     return await run_logged(log, "discourse backfill", one_backfill)
 

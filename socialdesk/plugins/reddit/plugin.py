@@ -11,13 +11,14 @@ import logging
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from asyncprawcore.exceptions import AsyncPrawcoreException, OAuthException, ResponseException
+from asyncprawcore.exceptions import AsyncPrawcoreException, OAuthException, ResponseException, TooManyRequests
 
 from socialdesk.core.errors import DeskError
 from socialdesk.core.extensions import OnlineCheck
 from socialdesk.core.hookspecs import hookimpl
 from socialdesk.core.platform import ReconciledReply, ReplyLimits, ReplyRequest, SentReply
 from socialdesk.core.reply_change import ReplyChanger
+from socialdesk.core.runtime.metrics import metrics_for
 from socialdesk.core.runtime.scheduler import run_logged
 from socialdesk.core.ticket import TicketSnapshot
 from socialdesk.plugins.reddit import reply_changes
@@ -80,10 +81,25 @@ async def socialdesk_reconcile_reply(request: ReplyRequest, app: DeskApp) -> Rec
 
 
 async def poll_stream(app: DeskApp, name: str) -> PollReport | None:
-    """The scheduled job: one poll of one stream. Failures are logged; the next run resumes."""
+    """The scheduled job: one poll of one stream. Failures are logged and Reddit's are
+    counted on /metrics; the next run resumes from the stream's cursor."""
     runtime = runtime_for(app)
     stream = next(s for s in streams_for(runtime.settings) if s.name == name)
-    return await run_logged(log, "reddit poll", lambda: poll(runtime, stream), stream=name)
+
+    async def one_poll() -> PollReport | None:
+        try:
+            return await poll(runtime, stream)
+        except AsyncPrawcoreException as exc:
+            refused = isinstance(exc, OAuthException) or (
+                isinstance(exc, ResponseException) and exc.response.status in (401, 403))
+            metrics_for(app).api_failure(PLUGIN_NAME, "permanent" if refused else "transient",
+                                         rate_limited=isinstance(exc, TooManyRequests))
+            log.log(logging.ERROR if refused else logging.WARNING,
+                    "reddit poll failed; the next poll resumes from the cursor",
+                    extra={"stream": name, "error": type(exc).__name__})
+            return None
+
+    return await run_logged(log, "reddit poll", one_poll, stream=name)
 
 
 @hookimpl
