@@ -222,25 +222,32 @@ async def _find_card(rt: SlackRuntime, ticket: TicketSnapshot) -> str | None:
     """The ts of this ticket's card in its channel, if an earlier attempt posted it."""
     assert ticket.card_channel is not None
     oldest = (ticket.created_at - timedelta(seconds=HISTORY_SLACK_SECONDS)).timestamp()
+    return await find_posted(rt, ticket.card_channel, oldest, CARD_EVENT_TYPE, "ticket_id", ticket.id,
+                             f"the card of {ticket.ref}")
+
+
+async def find_posted(rt: SlackRuntime, channel: str, oldest: float, event_type: str, key: str, value: int,
+                      what: str) -> str | None:
+    """The ts of the message in ``channel`` (since ``oldest``) whose metadata is
+    ``event_type`` with ``key`` = ``value``: a card an earlier attempt posted without
+    hearing back. None if there is none, or if the desk may not search the channel (then
+    it posts, and the card may show twice); any other error retries the job."""
     cursor: str | None = None
     for _ in range(MAX_HISTORY_PAGES):
         try:
             answer = await rt.delivery_client.conversations_history(
-                channel=ticket.card_channel, oldest=f"{oldest:.6f}", limit=200, include_all_metadata=True,
-                cursor=cursor)
+                channel=channel, oldest=f"{oldest:.6f}", limit=200, include_all_metadata=True, cursor=cursor)
         except SlackApiError as exc:
             error = _slack_error(exc)
             if error in CANNOT_SEARCH:
-                log.warning("cannot search the channel for an earlier card; posting it (it may show twice)",
-                            extra={"ticket": ticket.id, "channel": ticket.card_channel, "error": error})
+                log.warning("cannot search the channel for an earlier post; posting it (it may show twice)",
+                            extra={"what": what, "channel": channel, "error": error})
                 return None
             wait = retry_after(exc)
-            raise RetryJob(f"could not search {ticket.card_channel} for the card of {ticket.ref}: {error}",
-                           wait, counts=wait is None) from None
+            raise RetryJob(f"could not search {channel} for {what}: {error}", wait, counts=wait is None) from None
         for message in answer.get("messages") or []:
             metadata = message.get("metadata") or {}
-            payload = metadata.get("event_payload") or {}
-            if metadata.get("event_type") == CARD_EVENT_TYPE and payload.get("ticket_id") == ticket.id:
+            if metadata.get("event_type") == event_type and (metadata.get("event_payload") or {}).get(key) == value:
                 return str(message["ts"])
         cursor = (answer.get("response_metadata") or {}).get("next_cursor")
         if not answer.get("has_more") or not cursor:

@@ -18,13 +18,12 @@ from slack_sdk.errors import SlackApiError
 from socialdesk.core.errors import DeskError
 from socialdesk.core.incidents.links import POST_INCIDENT_CARD, UPDATE_INCIDENT_CARD
 from socialdesk.core.incidents.service import IncidentNotFound, IncidentSnapshot, IncidentView
-from socialdesk.core.outbox.jobs import JobFailed, JobStatus, OutboxJobSnapshot, RetryJob
+from socialdesk.core.outbox.jobs import JobFailed, JobStatus, OutboxJobSnapshot
 from socialdesk.core.slack import delivery
 from socialdesk.core.slack.card import CardMessage
 from socialdesk.core.slack.incident_card import INCIDENT_EVENT_TYPE, build_incident_card
 from socialdesk.core.slack.incident_thread import wait_for_incident_card
 from socialdesk.core.slack.masking import masked
-from socialdesk.core.slack.pacing import retry_after
 from socialdesk.core.slack.routing import channel_for
 from socialdesk.core.slack.runtime import SlackRuntime, runtime_for
 
@@ -95,32 +94,11 @@ async def post_incident_card(job: OutboxJobSnapshot, app: DeskApp) -> None:
 
 
 async def _find_incident_card(rt: SlackRuntime, incident: IncidentSnapshot) -> str | None:
+    """The ts of this incident's card in its channel, if an earlier attempt posted it."""
     assert incident.card_channel is not None
     oldest = incident.created_at.timestamp() - delivery.HISTORY_SLACK_SECONDS
-    cursor: str | None = None
-    for _ in range(delivery.MAX_HISTORY_PAGES):
-        try:
-            answer = await rt.delivery_client.conversations_history(
-                channel=incident.card_channel, oldest=f"{oldest:.6f}", limit=200, include_all_metadata=True,
-                cursor=cursor)
-        except SlackApiError as exc:
-            error = delivery._slack_error(exc)
-            if error in delivery.CANNOT_SEARCH:
-                log.warning("cannot search the channel for an earlier incident card; posting it",
-                            extra={"incident": incident.id, "error": error})
-                return None
-            wait = retry_after(exc)
-            raise RetryJob(f"could not search {incident.card_channel} for the card of incident #{incident.id}: "
-                           f"{error}", wait, counts=wait is None) from None
-        for message in answer.get("messages") or []:
-            metadata = message.get("metadata") or {}
-            payload = metadata.get("event_payload") or {}
-            if metadata.get("event_type") == INCIDENT_EVENT_TYPE and payload.get("incident_id") == incident.id:
-                return str(message["ts"])
-        cursor = (answer.get("response_metadata") or {}).get("next_cursor")
-        if not answer.get("has_more") or not cursor:
-            return None
-    return None
+    return await delivery.find_posted(rt, incident.card_channel, oldest, INCIDENT_EVENT_TYPE, "incident_id",
+                                      incident.id, f"the card of incident #{incident.id}")
 
 
 async def update_incident_card(job: OutboxJobSnapshot, app: DeskApp) -> None:
