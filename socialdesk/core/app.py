@@ -39,6 +39,8 @@ class DeskApp:
         self.service = DeskService(database, self.hooks, self.outbox, clock, self.attention)
         self.incidents = IncidentService(database, self.service, self.hooks, self.outbox, clock)
         self.cursors = CursorStore(database)
+        # Plugins' per-desk objects (core.per_desk.PerDesk): they live and die with this app.
+        self.per_desk: dict[object, Any] = {}
 
     @classmethod
     def build(cls, config: AppConfig, catalog: PluginCatalog, *, database_url: str | None = None,

@@ -18,26 +18,33 @@ T = TypeVar("T")
 
 
 class PerDesk(Generic[T]):
-    """``per_desk(app)`` is ``factory(app)``, made once per app."""
+    """``per_desk(app)`` is ``factory(app)``, made once per app.
+
+    The object is kept on the app itself (``app.per_desk``), not in a map keyed by the
+    app: the objects hold their app (a runtime keeps ``.app``), so a weak-keyed map's
+    value would keep its own key alive, and every desk a process ever built with it."""
 
     def __init__(self, factory: Callable[[DeskApp], T]) -> None:
         self._factory = factory
-        self._made: weakref.WeakKeyDictionary[DeskApp, T] = weakref.WeakKeyDictionary()
+        self._apps: weakref.WeakSet[DeskApp] = weakref.WeakSet()  # the apps holding one, for clear()
 
     def __call__(self, app: DeskApp) -> T:
-        found = self._made.get(app)
+        found: T | None = app.per_desk.get(self)
         if found is None:
-            found = self._made[app] = self._factory(app)
+            found = app.per_desk[self] = self._factory(app)
+            self._apps.add(app)
         return found
 
     def existing(self, app: DeskApp) -> T | None:
         """The object if it was made, without making it."""
-        return self._made.get(app)
+        return app.per_desk.get(self)
 
     def forget(self, app: DeskApp) -> T | None:
         """Drop the app's object (its owner closes it), so that the next call makes a new one."""
-        return self._made.pop(app, None)
+        self._apps.discard(app)
+        return app.per_desk.pop(self, None)
 
     def clear(self) -> None:
         """Drop every app's object (tests, and state that must be rebuilt everywhere)."""
-        self._made.clear()
+        for app in list(self._apps):
+            self.forget(app)

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError
 
+from socialdesk.core.per_desk import PerDesk
 from socialdesk.core.slack.home_view import HomeContent, HomeRow, HomeSection, home_view
 from socialdesk.core.slack.pacing import retry_after
-from socialdesk.core.slack.runtime import SlackRuntime
+from socialdesk.core.slack.runtime import SlackRuntime, runtime_for
 from socialdesk.core.store import home_queries
 from socialdesk.core.store.home_queries import HomeFilters
 from socialdesk.core.store.models import HomePreference
@@ -199,15 +199,8 @@ class HomePublisher:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-_publishers: weakref.WeakKeyDictionary[SlackRuntime, HomePublisher] = weakref.WeakKeyDictionary()
-
-
-def publisher_for(app: DeskApp, rt: SlackRuntime) -> HomePublisher:
-    publisher = _publishers.get(rt)
-    if publisher is None:
-        publisher = _publishers[rt] = HomePublisher(app, rt)
-    return publisher
+publisher_for: PerDesk[HomePublisher] = PerDesk(lambda app: HomePublisher(app, runtime_for(app)))
 
 
 def existing_publisher(rt: SlackRuntime) -> HomePublisher | None:
-    return _publishers.get(rt)
+    return publisher_for.existing(rt.app)

@@ -37,7 +37,7 @@ def _selected(body: dict[str, Any]) -> str:
 def register(bolt: AsyncApp, app: DeskApp, rt: SlackRuntime) -> None:
     if not rt.settings.home.enabled:
         return
-    home = publisher_for(app, rt)
+    home = publisher_for(app)
 
     @bolt.event("app_home_opened")
     async def home_opened(event: dict[str, Any]) -> None:
