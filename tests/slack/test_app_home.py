@@ -202,6 +202,9 @@ async def test_the_page_an_agent_turned_to_is_kept_for_every_replica(start_desk)
     assert section_of(desk, ALICE, "queue") == second
     # A new filter starts at its first page, on every replica.
     assert (await desk.driver.pick_in_view(view.id, HomeActions.PRIORITY, "3")).acked
-    await republished(desk, ALICE, lambda: "P3 only" in shown(desk, ALICE))
+    await republished(desk, ALICE, lambda: section_of(desk, ALICE, "queue") == first)
+    async with desk.app.database.sessions() as session:
+        stored = await session.get(HomePreference, ALICE)
+        assert stored is not None and (stored.priority, stored.page) == (3, 0)
     assert await other_replica.publish(ALICE)
     assert section_of(desk, ALICE, "queue") == first

@@ -49,6 +49,7 @@ class HomePublisher:
         self._tasks: set[asyncio.Task[None]] = set()  # every refresh task still running
         self.in_flight = 0  # publishes under way
         self._notices: dict[str, tuple[str, float]] = {}  # user -> (text, when told)
+        self._publishing: dict[str, asyncio.Lock] = {}  # user -> their publishes, one at a time
         self._blocked_until: float = 0.0
 
     # --- preferences ------------------------------------------------------------------
@@ -127,11 +128,14 @@ class HomePublisher:
         if told is not None and loop.time() - told[1] > NOTICE_SECONDS:
             del self._notices[user_id]
             told = None
-        content = await self.content(user_id, notice=told[0] if told else None)
-        view = home_view(content, self.settings.rows_per_page)
         self.in_flight += 1
         try:
-            await self.rt.client.views_publish(user_id=user_id, view=view)
+            # One publish per agent at a time, each reading when its turn comes: a refresh
+            # that read before a page or filter change cannot land after the change's view.
+            async with self._publishing.setdefault(user_id, asyncio.Lock()):
+                content = await self.content(user_id, notice=told[0] if told else None)
+                await self.rt.client.views_publish(user_id=user_id,
+                                                   view=home_view(content, self.settings.rows_per_page))
         except SlackApiError as exc:
             wait = retry_after(exc)
             if wait is not None:
