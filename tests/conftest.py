@@ -8,12 +8,13 @@ skipped, except under CI=true where a missing database is an error.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web_app
 
 from socialdesk.core.app import DeskApp
 from socialdesk.core.config import parse_config
@@ -48,6 +49,19 @@ def _postgres_url() -> str:
             pytest.fail(f"{POSTGRES_ENV} is not set; CI must run the PostgreSQL half (use .ci/run)")
         pytest.skip(f"{POSTGRES_ENV} not set; run .ci/run to include PostgreSQL")
     return url
+
+
+@pytest.fixture(autouse=True)
+def _forget_aiohttp_handlers() -> Iterator[None]:
+    """aiohttp caches each request handler it built with the applications that served it
+    (``web_app._cached_build_middleware``, up to 1,024 entries). A test's emulators and
+    desk servers are done when it ends; without this, the cache keeps them and all they
+    hold alive for hundreds of tests, and the process's garbage collections grow to
+    seconds, long enough to make Slack's 3-second acknowledgements miss."""
+    yield
+    cached = getattr(web_app, "_cached_build_middleware", None)
+    if cached is not None:
+        cached.cache_clear()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
